@@ -1,0 +1,3 @@
+from fewshot_studio.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,21 @@
+"""Few-shot methods behind one interface (:class:`FewShotMethod`), registered by name."""
+
+from __future__ import annotations
+
+from . import prototypical, linear_probe, finetune  # noqa: F401, I001  (they register in this order)
+from .base import FewShotMethod, FitTask, StepReport
+from .registry import METHODS, register_method
+
+DEFAULT_METHOD = "prototypical"
+
+
+def get_method(name: str) -> type[FewShotMethod]:
+    return METHODS.get(name)
+
+
+def list_methods() -> list[type[FewShotMethod]]:
+    return [cls for _, cls in METHODS.items()]
+
+
+__all__ = ["DEFAULT_METHOD", "METHODS", "FewShotMethod", "FitTask", "StepReport", "get_method", "list_methods",
+           "register_method"]

@@ -1,0 +1,113 @@
+"""The one small interface every few-shot method implements, and the task it adapts to."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+import torch
+
+from ..backbones import Backbone
+from ..devices import Precision
+from ..params import describe, make_params, validate
+from ..preprocess import Preprocess
+
+
+@dataclass
+class FitTask:
+    """A support set prepared for one backbone on one device.
+
+    images: uint8 base tensors of shape (N, 3, R, R) on ``device`` (see :mod:`..preprocess`).
+    labels: int64 of shape (N,), values in [0, n_classes).
+    features: pooled features of shape (N, D) from the frozen backbone, when the method does not train it.
+    """
+
+    backbone: Backbone
+    preprocess: Preprocess
+    images: torch.Tensor
+    labels: torch.Tensor
+    n_classes: int
+    device: torch.device
+    precision: Precision
+    generator: torch.Generator
+    features: torch.Tensor | None = None
+    embed_batch: int = 16
+
+    def views(self, index: torch.Tensor | None = None, *, augment: bool = False) -> torch.Tensor:
+        """Model inputs for the images at ``index`` (all by default): (n, 3, S, S), normalised."""
+        base = self.images if index is None else self.images[index]
+        return self.preprocess.augment(base, self.generator) if augment else self.preprocess.view(base)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled features (n, D) of model inputs x (n, 3, S, S), in float32, with gradients if enabled."""
+        with self.precision.autocast():
+            return self.backbone(x).float()
+
+    @torch.no_grad()
+    def embed_all(self) -> torch.Tensor:
+        """Pooled features (N, D) of every support image's plain view, in batches, without gradients."""
+        n = self.images.shape[0]
+        return torch.cat([self.embed(self.views(torch.arange(i, min(n, i + self.embed_batch), device=self.device)))
+                          for i in range(0, n, self.embed_batch)])
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one optimisation step of a method reports."""
+
+    loss: float
+    accuracy: float  # on the support images (or pseudo-queries) of this step, 0..1
+    lr: float
+
+
+class FewShotMethod(ABC):
+    """Fit on a support set, then give class logits for query features.
+
+    Subclasses declare ``name``, ``title``, ``description``, a ``Params`` dataclass of :func:`hparam`
+    fields, and whether they read pooled features (N, D) or feature maps (N, C, h, w).
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type]
+    feature_kind: ClassVar[str] = "pooled"
+
+    def __init__(self, params=None, **values):
+        self.params = params if params is not None else make_params(self.Params, values)
+        validate(self.params)
+        self.n_classes = 0
+
+    @classmethod
+    def param_specs(cls):
+        return describe(cls.Params)
+
+    def params_dict(self) -> dict:
+        return asdict(self.params)
+
+    def trains_backbone(self) -> bool:
+        """Whether :meth:`fit` changes the backbone (if not, features are computed once and cached)."""
+        return False
+
+    @abstractmethod
+    def total_steps(self) -> int:
+        """How many :class:`StepReport` :meth:`fit` will yield."""
+
+    @abstractmethod
+    def fit(self, task: FitTask) -> Iterator[StepReport]:
+        """Adapt to ``task``, yielding one report per step. Stopping early must leave no partial state
+        that :meth:`logits` would use."""
+
+    @abstractmethod
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        """Class scores of shape (N, n_classes) for query features (N, D) (or maps (N, C, h, w))."""
+
+    @abstractmethod
+    def head_state(self) -> dict[str, torch.Tensor]:
+        """The tensors :meth:`logits` needs, for saving."""
+
+    @abstractmethod
+    def load_head_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`head_state` returned."""

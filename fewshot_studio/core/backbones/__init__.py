@@ -1,0 +1,64 @@
+"""Registry of feature extractors: the offline EfficientNet-Lite0 (default), every torchvision
+classification model, and the built-in Conv-4 and ResNet-12.
+
+>>> spec = get_backbone("efficientnet_lite0")
+>>> backbone = spec.build()            # ImageNet weights, eval mode
+>>> backbone(torch.zeros(1, 3, 224, 224)).shape
+torch.Size([1, 1280])
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import BackboneError
+from ..registry import Registry
+from ..weights_files import read_state_dict, write_state_dict
+from .base import Backbone, BackboneSpec, WeightsStatus, load_into
+from .builtin import Conv4Spec, ResNet12Spec
+from .efficientnet_lite import EfficientNetLite0
+
+DEFAULT_BACKBONE = "efficientnet_lite0"
+
+BACKBONES: Registry[BackboneSpec] = Registry("backbone")
+for _spec in (EfficientNetLite0(), Conv4Spec(), ResNet12Spec()):
+    BACKBONES.add(_spec.name, _spec)
+
+
+def _load_torchvision() -> None:
+    from .torchvision_models import register_all
+
+    register_all(BACKBONES)
+
+
+BACKBONES.add_loader(_load_torchvision)
+
+
+def get_backbone(name: str) -> BackboneSpec:
+    return BACKBONES.get(name)
+
+
+def list_backbones() -> list[BackboneSpec]:
+    return [spec for _, spec in BACKBONES.items()]
+
+
+def import_weights(name: str, path: str | os.PathLike) -> Path:
+    """Check that a weights file fits backbone ``name`` and keep a safetensors copy in the studio's folder.
+
+    Afterwards ``get_backbone(name).build()`` uses these weights, with no network.
+    """
+    spec = get_backbone(name)
+    state = read_state_dict(Path(path))
+    load_into(spec.wrap(spec.architecture()), state, name)
+    target = spec.imported_weights_path()
+    try:
+        write_state_dict(state, target, metadata={"imported_from": str(Path(path).resolve())})
+    except OSError as exc:
+        raise BackboneError(f"cannot write {target}: {exc.strerror or exc}; set FEWSHOT_STUDIO_HOME to a "
+                            "writable folder") from None
+    return target
+
+
+__all__ = ["BACKBONES", "DEFAULT_BACKBONE", "Backbone", "BackboneSpec", "WeightsStatus", "get_backbone",
+           "import_weights", "list_backbones"]

@@ -1,0 +1,154 @@
+"""What every backbone is: a spec in the registry, and the feature-extractor module it builds."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import BackboneError
+from ..paths import weights_dir
+from ..preprocess import Preprocess
+from ..weights_files import read_state_dict
+
+MSG_NO_FEATURE_MAP = ("{name} gives pooled features only; methods that need feature maps (Relation Networks) "
+                      "work with conv4, resnet12, efficientnet_lite0, ResNets and other convolutional backbones")
+
+
+class Backbone(nn.Module):
+    """A feature extractor. ``forward``: images (N, 3, S, S), normalised -> features (N, D).
+
+    ``trunk`` is the wrapped network; ``pooled`` maps it to (N, D) features and ``feature_map`` (optional)
+    maps it to (N, C, h, w) maps, for methods that compare spatial features.
+    """
+
+    def __init__(self, name: str, trunk: nn.Module, pooled: Callable, feature_map: Callable | None = None,
+                 head_prefixes: tuple[str, ...] = ()):
+        super().__init__()
+        self.name = name
+        self.head_prefixes = head_prefixes  # trunk keys of a discarded classifier head
+        self.trunk = trunk
+        self._pooled = pooled
+        self._feature_map = feature_map
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._pooled(self.trunk, x)
+
+    @property
+    def has_feature_map(self) -> bool:
+        return self._feature_map is not None
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        if self._feature_map is None:
+            raise BackboneError(MSG_NO_FEATURE_MAP.format(name=self.name))
+        return self._feature_map(self.trunk, x)
+
+
+@dataclass(frozen=True)
+class WeightsStatus:
+    """Whether a backbone's pretrained weights can be loaded right now, and from where."""
+
+    available: bool
+    source: str  # one line: where the weights come from
+    detail: str = ""  # a path, or what is missing and how to get it
+
+
+class BackboneSpec(ABC):
+    """A registered backbone: everything known about it before anything heavy is built."""
+
+    name: str
+    description: str
+    family: str
+    preprocess: Preprocess
+    pretrained: bool  # whether the default build loads pretrained weights
+
+    @property
+    @abstractmethod
+    def feature_dim(self) -> int | None:
+        """Length of the pooled feature vector (None when it cannot be known without building)."""
+
+    @abstractmethod
+    def architecture(self) -> nn.Module:
+        """The bare network, randomly initialised, whose state dict pretrained files hold."""
+
+    @abstractmethod
+    def wrap(self, model: nn.Module) -> Backbone:
+        """Wrap the bare network as a :class:`Backbone`."""
+
+    def weights_status(self) -> WeightsStatus:
+        imported = self.imported_weights_path()
+        if imported.exists():
+            return WeightsStatus(True, "imported weights", str(imported))
+        return self._default_weights_status()
+
+    def _default_weights_status(self) -> WeightsStatus:
+        return WeightsStatus(True, "random initialisation (train or meta-train it first)")
+
+    def _default_state_dict(self) -> dict[str, torch.Tensor] | None:
+        """Pretrained weights for :meth:`architecture`, or None when it has none."""
+        return None
+
+    def imported_weights_path(self) -> Path:
+        return weights_dir() / f"{self.name}.safetensors"
+
+    def build(self, weights: str | os.PathLike | None = "pretrained") -> Backbone:
+        """Build the backbone: ``"pretrained"`` (the default weights), ``"random"``, or a weights file."""
+        model = self.architecture()
+        if weights == "random" or weights is None:
+            state = None
+        elif weights == "pretrained":
+            imported = self.imported_weights_path()
+            state = read_state_dict(imported) if imported.exists() else self._default_state_dict()
+        else:
+            state = read_state_dict(Path(weights))
+        backbone = self.wrap(model)
+        if state is not None:
+            load_into(backbone, state, self.name)
+        return backbone.eval()
+
+    def to_dict(self) -> dict:
+        status = self.weights_status()
+        return {"name": self.name, "description": self.description, "family": self.family,
+                "input_size": self.preprocess.input_size, "feature_dim": self.feature_dim,
+                "normalisation": {"mean": list(self.preprocess.mean), "std": list(self.preprocess.std)},
+                "weights": status.source, "weights_detail": status.detail,
+                "available_offline": status.available}
+
+
+def load_into(backbone: Backbone, state: dict[str, torch.Tensor], name: str) -> None:
+    """Load a state dict of the bare network or of the whole :class:`Backbone` (keys ``trunk.*``).
+
+    Keys of the discarded classification head may be missing or of another shape; anything else that
+    does not fit is an error naming the first mismatches.
+    """
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    if not any(k.startswith("trunk.") for k in state):
+        state = {f"trunk.{k}": v for k, v in state.items()}
+    own = backbone.state_dict()
+    unused = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [k for k in state if k in own and state[k].shape != own[k].shape]
+    ignorable = {k for k in unused + unexpected + wrong if _is_head_key(backbone, k)}
+    unused, unexpected, wrong = ([k for k in ks if k not in ignorable] for ks in (unused, unexpected, wrong))
+    if unused or unexpected or wrong:
+        parts = []
+        if unused:
+            parts.append(f"missing {', '.join(unused[:3])}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:3])}")
+        if wrong:
+            parts.append(f"wrong shape {', '.join(wrong[:3])}")
+        raise BackboneError(f"these weights do not fit {name} ({'; '.join(parts)}); "
+                            f"choose the backbone they were trained for")
+    backbone.load_state_dict({k: v for k, v in state.items() if k in own and k not in ignorable},
+                             strict=False)
+
+
+def _is_head_key(backbone: Backbone, key: str) -> bool:
+    heads = getattr(backbone, "head_prefixes", ())
+    return any(key.startswith(f"trunk.{h}.") for h in heads)

@@ -1,0 +1,140 @@
+"""An adapted classifier: backbone + method head + class names; predicts class probabilities for images."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .algorithms import FewShotMethod
+from .backbones import Backbone, BackboneSpec
+from .errors import ImageError
+from .images import Skipped, scan_folder
+
+
+@dataclass
+class Prediction:
+    """The answer for one image."""
+
+    path: str
+    label: str
+    confidence: float
+    top_k: list[tuple[str, float]]  # (class, probability), best first
+    nearest: list[tuple[str, str, float]] = field(default_factory=list)  # (support image, class, cosine similarity)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "label": self.label, "confidence": self.confidence,
+                "top_k": [{"label": c, "score": s} for c, s in self.top_k],
+                "nearest": [{"path": p, "label": c, "similarity": s} for p, c, s in self.nearest]}
+
+
+def expand_paths(paths) -> tuple[list[Path], list[Skipped]]:
+    """Files stay, folders are walked (images kept, other files reported as skipped)."""
+    files, skipped = [], []
+    for path in map(Path, paths):
+        if path.is_dir():
+            scan = scan_folder(path, validate=False)
+            files += scan.images
+            skipped += scan.skipped
+        else:
+            files.append(path)
+    return files, skipped
+
+
+class FewShotClassifier:
+    """What an adaptation run produces, and what a saved model file holds."""
+
+    def __init__(self, *, spec: BackboneSpec, backbone: Backbone, method: FewShotMethod, class_names: list[str],
+                 weights: str, backbone_trained: bool, support_paths: list[str], support_labels: torch.Tensor,
+                 support_features: torch.Tensor, info: dict | None = None):
+        self.spec = spec
+        self.backbone = backbone.eval()
+        self.method = method
+        self.class_names = list(class_names)
+        self.weights = weights
+        self.backbone_trained = backbone_trained
+        self.support_paths = list(support_paths)
+        self.support_labels = support_labels
+        self.support_features = support_features
+        self.info = dict(info or {})
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.backbone.parameters()).device
+
+    def to(self, device) -> FewShotClassifier:
+        self.backbone = self.backbone.to(device)
+        return self
+
+    @property
+    def preprocess(self):
+        return self.spec.preprocess
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Model inputs (N, 3, S, S) -> (method features, pooled features (N, D))."""
+        x = x.to(self.device)
+        if self.method.feature_kind == "map":
+            maps = self.backbone.feature_map(x)
+            return maps, maps.mean(dim=(2, 3))
+        pooled = self.backbone(x)
+        return pooled, pooled
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """Model inputs (N, 3, S, S), normalised -> class probabilities (N, n_classes)."""
+        return F.softmax(self.method.logits(self.features(x)[0].float()), dim=-1)
+
+    @torch.no_grad()
+    def predict_images(self, base: torch.Tensor, *, top_k: int = 3, nearest: int = 3,
+                       names: list[str] | None = None) -> list[Prediction]:
+        """uint8 base tensors (N, 3, R, R) -> one :class:`Prediction` each."""
+        feats, pooled = self.features(self.preprocess.view(base.to(self.device)))
+        probs = F.softmax(self.method.logits(feats.float()), dim=-1).cpu()
+        sims = F.normalize(pooled.float().cpu(), dim=-1) @ F.normalize(self.support_features, dim=-1).T
+        k = min(top_k, len(self.class_names))
+        out = []
+        for i in range(base.shape[0]):
+            scores, idx = probs[i].topk(k)
+            ranked = [(self.class_names[j], float(s)) for s, j in zip(scores.tolist(), idx.tolist())]
+            near = []
+            if nearest and len(self.support_paths):
+                ns, nj = sims[i].topk(min(nearest, len(self.support_paths)))
+                near = [(self.support_paths[j], self.class_names[int(self.support_labels[j])], float(s))
+                        for s, j in zip(ns.tolist(), nj.tolist())]
+            name = names[i] if names else str(i)
+            out.append(Prediction(name, ranked[0][0], ranked[0][1], ranked, near))
+        return out
+
+    def predict(self, paths, *, top_k: int = 3, nearest: int = 3, batch_size: int = 16,
+                on_progress=None) -> tuple[list[Prediction], list[Skipped]]:
+        """Classify image files (folders are walked). Unusable files are skipped, with the reason."""
+        files, skipped = expand_paths(paths)
+        predictions = []
+        for start in range(0, len(files), batch_size):
+            batch, names = [], []
+            for path in files[start:start + batch_size]:
+                try:
+                    batch.append(self.preprocess.load([path]))
+                    names.append(str(path))
+                except ImageError as exc:
+                    skipped.append(Skipped(Path(path), exc.reason))
+            if batch:
+                predictions += self.predict_images(torch.cat(batch), top_k=top_k, nearest=nearest, names=names)
+            if on_progress:
+                on_progress(min(start + batch_size, len(files)), len(files))
+        return predictions, skipped
+
+    def save(self, path: str | os.PathLike) -> Path:
+        from .model_io import save_classifier
+
+        return save_classifier(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> FewShotClassifier:
+        from .model_io import load_classifier
+
+        return load_classifier(path, device=device)

@@ -1,0 +1,250 @@
+"""Adaptation runs: a support set, a backbone and a method in; progress events out; a classifier at the end.
+
+A run is a plain generator of events, so the command line iterates it directly and the window wraps it
+in a thread. ``cancel()`` is honoured between steps. Nothing the caller already had is changed: a
+backbone that the method trains is a private copy, so a cancelled, diverged or failed run leaves the
+previous classifier and the cached pretrained backbone as they were.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, get_method
+from .backbones import DEFAULT_BACKBONE, Backbone, BackboneSpec, get_backbone
+from .classifier import FewShotClassifier
+from .devices import Precision, device_label, resolve_device
+from .errors import DeviceError, DivergedError, RunCancelled
+from .support import SupportSet
+
+MSG_DIVERGED = ("the loss became {loss} at step {step}; the run stopped and the previous model is kept. "
+                "Lower the learning rate (it was {lr:g}) or use fewer steps")
+MSG_OOM = ("the GPU ran out of memory ({device}); the previous model is kept. Use a smaller backbone, a "
+           "smaller batch size, or run on the CPU (--device cpu)")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Preparation before the first step: ``name`` is what is happening, ``done`` of ``total`` items."""
+
+    name: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One optimisation step finished."""
+
+    step: int  # 1-based
+    total: int
+    loss: float
+    accuracy: float  # on the images this step saw, 0..1
+    lr: float
+    elapsed: float  # seconds since the run started
+    device: str  # what the user reads: "CPU", "GPU: NVIDIA H100 ..."
+
+    @property
+    def eta(self) -> float:
+        """Seconds left, from the mean step time so far."""
+        return self.elapsed / self.step * (self.total - self.step) if self.step else float("nan")
+
+
+# --- caches shared by the runs of one process --------------------------------------------------------------
+class _LRU(OrderedDict):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+    def fetch(self, key):
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+
+_backbones = _LRU(2)  # (name, weights, status detail) -> Backbone on CPU, eval mode
+_features = _LRU(20000)  # (backbone key, path, mtime, size) -> pooled features (D,) on CPU
+_cache_lock = threading.Lock()
+
+
+def clear_caches() -> None:
+    with _cache_lock:
+        _backbones.clear()
+        _features.clear()
+
+
+def _weights_key(spec: BackboneSpec, weights) -> tuple:
+    if weights in ("pretrained", None, "random"):
+        return (spec.name, str(weights), spec.weights_status().detail)
+    path = Path(weights)
+    stat = path.stat() if path.exists() else None
+    return (spec.name, str(path.resolve()), stat.st_mtime_ns if stat else 0)
+
+
+def load_backbone(spec: BackboneSpec, weights="pretrained") -> tuple[Backbone, tuple]:
+    """The backbone for ``weights``, built once per process and shared (callers must not train it)."""
+    key = _weights_key(spec, weights)
+    with _cache_lock:
+        backbone = _backbones.fetch(key)
+    if backbone is None:
+        backbone = spec.build(weights)
+        backbone.requires_grad_(False)
+        with _cache_lock:
+            _backbones.put(key, backbone)
+    return backbone, key
+
+
+def _file_key(path: Path) -> tuple:
+    try:
+        st = os.stat(path)
+        return (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (str(path), 0, 0)
+
+
+class AdaptRun:
+    """Adapt ``method`` with ``backbone`` to a support set. Iterate it for events; ``result`` at the end.
+
+    >>> run = AdaptRun(support, "efficientnet_lite0", "prototypical")
+    >>> for event in run: print(event)
+    >>> classifier = run.result
+    """
+
+    def __init__(self, support: SupportSet, backbone: str = DEFAULT_BACKBONE,
+                 method: str | FewShotMethod = DEFAULT_METHOD, params: dict | None = None, *,
+                 weights: str | os.PathLike = "pretrained", device: str = "auto", seed: int | None = 0,
+                 mixed_precision: bool = True, embed_batch: int | None = None):
+        support.validate()
+        self.class_names = support.class_names
+        self.samples = support.samples()
+        self.summary = support.summary()
+        self.spec = get_backbone(backbone)
+        self.method = method if isinstance(method, FewShotMethod) else get_method(method)(**(params or {}))
+        self.weights = weights
+        self.device = resolve_device(device)
+        self.seed = seed
+        self.mixed_precision = mixed_precision
+        self.embed_batch = embed_batch or (8 if self.device.type == "cpu" else 64)
+        self.result: FewShotClassifier | None = None
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the run to stop after the current step; iteration then raises :class:`RunCancelled`."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self, on_event=None) -> FewShotClassifier:
+        """Run to the end, passing each event to ``on_event``; returns the classifier."""
+        for event in self:
+            if on_event:
+                on_event(event)
+        return self.result
+
+    def __iter__(self) -> Iterator[Stage | Progress]:
+        try:
+            yield from self._run()
+        except torch.cuda.OutOfMemoryError:
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            raise DeviceError(MSG_OOM.format(device=device_label(self.device))) from None
+
+    def _check_cancel(self, step: int, total: int) -> None:
+        if self._cancel.is_set():
+            raise RunCancelled(step, total)
+
+    def _run(self):
+        start = time.perf_counter()
+        label = device_label(self.device)
+        generator = torch.Generator().manual_seed(self.seed if self.seed is not None else
+                                                  int(torch.seed() % 2**63))
+        if self.seed is not None:
+            torch.manual_seed(self.seed)
+        paths = [p for p, _ in self.samples]
+        labels = torch.tensor([c for _, c in self.samples], device=self.device)
+        total_steps = self.method.total_steps()
+
+        yield Stage("building backbone", 0, 1)
+        shared, key = load_backbone(self.spec, self.weights)
+        trains = self.method.trains_backbone()
+        backbone = copy.deepcopy(shared).requires_grad_(True) if trains else shared
+        backbone = backbone.to(self.device).eval()
+        self._check_cancel(0, total_steps)
+
+        pre = self.spec.preprocess
+        images = []
+        for i, path in enumerate(paths):
+            yield Stage("loading images", i, len(paths))
+            images.append(pre.load([path]))
+            self._check_cancel(0, total_steps)
+        images = torch.cat(images).to(self.device)
+        task = FitTask(backbone, pre, images, labels, len(self.class_names), self.device,
+                       Precision(self.device, self.mixed_precision), generator, embed_batch=self.embed_batch)
+
+        features = None
+        if not trains:
+            features = yield from self._cached_features(task, key, paths)
+            task.features = features
+
+        backbone.train(False)
+        step = 0
+        for report in self.method.fit(task):
+            step += 1
+            if not math.isfinite(report.loss):
+                raise DivergedError(MSG_DIVERGED.format(loss=report.loss, step=step, lr=report.lr))
+            yield Progress(step, total_steps, report.loss, report.accuracy, report.lr,
+                           time.perf_counter() - start, label)
+            self._check_cancel(step, total_steps)
+
+        if trains:
+            features = task.embed_all()
+            backbone = backbone.requires_grad_(False).eval()
+        self.result = FewShotClassifier(
+            spec=self.spec, backbone=backbone, method=self.method, class_names=self.class_names,
+            weights=str(self.weights), backbone_trained=trains, support_paths=[str(p) for p in paths],
+            support_labels=labels.cpu(), support_features=features.detach().float().cpu(),
+            info={"seed": self.seed, "device": str(self.device), "steps": step,
+                  "seconds": round(time.perf_counter() - start, 3), "support": self.summary})
+
+    def _cached_features(self, task: FitTask, key: tuple, paths: list[Path]):
+        """Pooled features of every support image; each image is embedded once per backbone and file."""
+        keys = [(key, *_file_key(p)) for p in paths]
+        with _cache_lock:
+            known = {i: _features.fetch(k) for i, k in enumerate(keys)}
+        missing = [i for i, f in known.items() if f is None]
+        for start in range(0, len(missing), task.embed_batch):
+            yield Stage("embedding support images", start, len(missing))
+            chunk = missing[start:start + task.embed_batch]
+            with torch.no_grad():
+                out = task.embed(task.views(torch.tensor(chunk, device=task.device))).cpu()
+            with _cache_lock:
+                for i, f in zip(chunk, out):
+                    known[i] = f
+                    _features.put(keys[i], f)
+            self._check_cancel(0, self.method.total_steps())
+        return torch.stack([known[i] for i in range(len(paths))]).to(task.device)
+
+
+def adapt(support: SupportSet, backbone: str = DEFAULT_BACKBONE, method: str = DEFAULT_METHOD,
+          params: dict | None = None, **options) -> FewShotClassifier:
+    """Adapt and return the classifier, without progress reporting. See :class:`AdaptRun` for options."""
+    return AdaptRun(support, backbone, method, params, **options).run()

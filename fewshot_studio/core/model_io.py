@@ -1,0 +1,144 @@
+"""The saved-model format: one safetensors file, tensors plus JSON metadata, nothing pickled.
+
+Tensors: ``head.*`` (the method's state), ``support.features`` and ``support.labels`` (for nearest
+examples), and ``backbone.*`` whenever the backbone cannot be rebuilt exactly from its registered
+weights (it was trained, or came from a file or a random start). Metadata key ``fewshot_studio`` holds
+JSON: format and version, class names, backbone and weights source, preprocessing, method and
+hyperparameters, support-set summary and library versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from .algorithms import get_method
+from .backbones import get_backbone
+from .classifier import FewShotClassifier
+from .devices import resolve_device
+from .errors import FewShotError, ModelFileError
+from .params import make_params
+
+FORMAT = "fewshot-studio-model"
+FORMAT_VERSION = 1
+META_KEY = "fewshot_studio"
+
+MSG_NOT_FOUND = "{path}: model file not found"
+MSG_CORRUPT = "{path}: not a readable model file ({error}); it may be truncated or damaged, save it again"
+MSG_FOREIGN = ("{path}: this is a safetensors file but not a Few-shot Studio model; to use it as backbone "
+               "weights, import it with: fewshot-studio import-weights BACKBONE {path}")
+MSG_NEWER = ("{path}: this model was saved by a newer Few-shot Studio (format {version}, this version reads up to "
+             "{supported}); upgrade Few-shot Studio to open it")
+MSG_WRITE = "cannot write {path}: {error}; choose a folder you can write to"
+
+
+def _versions() -> dict:
+    from .. import __version__
+
+    out = {"fewshot_studio": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    if "torchvision" in sys.modules:
+        out["torchvision"] = sys.modules["torchvision"].__version__
+    return out
+
+
+def save_classifier(clf: FewShotClassifier, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    include_backbone = clf.backbone_trained or clf.weights != "pretrained" or \
+        clf.spec.weights_status().source == "imported weights"
+    tensors = {f"head.{k}": v for k, v in clf.method.head_state().items()}
+    tensors["support.features"] = clf.support_features
+    tensors["support.labels"] = clf.support_labels.to(torch.int64)
+    if include_backbone:
+        tensors.update({f"backbone.{k}": v for k, v in clf.backbone.state_dict().items()})
+    status = clf.spec.weights_status()
+    meta = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "class_names": clf.class_names,
+        "backbone": {"name": clf.spec.name, "family": clf.spec.family, "weights": clf.weights,
+                     "weights_source": status.source, "included": include_backbone,
+                     "trained": clf.backbone_trained},
+        "preprocess": clf.preprocess.to_dict(),
+        "method": {"name": clf.method.name, "params": clf.method.params_dict()},
+        "support": {"images": clf.support_paths, **clf.info.get("support", {})},
+        "run": {k: v for k, v in clf.info.items() if k != "support"},
+        "versions": _versions(),
+    }
+    tmp = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, str(tmp),
+                  metadata={META_KEY: json.dumps(meta)})
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ModelFileError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The JSON metadata of a model file, checked for format and version (tensors are not read)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(MSG_NOT_FOUND.format(path=path))
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(META_KEY)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=str(exc)[:160])) from None
+    if raw is None:
+        raise ModelFileError(MSG_FOREIGN.format(path=path))
+    try:
+        meta = json.loads(raw)
+        version = int(meta["format_version"])
+        if meta.get("format") != FORMAT:
+            raise ValueError("wrong format tag")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"metadata: {exc}")) from None
+    if version > FORMAT_VERSION:
+        raise ModelFileError(MSG_NEWER.format(path=path, version=version, supported=FORMAT_VERSION))
+    return meta
+
+
+def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotClassifier:
+    path = Path(path)
+    meta = read_metadata(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=str(exc)[:160])) from None
+    try:
+        spec = get_backbone(meta["backbone"]["name"])
+        method = get_method(meta["method"]["name"])(make_params(get_method(meta["method"]["name"]).Params,
+                                                                meta["method"]["params"]))
+        backbone_state = {k[len("backbone."):]: v for k, v in tensors.items() if k.startswith("backbone.")}
+        if meta["backbone"]["included"]:
+            backbone = spec.build("random")
+            backbone.load_state_dict(backbone_state)
+        else:
+            from .engine import load_backbone
+
+            backbone = load_backbone(spec, "pretrained")[0]
+        method.load_head_state({k[len("head."):]: v for k, v in tensors.items() if k.startswith("head.")})
+        support = meta.get("support", {})
+        clf = FewShotClassifier(
+            spec=spec, backbone=backbone, method=method, class_names=meta["class_names"],
+            weights=meta["backbone"]["weights"], backbone_trained=meta["backbone"]["trained"],
+            support_paths=support.get("images", []), support_labels=tensors["support.labels"],
+            support_features=tensors["support.features"].float(),
+            info={**meta.get("run", {}), "support": {k: v for k, v in support.items() if k != "images"}})
+    except FewShotError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {str(exc)[:160]}")) from None
+    clf.meta = meta
+    return clf.to(resolve_device(device))

@@ -1,0 +1,96 @@
+"""Hyperparameter definitions: dataclass fields with a help line and a valid range.
+
+A method declares its hyperparameters once, as a dataclass built from :func:`hparam` fields; the command
+line parses ``--param name=value`` against it and the window generates its form from :func:`describe`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from .errors import ParameterError
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """What a form or a parser needs to know about one hyperparameter."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    log_scale: bool = False
+
+
+def hparam(default, help: str, *, low=None, high=None, choices=None, log_scale=False):
+    """A dataclass field that carries its own description and range."""
+    meta = {"help": help, "low": low, "high": high, "log_scale": log_scale,
+            "choices": tuple(choices) if choices else None}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def describe(params_cls) -> list[ParamSpec]:
+    hints = get_type_hints(params_cls)
+    return [
+        ParamSpec(f.name, hints[f.name], f.default, f.metadata.get("help", ""), f.metadata.get("low"),
+                  f.metadata.get("high"), f.metadata.get("choices"), f.metadata.get("log_scale", False))
+        for f in dataclasses.fields(params_cls)
+    ]
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(spec: ParamSpec, value: Any) -> Any:
+    if spec.type is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ParameterError(f"{spec.name} must be true or false, not {value!r}")
+    try:
+        if spec.type is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        coerced = spec.type(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{spec.name} must be {spec.type.__name__}, not {value!r}") from None
+    if spec.choices and coerced not in spec.choices:
+        raise ParameterError(f"{spec.name} must be one of {', '.join(spec.choices)}, not {value!r}")
+    if spec.low is not None and coerced < spec.low or spec.high is not None and coerced > spec.high:
+        raise ParameterError(f"{spec.name} must be between {spec.low} and {spec.high}, not {value!r}")
+    return coerced
+
+
+def make_params(params_cls, values: dict[str, Any] | None = None):
+    """Build and validate a params instance from defaults plus ``values`` (strings are parsed)."""
+    specs = {s.name: s for s in describe(params_cls)}
+    values = dict(values or {})
+    unknown = sorted(set(values) - set(specs))
+    if unknown:
+        raise ParameterError(
+            f"unknown hyperparameter {', '.join(unknown)}; this method takes: {', '.join(specs) or 'none'}")
+    return params_cls(**{name: _coerce(specs[name], v) for name, v in values.items()})
+
+
+def validate(params) -> None:
+    """Check every field of an existing params instance against its range."""
+    for spec in describe(type(params)):
+        _coerce(spec, getattr(params, spec.name))
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """``["lr=0.01", "steps=5"]`` -> ``{"lr": "0.01", "steps": "5"}``."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"hyperparameter {item!r} must be written NAME=VALUE, for example lr=0.01")
+        out[name.strip().replace("-", "_")] = value.strip()
+    return out

@@ -1,0 +1,247 @@
+"""Support sets: ordered classes, each a name and its example images.
+
+A :class:`SupportSet` is the one place that holds the user's classes; the window's class cards are views
+of it and listen to :attr:`SupportSet.changed`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psygnal import Signal
+
+from .errors import SupportSetError
+from .images import Skipped, check_images, scan_folder
+
+FORMAT = "fewshot-studio-support-set"
+FORMAT_VERSION = 1
+
+MSG_TOO_FEW_CLASSES = "a support set needs at least 2 classes (it has {n}); add another class"
+MSG_EMPTY_CLASS = "class {name!r} has no images; add at least one example or remove the class"
+MSG_EMPTY_NAME = "class names cannot be empty"
+MSG_DUPLICATE = "there is already a class called {name!r}; choose another name"
+MSG_NO_CLASS = "there is no class called {name!r}"
+
+
+@dataclass
+class ImageClass:
+    """One class: its name and its example image files, in order."""
+
+    name: str
+    images: list[Path] = field(default_factory=list)
+
+
+class SupportSet:
+    """The labelled examples a classifier is adapted to. Emits :attr:`changed` after every edit."""
+
+    changed = Signal()  # emitted after any edit, with no arguments
+
+    def __init__(self, classes: Iterable[tuple[str, Iterable[str | os.PathLike]]] = ()):
+        self._classes: list[ImageClass] = []
+        for name, images in classes:
+            self._insert(name, images)
+
+    # --- reading -------------------------------------------------------------------------------------
+    @property
+    def classes(self) -> tuple[ImageClass, ...]:
+        return tuple(self._classes)
+
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self._classes]
+
+    def __len__(self) -> int:
+        return len(self._classes)
+
+    def __getitem__(self, name: str) -> ImageClass:
+        for c in self._classes:
+            if c.name == name:
+                return c
+        raise SupportSetError(MSG_NO_CLASS.format(name=name))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.class_names
+
+    @property
+    def n_images(self) -> int:
+        return sum(len(c.images) for c in self._classes)
+
+    def samples(self) -> list[tuple[Path, int]]:
+        """Every image with the index of its class, class by class."""
+        return [(p, i) for i, c in enumerate(self._classes) for p in c.images]
+
+    def class_of(self, image: str | os.PathLike) -> str | None:
+        image = Path(image)
+        return next((c.name for c in self._classes if image in c.images), None)
+
+    # --- editing -------------------------------------------------------------------------------------
+    def _check_name(self, name: str, *, ignore: str | None = None) -> str:
+        name = (name or "").strip()
+        if not name:
+            raise SupportSetError(MSG_EMPTY_NAME)
+        if name != ignore and name in self.class_names:
+            raise SupportSetError(MSG_DUPLICATE.format(name=name))
+        return name
+
+    def _insert(self, name, images, index=None) -> ImageClass:
+        cls = ImageClass(self._check_name(name), [])
+        self._classes.insert(len(self._classes) if index is None else index, cls)
+        for p in images:
+            p = Path(p)
+            if p not in cls.images:
+                cls.images.append(p)
+        return cls
+
+    def unused_name(self, stem: str = "class") -> str:
+        n = len(self._classes) + 1
+        while f"{stem} {n}" in self.class_names:
+            n += 1
+        return f"{stem} {n}"
+
+    def add_class(self, name: str | None = None, images: Iterable = (), index: int | None = None) -> ImageClass:
+        cls = self._insert(name if name is not None else self.unused_name(), images, index)
+        self.changed.emit()
+        return cls
+
+    def remove_class(self, name: str) -> None:
+        self._classes.remove(self[name])
+        self.changed.emit()
+
+    def rename_class(self, old: str, new: str) -> None:
+        cls = self[old]
+        cls.name = self._check_name(new, ignore=old)
+        self.changed.emit()
+
+    def move_class(self, name: str, index: int) -> None:
+        cls = self[name]
+        self._classes.remove(cls)
+        self._classes.insert(max(0, min(index, len(self._classes))), cls)
+        self.changed.emit()
+
+    def add_images(self, name: str, paths: Iterable[str | os.PathLike]) -> list[Path]:
+        """Append images to a class; files already in that class are not added twice."""
+        cls = self[name]
+        added = []
+        for p in map(Path, paths):
+            if p not in cls.images:
+                cls.images.append(p)
+                added.append(p)
+        if added:
+            self.changed.emit()
+        return added
+
+    def remove_images(self, name: str, paths: Iterable[str | os.PathLike]) -> None:
+        cls = self[name]
+        gone = {Path(p) for p in paths}
+        cls.images = [p for p in cls.images if p not in gone]
+        self.changed.emit()
+
+    def move_image(self, path: str | os.PathLike, source: str, target: str) -> None:
+        path = Path(path)
+        src, dst = self[source], self[target]
+        if path not in src.images:
+            raise SupportSetError(f"{path} is not in class {source!r}")
+        src.images.remove(path)
+        if path not in dst.images:
+            dst.images.append(path)
+        self.changed.emit()
+
+    def clear(self) -> None:
+        self._classes.clear()
+        self.changed.emit()
+
+    # --- checking ------------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Everything that stops this set from being adapted to, as messages for the user."""
+        found = []
+        if len(self._classes) < 2:
+            found.append(MSG_TOO_FEW_CLASSES.format(n=len(self._classes)))
+        found += [MSG_EMPTY_CLASS.format(name=c.name) for c in self._classes if not c.images]
+        return found
+
+    def validate(self) -> None:
+        found = self.problems()
+        if found:
+            raise SupportSetError("; ".join(found))
+
+    def summary(self) -> dict:
+        return {"classes": [{"name": c.name, "images": len(c.images)} for c in self._classes],
+                "n_images": self.n_images}
+
+    # --- files ---------------------------------------------------------------------------------------
+    @classmethod
+    def from_folder(cls, folder: str | os.PathLike, *, validate: bool = True) -> tuple[SupportSet, list[Skipped]]:
+        """One class per sub-folder (sorted by name), its images found recursively.
+
+        Returns the set and the files that were skipped, with the reason for each.
+        """
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise SupportSetError(f"{folder}: {'is not a folder' if folder.exists() else 'folder not found'}; "
+                                  "give a folder with one sub-folder of images per class")
+        subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not subdirs:
+            raise SupportSetError(f"{folder} has no sub-folders; put each class's images in a sub-folder "
+                                  "named after the class (for example {folder}/cat/1.jpg)")
+        support, skipped = cls(), []
+        loose = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        skipped += [Skipped(p, "not inside a class sub-folder") for p in sorted(loose)]
+        for sub in subdirs:
+            scan = scan_folder(sub, validate=validate)
+            support._insert(sub.name, scan.images)
+            skipped += scan.skipped
+        return support, skipped
+
+    def add_files(self, name: str, paths: Iterable[str | os.PathLike]) -> list[Skipped]:
+        """Validate files and add the usable ones to a class; returns what was skipped and why."""
+        self[name]
+        scan = check_images(paths)
+        self.add_images(name, scan.images)
+        return scan.skipped
+
+    def to_dict(self, relative_to: Path | None = None) -> dict:
+        def rel(p: Path) -> str:
+            if relative_to is not None:
+                try:
+                    return Path(os.path.relpath(p.resolve(), relative_to.resolve())).as_posix()
+                except ValueError:  # another drive on Windows
+                    pass
+            return str(p)
+
+        return {"format": FORMAT, "version": FORMAT_VERSION,
+                "classes": [{"name": c.name, "images": [rel(p) for p in c.images]} for c in self._classes]}
+
+    @classmethod
+    def from_dict(cls, data: dict, base: Path | None = None) -> SupportSet:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise SupportSetError("not a Few-shot Studio support set file")
+        if int(data.get("version", 0)) > FORMAT_VERSION:
+            raise SupportSetError(f"this support set file was written by a newer Few-shot Studio (format "
+                                  f"{data['version']}, this version reads {FORMAT_VERSION}); upgrade to open it")
+        base = base or Path.cwd()
+        try:
+            return cls((c["name"], [base / p for p in c["images"]]) for c in data["classes"])
+        except (KeyError, TypeError) as exc:
+            raise SupportSetError(f"support set file is damaged ({exc!r} missing or wrong)") from None
+
+    def save(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        try:
+            path.write_text(json.dumps(self.to_dict(relative_to=path.parent), indent=2), encoding="utf-8")
+        except OSError as exc:
+            raise SupportSetError(f"cannot write {path}: {exc.strerror or exc}; choose another place") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SupportSet:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SupportSetError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise SupportSetError(f"{path} is not a Few-shot Studio support set file (not JSON)") from None
+        return cls.from_dict(data, base=path.parent)

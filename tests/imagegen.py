@@ -1,0 +1,62 @@
+"""Images generated for tests: classes that differ in shape and colour, so accuracy can be asserted."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+SHAPES = {
+    "red_circle": ("ellipse", (220, 40, 40)),
+    "blue_square": ("rectangle", (40, 60, 220)),
+    "green_triangle": ("triangle", (40, 180, 60)),
+    "yellow_cross": ("cross", (230, 200, 30)),
+}
+
+
+def draw_shape(kind: str, colour, seed: int, size: int = 96) -> Image.Image:
+    rng = random.Random(seed)
+    bg = tuple(rng.randint(200, 255) for _ in range(3))
+    img = Image.new("RGB", (size, size), bg)
+    d = ImageDraw.Draw(img)
+    r = rng.randint(size // 5, size // 3)
+    cx, cy = rng.randint(r, size - r), rng.randint(r, size - r)
+    jitter = tuple(max(0, min(255, c + rng.randint(-25, 25))) for c in colour)
+    if kind == "ellipse":
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=jitter)
+    elif kind == "rectangle":
+        d.rectangle((cx - r, cy - r, cx + r, cy + r), fill=jitter)
+    elif kind == "triangle":
+        d.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=jitter)
+    else:
+        w = max(2, r // 3)
+        d.rectangle((cx - r, cy - w, cx + r, cy + w), fill=jitter)
+        d.rectangle((cx - w, cy - r, cx + w, cy + r), fill=jitter)
+    return img
+
+
+def make_image_folder(root: Path, classes=("red_circle", "blue_square", "green_triangle"), per_class: int = 4,
+                      seed: int = 0, size: int = 96, fmt: str = "png") -> Path:
+    """ImageFolder layout: root/<class>/<class>_<i>.<fmt>."""
+    root.mkdir(parents=True, exist_ok=True)
+    for ci, name in enumerate(classes):
+        kind, colour = SHAPES[name]
+        (root / name).mkdir(exist_ok=True)
+        for i in range(per_class):
+            draw_shape(kind, colour, seed * 1000 + ci * 100 + i, size).save(root / name / f"{name}_{i}.{fmt}")
+    return root
+
+
+def make_queries(root: Path, classes=("red_circle", "blue_square", "green_triangle"), per_class: int = 3,
+                 seed: int = 99, size: int = 96) -> dict[Path, str]:
+    """Held-out images in one flat folder; returns path -> true class."""
+    root.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for ci, name in enumerate(classes):
+        kind, colour = SHAPES[name]
+        for i in range(per_class):
+            path = root / f"q_{name}_{i}.png"
+            draw_shape(kind, colour, seed * 1000 + ci * 100 + i, size).save(path)
+            truth[path] = name
+    return truth
