@@ -1,0 +1,37 @@
+"""Test-wide set-up: offline, headless, and nothing written outside the test's temporary folders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Set before anything imports Qt or torch.hub.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["FEWSHOT_STUDIO_OFFLINE"] = "1"
+
+sys.path.insert(0, str(Path(__file__).parent))  # for tests/imagegen.py
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory, monkeypatch):
+    """Each test gets its own studio folder and torch cache, so no test sees another's weights."""
+    home = tmp_path_factory.mktemp("studio-home")
+    monkeypatch.setenv("FEWSHOT_STUDIO_HOME", str(home / "studio"))
+    monkeypatch.setenv("TORCH_HOME", str(home / "torch"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data: required under CI (CI=true), skipped elsewhere when missing."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared data missing at {SHARED_DATA} (CI must have it)")
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
