@@ -9,6 +9,7 @@ hyperparameters, support-set summary and library versions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -78,9 +79,10 @@ def save_classifier(clf: FewShotClassifier, path: str | os.PathLike) -> Path:
         save_file({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, str(tmp),
                   metadata={META_KEY: json.dumps(meta)})
         os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ModelFileError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
+    except (OSError, SafetensorError) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ModelFileError(MSG_WRITE.format(path=path, error=getattr(exc, "strerror", None) or exc)) from None
     return path
 
 

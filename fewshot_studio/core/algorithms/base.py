@@ -74,6 +74,7 @@ class FewShotMethod(ABC):
     description: ClassVar[str]
     Params: ClassVar[type]
     feature_kind: ClassVar[str] = "pooled"
+    steps_param: ClassVar[str | None] = "steps"  # the hyperparameter that ``--steps`` sets
 
     def __init__(self, params=None, **values):
         self.params = params if params is not None else make_params(self.Params, values)

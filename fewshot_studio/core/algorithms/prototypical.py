@@ -33,6 +33,7 @@ class PrototypicalNetworks(FewShotMethod):
     title = "Prototypical Networks"
     description = "Nearest class mean in feature space; optionally fine-tunes the backbone first (P>M>F)"
     Params = ProtoParams
+    steps_param = "finetune_steps"
 
     def __init__(self, params=None, **values):
         super().__init__(params, **values)

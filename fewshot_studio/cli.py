@@ -1,0 +1,276 @@
+"""The command line: the studio's pipeline without a window.
+
+Exit status: 0 success, 2 bad input (one line on stderr saying what to do), 1 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+PROG = "fewshot-studio"
+
+
+def _err(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+# --- commands ------------------------------------------------------------------------------------------------
+def cmd_gui(args) -> int:
+    from .gui.app import main as gui_main
+
+    return gui_main([])
+
+
+def cmd_backbones(args) -> int:
+    from .core.backbones import list_backbones
+
+    specs = list_backbones()
+    if args.json:
+        print(json.dumps([s.to_dict() for s in specs], indent=2))
+        return 0
+    for s in specs:
+        status = s.weights_status()
+        mark = "offline" if status.available else "needs download or import"
+        dim = s.feature_dim if s.feature_dim is not None else "?"
+        print(f"{s.name:<22} {s.preprocess.input_size:>4}px  {dim!s:>5}-d  [{mark}]  {s.description}")
+    return 0
+
+
+def cmd_algorithms(args) -> int:
+    from .core.algorithms import list_methods
+
+    methods = list_methods()
+    if args.json:
+        print(json.dumps([{"name": m.name, "title": m.title, "description": m.description,
+                           "params": [{"name": p.name, "type": p.type.__name__, "default": p.default,
+                                       "help": p.help, "low": p.low, "high": p.high,
+                                       "choices": list(p.choices) if p.choices else None}
+                                      for p in m.param_specs()]} for m in methods], indent=2))
+        return 0
+    for m in methods:
+        print(f"{m.name:<16} {m.title}: {m.description}")
+        for p in m.param_specs():
+            extra = f" ({'/'.join(p.choices)})" if p.choices else ""
+            print(f"    {p.name}={p.default}{extra}  {p.help}")
+    return 0
+
+
+def _load_support(path: Path):
+    from .core.support import SupportSet
+
+    if path.is_file() and path.suffix.lower() == ".json":
+        return SupportSet.load(path), []
+    return SupportSet.from_folder(path)
+
+
+def _method_values(method: str, args) -> dict:
+    from .core.algorithms import get_method
+    from .core.params import parse_assignments
+
+    values = parse_assignments(args.param or [])
+    if args.steps is not None:
+        cls = get_method(method)
+        if not cls.steps_param:
+            raise SystemExit(_bad(f"--steps does not apply to {method}"))
+        values[cls.steps_param] = str(args.steps)
+    return values
+
+
+def _bad(message: str) -> int:
+    _err(message)
+    return 2
+
+
+def _run_with_bar(run, quiet: bool):
+    from tqdm import tqdm
+
+    from .core.engine import Progress
+
+    interactive = sys.stderr.isatty()
+    bar = tqdm(total=run.method.total_steps(), unit="step", file=sys.stderr, disable=quiet,
+               dynamic_ncols=True, desc="preparing", mininterval=0.1 if interactive else 2.0)
+    last, stage = None, None
+    try:
+        for event in run:
+            if isinstance(event, Progress):
+                bar.set_description(f"adapting on {event.device}")
+                bar.set_postfix(loss=f"{event.loss:.4f}", acc=f"{event.accuracy:.0%}", refresh=False)
+                bar.update(event.step - bar.n)
+                last = event
+            elif interactive or event.name != stage:
+                bar.set_description(f"{event.name} {event.done}/{event.total}" if event.total > 1 else event.name)
+                stage = event.name
+    finally:
+        bar.close()
+    return last
+
+
+def cmd_adapt(args) -> int:
+    from .core.engine import AdaptRun
+
+    support, skipped = _load_support(Path(args.support))
+    for s in skipped:
+        _warn(f"skipped {s}")
+    values = _method_values(args.algorithm, args)
+    run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
+                   device=args.device, seed=args.seed)
+    last = _run_with_bar(run, args.quiet)
+    path = run.result.save(args.output)
+    summary = ", ".join(f"{c['name']} ({c['images']})" for c in support.summary()["classes"])
+    acc = f", support accuracy {last.accuracy:.0%}" if last else ""
+    print(f"saved {path}: {len(support)} classes [{summary}], {args.backbone} + {args.algorithm}"
+          f"{acc}, {run.result.info['seconds']:.1f} s on {last.device if last else args.device}")
+    return 0
+
+
+def _print_predictions(preds, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([p.to_dict() for p in preds], indent=2))
+        return
+    width = max((len(p.path) for p in preds), default=0)
+    for p in preds:
+        others = ", ".join(f"{c} {s:.0%}" for c, s in p.top_k[1:])
+        print(f"{p.path:<{width}}  {p.label}  {p.confidence:.1%}" + (f"   ({others})" if others else ""))
+
+
+def cmd_predict(args) -> int:
+    from .core.classifier import FewShotClassifier
+
+    clf = FewShotClassifier.load(args.model, device=args.device)
+    preds, skipped = clf.predict(args.paths, top_k=args.top_k)
+    for s in skipped:
+        _warn(f"skipped {s}")
+    if not preds:
+        return _bad("no image could be classified; give image files or folders of images")
+    _print_predictions(preds, args.json)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .core.demo import demo_query_dir, demo_support_dir, true_label
+    from .core.engine import AdaptRun
+    from .core.support import SupportSet
+
+    support, _ = SupportSet.from_folder(demo_support_dir())
+    print(f"demo support set: {', '.join(f'{c.name} ({len(c.images)})' for c in support.classes)}")
+    run = AdaptRun(support, args.backbone, args.algorithm, device=args.device)
+    _run_with_bar(run, args.quiet)
+    preds, _ = run.result.predict([demo_query_dir()], top_k=3)
+    right = 0
+    for p in preds:
+        truth = true_label(p.path)
+        right += p.label == truth
+        print(f"{Path(p.path).name:<16} -> {p.label:<10} {p.confidence:6.1%}  {'ok' if p.label == truth else 'WRONG'}")
+    print(f"{right}/{len(preds)} right ({run.result.spec.name} + {run.method.name}, "
+          f"adapted in {run.result.info['seconds']:.1f} s)")
+    return 0
+
+
+def cmd_import_weights(args) -> int:
+    from .core.backbones import import_weights
+
+    target = import_weights(args.backbone, args.file)
+    print(f"{args.backbone}: weights checked and stored at {target}; they are used from now on, offline")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from .core.model_io import read_metadata
+
+    meta = read_metadata(args.model)
+    if args.json:
+        print(json.dumps(meta, indent=2))
+        return 0
+    b, m = meta["backbone"], meta["method"]
+    print(f"classes:  {', '.join(meta['class_names'])}")
+    print(f"backbone: {b['name']} ({b['weights_source']}{', trained' if b['trained'] else ''})")
+    print(f"method:   {m['name']} {json.dumps(m['params'])}")
+    print(f"saved:    {meta['created']} by Few-shot Studio {meta['versions']['fewshot_studio']}")
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from .core.devices import DEVICE_CHOICES
+
+    parser = argparse.ArgumentParser(prog=PROG, description="Few-shot image classification: teach new classes "
+                                     "from a handful of examples. With no command, opens the studio window.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    def device_opt(p):
+        p.add_argument("--device", default="auto", help=f"{', '.join(DEVICE_CHOICES)} or cuda:N (default: auto)")
+
+    add("gui", cmd_gui, "open the studio window")
+
+    p = add("demo", cmd_demo, "adapt to the bundled demo classes and classify the demo queries")
+    p.add_argument("--backbone", default="efficientnet_lite0")
+    p.add_argument("--algorithm", default="prototypical")
+    device_opt(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    for name, func, what in (("backbones", cmd_backbones, "list the backbones (feature extractors)"),
+                             ("algorithms", cmd_algorithms, "list the methods and their hyperparameters")):
+        add(name, func, what).add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("adapt", cmd_adapt, "adapt a classifier to a support set and save it")
+    p.add_argument("support", metavar="SUPPORT_DIR", help="folder with one sub-folder of images per class "
+                   "(or a support-set .json)")
+    p.add_argument("--backbone", default="efficientnet_lite0", help="see: fewshot-studio backbones")
+    p.add_argument("--algorithm", default="prototypical", help="see: fewshot-studio algorithms")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a hyperparameter (repeatable)")
+    p.add_argument("--steps", type=int, help="optimisation steps (the method's step hyperparameter)")
+    p.add_argument("--weights", help="backbone weights: pretrained (default), random, or a .safetensors/.pth file")
+    device_opt(p)
+    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same model (default 0)")
+    p.add_argument("--output", "-o", required=True, metavar="MODEL", help="where to save the model (.safetensors)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = add("predict", cmd_predict, "classify images with a saved model")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
+    p.add_argument("--top-k", type=int, default=3, help="how many classes to list per image (default 3)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, confidence, top_k}")
+    device_opt(p)
+
+    p = add("import-weights", cmd_import_weights, "use a local weights file for a backbone (works offline)")
+    p.add_argument("backbone", metavar="BACKBONE")
+    p.add_argument("file", metavar="FILE", help=".pth state dict or .safetensors")
+
+    p = add("inspect", cmd_inspect, "show what a saved model holds")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .core.errors import FewShotError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.func = cmd_gui
+    try:
+        return args.func(args) or 0
+    except FewShotError as exc:
+        _err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,1 @@
+"""The studio window (Qt). Views that take engine objects and listen to them."""
