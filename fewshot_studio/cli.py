@@ -96,7 +96,7 @@ def _run_with_bar(run, quiet: bool):
     from .core.engine import Progress
 
     interactive = sys.stderr.isatty()
-    bar = tqdm(total=run.method.total_steps(), unit="step", file=sys.stderr, disable=quiet,
+    bar = tqdm(total=run.method.total_steps(), unit="step", file=sys.stderr, disable=True if quiet else None,
                dynamic_ncols=True, desc="preparing", mininterval=0.1 if interactive else 2.0)
     last, stage = None, None
     try:

@@ -24,7 +24,8 @@ from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, get_method
 from .backbones import DEFAULT_BACKBONE, Backbone, BackboneSpec, get_backbone
 from .classifier import FewShotClassifier
 from .devices import Precision, device_label, resolve_device
-from .errors import DeviceError, DivergedError, RunCancelled
+from .errors import DeviceError, DivergedError, RunCancelled, WeightsUnavailableError
+from .paths import offline
 from .support import SupportSet
 
 MSG_DIVERGED = ("the loss became {loss} at step {step}; the run stopped and the previous model is kept. "
@@ -138,6 +139,10 @@ class AdaptRun:
         self.spec = get_backbone(backbone)
         self.method = method if isinstance(method, FewShotMethod) else get_method(method)(**(params or {}))
         self.weights = weights
+        if weights == "pretrained" and offline():
+            status = self.spec.weights_status()
+            if not status.available:
+                raise WeightsUnavailableError(status.detail)
         self.device = resolve_device(device)
         self.seed = seed
         self.mixed_precision = mixed_precision
