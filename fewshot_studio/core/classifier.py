@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from .algorithms import FewShotMethod
 from .backbones import Backbone, BackboneSpec
+from .devices import inference_batch
 from .errors import ImageError
 from .images import Skipped, scan_folder
 
@@ -109,10 +110,11 @@ class FewShotClassifier:
             out.append(Prediction(name, ranked[0][0], ranked[0][1], ranked, near))
         return out
 
-    def predict(self, paths, *, top_k: int = 3, nearest: int = 3, batch_size: int = 16,
+    def predict(self, paths, *, top_k: int = 3, nearest: int = 3, batch_size: int | None = None,
                 on_progress=None) -> tuple[list[Prediction], list[Skipped]]:
         """Classify image files (folders are walked). Unusable files are skipped, with the reason."""
         files, skipped = expand_paths(paths)
+        batch_size = batch_size or inference_batch(self.device)
         predictions = []
         for start in range(0, len(files), batch_size):
             batch, names = [], []

@@ -23,7 +23,7 @@ import torch
 from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, get_method
 from .backbones import DEFAULT_BACKBONE, Backbone, BackboneSpec, get_backbone
 from .classifier import FewShotClassifier
-from .devices import Precision, device_label, resolve_device
+from .devices import Precision, device_label, inference_batch, resolve_device
 from .errors import DeviceError, DivergedError, RunCancelled, WeightsUnavailableError
 from .paths import offline
 from .support import SupportSet
@@ -105,7 +105,7 @@ def load_backbone(spec: BackboneSpec, weights="pretrained") -> tuple[Backbone, t
     with _cache_lock:
         backbone = _backbones.fetch(key)
     if backbone is None:
-        backbone = spec.build(weights)
+        backbone = spec.build(weights).to(memory_format=torch.channels_last)
         backbone.requires_grad_(False)
         with _cache_lock:
             _backbones.put(key, backbone)
@@ -146,7 +146,7 @@ class AdaptRun:
         self.device = resolve_device(device)
         self.seed = seed
         self.mixed_precision = mixed_precision
-        self.embed_batch = embed_batch or (8 if self.device.type == "cpu" else 64)
+        self.embed_batch = embed_batch or inference_batch(self.device)
         self.result: FewShotClassifier | None = None
         self._cancel = threading.Event()
 

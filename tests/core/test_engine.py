@@ -138,7 +138,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_model(shapes):
                     steps.append(e.step)
         assert steps == [1, 2] and run.result is None
     finally:
-        METHODS._entries.pop("diverging")
+        METHODS.remove("diverging")
     assert accuracy(good, truth) == 1.0
     assert accuracy(AdaptRun(support, "efficientnet_lite0", "prototypical").run(), truth) == 1.0
 
@@ -173,3 +173,21 @@ def test_a_support_image_deleted_after_import_is_named(tmp_path):
 
     with pytest.raises(ImageError, match="red_circle_0.png: file not found"):
         AdaptRun(support, "conv4", "prototypical").run()
+
+
+class _Greedy(_Diverging):
+    """Test double: the GPU runs out of memory in the middle of fitting."""
+
+    def fit(self, task):
+        yield StepReport(1.0, 0.5, 0.1)
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+def test_out_of_memory_becomes_advice(shapes):
+    support, _ = shapes
+    METHODS.add("greedy", _Greedy)
+    try:
+        with pytest.raises(DeviceError, match="ran out of memory.*previous model is kept.*--device cpu"):
+            AdaptRun(support, "conv4", "greedy").run()
+    finally:
+        METHODS.remove("greedy")

@@ -37,7 +37,7 @@ class Backbone(nn.Module):
         self._feature_map = feature_map
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._pooled(self.trunk, x)
+        return self._pooled(self.trunk, x.contiguous(memory_format=torch.channels_last))
 
     @property
     def has_feature_map(self) -> bool:
@@ -46,7 +46,7 @@ class Backbone(nn.Module):
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         if self._feature_map is None:
             raise BackboneError(MSG_NO_FEATURE_MAP.format(name=self.name))
-        return self._feature_map(self.trunk, x)
+        return self._feature_map(self.trunk, x.contiguous(memory_format=torch.channels_last))
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,6 @@ from ..paths import offline
 from ..preprocess import Preprocess
 from .base import Backbone, BackboneSpec, WeightsStatus
 
-# Models whose classifier is not a Linear layer (SqueezeNet's is a convolution): not offered.
-EXCLUDED = frozenset({"squeezenet1_0", "squeezenet1_1"})
 # Builder arguments that give the architecture the pretrained state dict was saved from.
 ARCH_KWARGS = {
     "googlenet": {"aux_logits": True, "transform_input": True, "init_weights": False},
@@ -36,9 +34,9 @@ MSG_DOWNLOAD_FAILED = ("could not download {name} weights ({error}); they are ex
                        "or try again when online")
 
 
-def _last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
-    name, layer = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
-    return name, layer
+def _last_linear(model: nn.Module) -> tuple[str, nn.Linear] | None:
+    linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    return linears[-1] if linears else None
 
 
 def _set_module(model: nn.Module, dotted: str, new: nn.Module) -> None:
@@ -54,6 +52,11 @@ def _pooled(trunk, x):
 
 def _features_map(trunk, x):
     return trunk.features(x)
+
+
+def _features_pooled(trunk, x):
+    """For SqueezeNet, whose classifier is a convolution: global mean of the last feature map."""
+    return trunk.features(x).mean(dim=(2, 3))
 
 
 def _resnet_map(trunk, x):
@@ -101,7 +104,9 @@ class TorchvisionSpec(BackboneSpec):
         try:
             with torch.device("meta"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return _last_linear(self._raw_architecture())[1].in_features
+                model = self._raw_architecture()
+                head = _last_linear(model)
+                return head[1].in_features if head else model.features[-1].expand3x3.out_channels * 2
         except Exception:  # noqa: BLE001 - some builders cannot run on the meta device
             return None
 
@@ -120,8 +125,12 @@ class TorchvisionSpec(BackboneSpec):
             return self._raw_architecture()
 
     def wrap(self, model: nn.Module) -> Backbone:
-        head_name, head = _last_linear(model)
-        self.__dict__["feature_dim"] = head.in_features
+        head = _last_linear(model)
+        if head is None:  # SqueezeNet
+            del model.classifier
+            return Backbone(self.name, model, _features_pooled, _features_map, head_prefixes=("classifier",))
+        head_name, layer = head
+        self.__dict__["feature_dim"] = layer.in_features
         map_fn = _map_fn(model)
         _set_module(model, head_name, nn.Identity())
         return Backbone(self.name, model, _pooled, map_fn, head_prefixes=(head_name,))
@@ -158,5 +167,5 @@ def register_all(registry) -> None:
     import torchvision.models as tvm
 
     for name in tvm.list_models(module=tvm):
-        if name not in EXCLUDED and name not in registry.names(load=False):
+        if name not in registry.names(load=False):
             registry.add(name, TorchvisionSpec(name))

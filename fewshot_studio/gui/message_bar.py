@@ -1,0 +1,110 @@
+"""A message strip at the top of the window (like KMessageWidget): what happened, what to do next, and
+buttons for it ("Undo", "Import weights..."). Errors appear here, never as a crash or a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from . import icons
+
+LEVELS = {"info": ("info", "#3b7dd8"), "success": ("ok", "#2e9e5b"), "warning": ("warning", "#e0a526"),
+          "error": ("error", "#d64545")}
+
+
+class MessageBar(QFrame):
+    """Shows one message at a time; a new message replaces the old one."""
+
+    sig_shown = Signal(str, str)  # level, text: a message appeared
+    sig_closed = Signal()  # the user dismissed the message
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("MessageBar")
+        self.level = ""
+        self._icon = QLabel()
+        self._text = QLabel()
+        self._text.setWordWrap(True)
+        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._buttons = QHBoxLayout()
+        self._buttons.setSpacing(6)
+        self._details_button = QToolButton(text="Details")
+        self._details_button.setCheckable(True)
+        self._details_button.toggled.connect(lambda on: self._details.setVisible(on))
+        self._close = QToolButton()
+        self._close.setIcon(icons.icon("clear"))
+        self._close.setAutoRaise(True)
+        self._close.setToolTip("Dismiss (Esc)")
+        self._close.clicked.connect(self.dismiss)
+        self._details = QPlainTextEdit(readOnly=True)
+        self._details.setMaximumHeight(140)
+        self._details.hide()
+
+        row = QHBoxLayout()
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self._text, 1)
+        row.addLayout(self._buttons)
+        row.addWidget(self._details_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self._close, 0, Qt.AlignmentFlag.AlignTop)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addLayout(row)
+        outer.addWidget(self._details)
+        self.hide()
+
+    def text(self) -> str:
+        return self._text.text()
+
+    def details(self) -> str:
+        return self._details.toPlainText()
+
+    def buttons(self) -> list[QPushButton]:
+        return [self._buttons.itemAt(i).widget() for i in range(self._buttons.count())]
+
+    def show_message(self, level: str, text: str, *, details: str = "",
+                     actions: list[tuple[str, Callable[[], None]]] = ()) -> None:
+        icon_name, colour = LEVELS.get(level, LEVELS["info"])
+        self.level = level
+        self._icon.setPixmap(icons.pixmap(icon_name, 20, self.devicePixelRatioF()))
+        self._text.setText(text)
+        self._details.setPlainText(details)
+        self._details_button.setVisible(bool(details))
+        self._details_button.setChecked(False)
+        self._details.hide()
+        while self._buttons.count():
+            widget = self._buttons.takeAt(0).widget()
+            widget.deleteLater()
+        for label, callback in actions:
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, cb=callback: (self.dismiss(), cb()))
+            self._buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        self._colour = QColor(colour)
+        self._restyle()
+        self.show()
+        self.sig_shown.emit(level, text)
+
+    def dismiss(self) -> None:
+        if self.isVisible():
+            self.hide()
+            self.sig_closed.emit()
+
+    def _restyle(self) -> None:
+        base = self.palette().color(QPalette.ColorRole.Window)
+        c = getattr(self, "_colour", QColor("#3b7dd8"))
+        mix = QColor.fromRgbF(base.redF() * 0.82 + c.redF() * 0.18, base.greenF() * 0.82 + c.greenF() * 0.18,
+                              base.blueF() * 0.82 + c.blueF() * 0.18)
+        sheet = f"#MessageBar {{ background: {mix.name()}; border-bottom: 2px solid {c.name()}; }}"
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.PaletteChange and self.level:
+            self._restyle()
+        super().changeEvent(event)

@@ -1,0 +1,140 @@
+"""Live loss and support-accuracy plots (pyqtgraph). The curves are made once and fed with setData;
+downsampling ("peak") and clip-to-view keep long runs cheap to draw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+LOSS_COLOUR = "#3b7dd8"
+ACCURACY_COLOUR = "#2e9e5b"
+SYMBOLS_UP_TO = 40  # draw markers while there are few points (a one-step method shows one dot)
+
+
+class _Series:
+    """Growable float arrays of steps and values (amortised O(1) append)."""
+
+    def __init__(self, capacity: int = 256):
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.n = 0
+
+    def extend(self, xs, ys) -> None:
+        need = self.n + len(xs)
+        if need > len(self.x):
+            size = max(need, 2 * len(self.x))
+            self.x = np.resize(self.x, size)
+            self.y = np.resize(self.y, size)
+        self.x[self.n:need] = xs
+        self.y[self.n:need] = ys
+        self.n = need
+
+    def clear(self) -> None:
+        self.n = 0
+        if len(self.x) > 4096:  # give back the memory of a long run
+            self.x, self.y = np.empty(256), np.empty(256)
+
+
+class TrainingPlots(QWidget):
+    """Two stacked plots sharing the step axis: loss, and accuracy on the support images (%)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setMinimumHeight(180)
+        self.view.ci.setContentsMargins(2, 2, 8, 2)
+        self.loss_plot = self.view.addPlot(row=0, col=0)
+        self.accuracy_plot = self.view.addPlot(row=1, col=0)
+        self.accuracy_plot.setXLink(self.loss_plot)
+        self.loss_plot.setLabel("left", "Loss")
+        self.accuracy_plot.setLabel("left", "Support acc.", units="%")
+        self.accuracy_plot.setLabel("bottom", "Step")
+        self.accuracy_plot.setYRange(0, 100, padding=0.05)
+        self.accuracy_plot.enableAutoRange("y", False)
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+        self.loss_curve = self.loss_plot.plot(pen=pg.mkPen(LOSS_COLOUR, width=2), name="loss")
+        self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(ACCURACY_COLOUR, width=2), name="accuracy")
+        self._loss = _Series()
+        self._accuracy = _Series()
+        self.total = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.setToolTip("Loss and accuracy on the support images at every step of the run")
+        self._restyle()
+
+    # --- data ----------------------------------------------------------------------------------------
+    def start(self, total_steps: int) -> None:
+        """Forget the previous run and scale the step axis to ``total_steps``."""
+        self._loss.clear()
+        self._accuracy.clear()
+        self.total = total_steps
+        self.loss_plot.setXRange(0.5, max(total_steps, 1) + 0.5, padding=0.02)
+        self._redraw()
+
+    def append(self, events) -> None:
+        """Add :class:`~fewshot_studio.core.engine.Progress` events (one point per step)."""
+        if not events:
+            return
+        if self._loss.n == 0 and events[0].total != self.total:
+            self.start(events[0].total)
+        steps = [e.step for e in events]
+        self._loss.extend(steps, [e.loss for e in events])
+        self._accuracy.extend(steps, [100.0 * e.accuracy for e in events])
+        self._redraw()
+
+    def clear(self) -> None:
+        self._loss.clear()
+        self._accuracy.clear()
+        self.total = 0
+        self._redraw()
+        self.loss_plot.enableAutoRange("x", True)
+
+    def _redraw(self) -> None:
+        n = self._loss.n
+        symbol = "o" if 0 < n <= SYMBOLS_UP_TO else None
+        for curve, series, colour in ((self.loss_curve, self._loss, LOSS_COLOUR),
+                                      (self.accuracy_curve, self._accuracy, ACCURACY_COLOUR)):
+            curve.setData(series.x[:n], series.y[:n], symbol=symbol, symbolSize=6,
+                          symbolBrush=colour, symbolPen=None)
+
+    # --- what the user sees (and tests read) -----------------------------------------------------------
+    @property
+    def point_count(self) -> int:
+        return self._loss.n
+
+    def steps(self) -> np.ndarray:
+        x, _ = self.loss_curve.getOriginalDataset()
+        return np.asarray(x if x is not None else [])
+
+    def losses(self) -> np.ndarray:
+        _, y = self.loss_curve.getOriginalDataset()
+        return np.asarray(y if y is not None else [])
+
+    def accuracies(self) -> np.ndarray:
+        _, y = self.accuracy_curve.getOriginalDataset()
+        return np.asarray(y if y is not None else [])
+
+    # --- palette -------------------------------------------------------------------------------------
+    def _restyle(self) -> None:
+        pal = self.palette()
+        self.view.setBackground(pal.color(QPalette.ColorRole.Base))
+        text = pal.color(QPalette.ColorRole.Text)
+        grid = QColor(text)
+        for plot in (self.loss_plot, self.accuracy_plot):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(pg.mkPen(grid))
+                axis.setTextPen(pg.mkPen(text))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.PaletteChange:
+            self._restyle()
+        super().changeEvent(event)
