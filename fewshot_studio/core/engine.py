@@ -105,7 +105,7 @@ def load_backbone(spec: BackboneSpec, weights="pretrained") -> tuple[Backbone, t
     with _cache_lock:
         backbone = _backbones.fetch(key)
     if backbone is None:
-        backbone = spec.build(weights).to(memory_format=torch.channels_last)
+        backbone = spec.build(weights).use_channels_last()
         backbone.requires_grad_(False)
         with _cache_lock:
             _backbones.put(key, backbone)

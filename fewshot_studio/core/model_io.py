@@ -126,7 +126,7 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
         if meta["backbone"]["included"]:
             backbone = spec.build("random")
             backbone.load_state_dict(backbone_state)
-            backbone = backbone.to(memory_format=torch.channels_last)
+            backbone = backbone.use_channels_last()
         else:
             from .engine import load_backbone
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import prototypical, linear_probe, finetune  # noqa: F401, I001  (they register in this order)
+from . import prototypical, linear_probe, finetune, maml, reptile, matching, relation, cnp  # noqa: F401, I001
 from .base import FewShotMethod, FitTask, StepReport
 from .registry import METHODS, register_method
 

@@ -32,12 +32,20 @@ class Backbone(nn.Module):
         super().__init__()
         self.name = name
         self.head_prefixes = head_prefixes  # trunk keys of a discarded classifier head
+        self.channels_last = False  # set for inference: faster on CPU, not allowed under torch.func.vmap
         self.trunk = trunk
         self._pooled = pooled
         self._feature_map = feature_map
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._pooled(self.trunk, x.contiguous(memory_format=torch.channels_last))
+        return self._pooled(self.trunk, self._layout(x))
+
+    def _layout(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def use_channels_last(self, on: bool = True) -> Backbone:
+        self.channels_last = on
+        return self.to(memory_format=torch.channels_last if on else torch.contiguous_format)
 
     @property
     def has_feature_map(self) -> bool:
@@ -46,7 +54,7 @@ class Backbone(nn.Module):
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         if self._feature_map is None:
             raise BackboneError(MSG_NO_FEATURE_MAP.format(name=self.name))
-        return self._feature_map(self.trunk, x.contiguous(memory_format=torch.channels_last))
+        return self._feature_map(self.trunk, self._layout(x))
 
 
 @dataclass(frozen=True)

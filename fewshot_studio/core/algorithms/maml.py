@@ -1,0 +1,224 @@
+"""MAML (Finn et al. 2017), first-order MAML and ANIL (Raghu et al. 2020), with ``torch.func``.
+
+The inner loop is functional: parameters are a dict, updated with ``torch.func.grad``, and the model is run
+with ``torch.func.functional_call``; nothing is copied or mutated. A meta-batch is processed either by
+``torch.func.vmap`` over its tasks or by a plain loop (the reference; faster on 2 CPU cores, see
+KNOWN_TRAPS): ``batched="auto"`` picks vmap on GPUs and the loop on CPUs.
+
+Choices, documented:
+- Batch norm uses the statistics of the batch it sees, in the inner loop and on queries, as learn2learn
+  and the original MAML do; it is computed from primitive ops (:mod:`.functional`) because vmap over
+  ``nn.BatchNorm2d`` gives wrong second-order gradients. After adapting to a user's support set, the
+  statistics of the support images are frozen into the model, so that a prediction for an image does not
+  depend on which other images are classified with it.
+- The classification head starts at zero for every task (as "unicorn-MAML", Ye & Chao 2022), so one
+  meta-learned initialisation serves any number of classes and any order of labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call, grad, vmap
+
+from ..params import hparam
+from .base import FewShotMethod, FitTask, StepReport
+from .functional import calibrate, to_batch_stat_norm, to_standard_norm
+from .heads import accuracy
+from .registry import register_method
+
+HEAD_W, HEAD_B = "head.weight", "head.bias"
+
+
+@dataclass
+class MAMLParams:
+    inner_lr: float = hparam(0.4, "Inner-loop (adaptation) learning rate, plain SGD", low=1e-6, high=10.0, log_scale=True)
+    inner_steps: int = hparam(1, "Inner-loop steps per task while meta-training", low=1, high=100)
+    adapt_steps: int = hparam(5, "Inner-loop steps when adapting to your support set or an evaluation task",
+                              low=1, high=1000)
+    first_order: bool = hparam(False, "Ignore second derivatives (first-order MAML): faster, less memory")
+    batched: str = hparam("auto", "Meta-batch by torch.func.vmap or a loop (auto: vmap on GPUs)",
+                          choices=("auto", "vmap", "loop"))
+
+
+class MAMLFamily(FewShotMethod):
+    """Shared by MAML, first-order MAML and ANIL; ``head_only`` selects ANIL's inner loop."""
+
+    Params = MAMLParams
+    head_only = False
+    steps_param = "adapt_steps"
+
+    def __init__(self, params=None, **values):
+        super().__init__(params, **values)
+        self.head: dict[str, torch.Tensor] | None = None
+
+    # --- functional core ---------------------------------------------------------------------------------
+    @staticmethod
+    def _logits(backbone, params, buffers, head, x):
+        features = functional_call(backbone, (params, buffers), (x,))
+        return features @ head[HEAD_W].T + head[HEAD_B]
+
+    def adapt(self, backbone, params, buffers, xs, ys, ways: int, steps: int, first_order: bool, dim: int):
+        """The inner loop: returns (fast backbone params, head) after ``steps`` SGD steps on (xs, ys).
+
+        xs: (n, 3, S, S) support inputs, ys: (n,) labels; ``dim`` is the backbone's feature length.
+        """
+        lr = self.params.inner_lr
+        if self.head_only:
+            features = functional_call(backbone, (params, buffers), (xs,))
+            head = {HEAD_W: features.new_zeros(ways, features.shape[-1]), HEAD_B: features.new_zeros(ways)}
+
+            def head_loss(h):
+                return F.cross_entropy(features @ h[HEAD_W].T + h[HEAD_B], ys)
+
+            for _ in range(steps):
+                g = grad(head_loss)(head)
+                head = {k: v - lr * (g[k].detach() if first_order else g[k]) for k, v in head.items()}
+            return params, head
+        head = {HEAD_W: xs.new_zeros(ways, dim), HEAD_B: xs.new_zeros(ways)}
+        fast = {**params, **head}
+
+        def loss(f):
+            return F.cross_entropy(self._logits(backbone, {k: f[k] for k in params}, buffers,
+                                                {HEAD_W: f[HEAD_W], HEAD_B: f[HEAD_B]}, xs), ys)
+
+        for _ in range(steps):
+            g = grad(loss)(fast)
+            fast = {k: v - lr * (g[k].detach() if first_order else g[k]) for k, v in fast.items()}
+        return {k: fast[k] for k in params}, {HEAD_W: fast[HEAD_W], HEAD_B: fast[HEAD_B]}
+
+    def task_loss(self, backbone, params, buffers, xs, ys, xq, yq, ways: int, dim: int):
+        """Query loss after adapting on the support set, and the accuracy (tensors)."""
+        fast, head = self.adapt(backbone, params, buffers, xs, ys, ways, self.params.inner_steps,
+                                self.params.first_order, dim)
+        logits = self._logits(backbone, fast, buffers, head, xq)
+        return F.cross_entropy(logits, yq), (logits.argmax(-1) == yq).float().mean()
+
+    def use_vmap(self, device) -> bool:
+        mode = self.params.batched
+        return mode == "vmap" or (mode == "auto" and torch.device(device).type == "cuda")
+
+    def meta_objective(self, backbone, xs, ys, xq, yq, ways: int):
+        params = dict(backbone.named_parameters())
+        buffers = dict(backbone.named_buffers())
+        dim = feature_dim(backbone, xs[0])
+        if self.use_vmap(xs.device):
+            losses, accs = vmap(lambda a, b, c, d: self.task_loss(backbone, params, buffers, a, b, c, d, ways, dim))(
+                xs, ys, xq, yq)
+        else:
+            pairs = [self.task_loss(backbone, params, buffers, xs[i], ys[i], xq[i], yq[i], ways, dim)
+                     for i in range(xs.shape[0])]
+            losses, accs = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+        loss = losses.mean()
+        return loss, loss.detach(), accs.mean()
+
+    def prepare_backbone(self, backbone):
+        """Meta-training and adaptation run batch norm from batch statistics (see the module docstring)."""
+        return to_batch_stat_norm(backbone)
+
+    def finish_backbone(self, backbone, calibration_batches):
+        calibrate(backbone, calibration_batches)
+        return to_standard_norm(backbone)
+
+    def episode_predict(self, backbone, xs, ys, xq, ways: int) -> torch.Tensor:
+        """Evaluation: adapt with ``adapt_steps`` and classify the queries (support-set statistics)."""
+        params = {k: v.detach() for k, v in backbone.named_parameters()}
+        buffers = dict(backbone.named_buffers())
+        with torch.enable_grad():
+            fast, head = self.adapt(backbone, params, buffers, xs, ys, ways, self.params.adapt_steps, True,
+                                    feature_dim(backbone, xs))
+        with torch.no_grad():
+            # the support set's batch statistics, as after adapting to a user's support set
+            both = torch.cat([xs, xq])
+            logits = self._logits(backbone, {k: v.detach() for k, v in fast.items()}, buffers,
+                                  {k: v.detach() for k, v in head.items()}, both)
+        return logits[len(xs):].argmax(-1)
+
+    # --- adapting to a user's support set ------------------------------------------------------------------
+    def trains_backbone(self) -> bool:
+        return not self.head_only
+
+    def total_steps(self) -> int:
+        return self.params.adapt_steps
+
+    def fit(self, task: FitTask):
+        p = self.params
+        self.n_classes = task.n_classes
+        xs = task.views()
+        if self.head_only:
+            features = task.features if task.features is not None else task.embed_all()
+            head = {HEAD_W: features.new_zeros(task.n_classes, features.shape[-1]),
+                    HEAD_B: features.new_zeros(task.n_classes)}
+            for _ in range(p.adapt_steps):
+                with torch.enable_grad():
+                    h = {k: v.detach().requires_grad_(True) for k, v in head.items()}
+                    logits = features @ h[HEAD_W].T + h[HEAD_B]
+                    loss = F.cross_entropy(logits, task.labels)
+                    g = torch.autograd.grad(loss, list(h.values()))
+                head = {k: v.detach() - p.inner_lr * gk for (k, v), gk in zip(head.items(), g)}
+                yield StepReport(loss.item(), accuracy(logits, task.labels), p.inner_lr)
+            self.head = head
+            return
+        backbone = self.prepare_backbone(task.backbone)
+        params = {k: v.detach() for k, v in backbone.named_parameters()}
+        buffers = dict(backbone.named_buffers())
+        dim = feature_dim(backbone, xs)
+        fast = {**params, HEAD_W: xs.new_zeros(task.n_classes, dim), HEAD_B: xs.new_zeros(task.n_classes)}
+        names = list(fast)
+        for _ in range(p.adapt_steps):
+            with torch.enable_grad():
+                f = {k: v.detach().requires_grad_(True) for k, v in fast.items()}
+                logits = self._logits(backbone, {k: f[k] for k in params}, buffers,
+                                      {HEAD_W: f[HEAD_W], HEAD_B: f[HEAD_B]}, xs)
+                loss = F.cross_entropy(logits, task.labels)
+                g = torch.autograd.grad(loss, [f[k] for k in names], allow_unused=True)
+            fast = {k: fast[k].detach() - (0 if gk is None else p.inner_lr * gk) for k, gk in zip(names, g)}
+            yield StepReport(loss.item(), accuracy(logits, task.labels), p.inner_lr)
+        with torch.no_grad():
+            for name, value in backbone.named_parameters():
+                value.copy_(fast[name])
+        self.finish_backbone(backbone, xs.split(max(len(xs), 1)))
+        self.head = {HEAD_W: fast[HEAD_W], HEAD_B: fast[HEAD_B]}
+
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        return features @ self.head[HEAD_W].to(features.device).T + self.head[HEAD_B].to(features.device)
+
+    def head_state(self):
+        return dict(self.head)
+
+    def load_head_state(self, state):
+        self.head = {HEAD_W: state[HEAD_W], HEAD_B: state[HEAD_B]}
+        self.n_classes = state[HEAD_W].shape[0]
+
+
+@torch.no_grad()
+def feature_dim(backbone, x: torch.Tensor) -> int:
+    """Length of the backbone's features for inputs like x (n, 3, S, S) (one image is run)."""
+    return backbone(x[:1]).shape[-1]
+
+
+@register_method("maml")
+class MAML(MAMLFamily):
+    title = "MAML"
+    description = "Model-agnostic meta-learning: learns an initialisation that adapts in a few gradient steps"
+
+
+@dataclass
+class FOMAMLParams(MAMLParams):
+    first_order: bool = hparam(True, "Ignore second derivatives (first-order MAML): faster, less memory")
+
+
+@register_method("fomaml")
+class FirstOrderMAML(MAMLFamily):
+    title = "First-order MAML"
+    description = "MAML without second derivatives: cheaper meta-training, usually close in accuracy"
+    Params = FOMAMLParams
+
+
+@register_method("anil")
+class ANIL(MAMLFamily):
+    title = "ANIL"
+    description = "Almost no inner loop: adapts only the head on frozen features; fast, works on pretrained backbones"
+    head_only = True

@@ -1,0 +1,78 @@
+"""Relation Networks (Sung et al. 2018): a learned module scores (class, query) pairs of feature maps.
+
+Each class is the sum of its examples' feature maps; the relation module (two conv blocks, then two
+linear layers and a sigmoid) sees the class map and the query map stacked on channels and outputs a
+relation score in 0..1, trained with a mean-squared error toward the one-hot labels. The conv blocks pool
+only while the map is larger than 1x1, so the module fits any backbone's map size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..params import hparam
+from .episodic import EpisodicMethod
+from .heads import accuracy
+from .registry import register_method
+
+
+@dataclass
+class RelationParams:
+    hidden: int = hparam(64, "Channels of the relation module", low=4, high=1024)
+    finetune_steps: int = hparam(100, "Training steps of the relation module on pseudo-episodes of your "
+                                 "support set (needed unless it was meta-trained)", low=0, high=10000)
+    lr: float = hparam(1e-3, "Learning rate of the relation module", low=0.0, high=1.0, log_scale=True)
+    backbone_lr: float = hparam(0.0, "Backbone learning rate when fine-tuning (0 = frozen)", low=0.0, high=1.0)
+    augment: bool = hparam(False, "Re-embed augmented images at every fine-tuning step (slower)")
+
+
+class RelationModule(nn.Module):
+    def __init__(self, channels: int, hidden: int, size: int):
+        super().__init__()
+        layers, side = [], size
+        for cin in (2 * channels, hidden):
+            layers += [nn.Conv2d(cin, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU()]
+            if side > 1:
+                layers.append(nn.MaxPool2d(2, ceil_mode=True))
+                side = (side + 1) // 2
+        self.convs = nn.Sequential(*layers)
+        self.fc = nn.Sequential(nn.Linear(hidden, 8), nn.ReLU(), nn.Linear(8, 1))
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """(P, 2C, h, w) -> relation scores (P,) in 0..1."""
+        return torch.sigmoid(self.fc(self.convs(pairs).mean(dim=(2, 3))).squeeze(-1))
+
+
+@register_method("relation")
+class RelationNetworks(EpisodicMethod):
+    title = "Relation Networks"
+    description = "A learned module compares feature maps of each class with the query"
+    Params = RelationParams
+    feature_kind = "map"
+
+    def build_nets(self, feature_shape):
+        c, h, _ = feature_shape
+        return nn.ModuleDict({"relation": RelationModule(c, self.params.hidden, h)})
+
+    def support_context(self, features, labels, ways):
+        classes = torch.zeros(ways, *features.shape[1:], device=features.device, dtype=features.dtype)
+        return {"class_maps": classes.index_add(0, labels, features)}
+
+    def scores(self, features, context) -> torch.Tensor:
+        """Query maps (Q, C, h, w) -> relation scores (Q, ways)."""
+        maps = context["class_maps"]
+        q, ways = features.shape[0], maps.shape[0]
+        pairs = torch.cat([maps[None].expand(q, -1, -1, -1, -1), features[:, None].expand(-1, ways, -1, -1, -1)],
+                          dim=2)
+        return self.nets["relation"](pairs.flatten(0, 1)).view(q, ways)
+
+    def query_logits(self, features, context):
+        return torch.logit(self.scores(features, context), eps=1e-6)
+
+    def features_loss(self, fs, ys, fq, yq, ways):
+        scores = self.scores(fq, self.support_context(fs, ys, ways))
+        return F.mse_loss(scores, F.one_hot(yq, ways).to(scores.dtype)), accuracy(scores, yq)
