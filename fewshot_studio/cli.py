@@ -198,6 +198,70 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_meta_train(args) -> int:
+    from tqdm import tqdm
+
+    from .core.engine import Progress
+    from .core.meta_train import MetaTrainConfig, MetaTrainRun, Validation
+    from .core.params import parse_assignments
+
+    config = MetaTrainConfig(
+        dataset=args.dataset, method=args.algorithm, params=parse_assignments(args.param or []),
+        backbone=args.backbone, weights=args.weights, image_size=args.image_size, ways=args.ways, shots=args.shots,
+        queries=args.queries, meta_batch=args.meta_batch, steps=args.steps, lr=args.lr, val_every=args.val_every,
+        val_episodes=args.val_episodes, val_fraction=args.val_fraction, val_dataset=args.val_dataset,
+        rotations=args.rotations, augment=args.augment, seed=args.seed, device=args.device, output=args.output)
+    run = MetaTrainRun(config, resume=args.resume)
+    quiet = args.quiet or not run.is_main
+    bar = tqdm(total=run.config.steps, unit="step", file=sys.stderr, disable=True if quiet else None,
+               dynamic_ncols=True, desc="preparing")
+    try:
+        for event in run:
+            if isinstance(event, Progress):
+                bar.set_description(f"{run.method.name} on {event.device}")
+                bar.set_postfix(loss=f"{event.loss:.3f}", acc=f"{event.accuracy:.0%}", refresh=False)
+                bar.update(event.step - bar.n)
+            elif isinstance(event, Validation):
+                if run.is_main:
+                    bar.write(f"step {event.step}: validation {event.result}{'  (best, saved)' if event.best else ''}")
+            elif not quiet:
+                bar.set_description(event.name)
+    finally:
+        bar.close()
+    if run.is_main:
+        best = f"; best validation {run.best}" if run.best else ""
+        print(f"saved {run.config.output_path()}{best}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .core.episodes import EpisodeSampler, open_pool
+    from .core.evaluation import evaluate_episodes, is_lake_runs, lake_error_rate, open_predictor, read_lake_runs
+    from .core.params import parse_assignments
+
+    predict, preprocess, what = open_predictor(args.model_or_checkpoint, algorithm=args.algorithm,
+                                               params=parse_assignments(args.param or []) or None,
+                                               device=args.device)
+    print(f"evaluating {what}")
+    if is_lake_runs(args.dataset):
+        runs = read_lake_runs(args.dataset)
+        error = lake_error_rate(predict, runs, preprocess.load)
+        if args.json:
+            print(json.dumps({"runs": len(runs), "error_rate": error}))
+        else:
+            print(f"Lake one-shot runs: {len(runs)} runs, error rate {100 * error:.2f}%")
+        return 0
+    pool = open_pool(args.dataset, preprocess)
+    sampler = EpisodeSampler(pool, args.ways, args.shots, args.queries, seed=args.seed)
+    result = evaluate_episodes(predict, sampler, args.episodes)
+    if args.json:
+        print(json.dumps({"ways": args.ways, "shots": args.shots, "episodes": args.episodes,
+                          "accuracy": result.mean, "ci95": result.ci95}))
+    else:
+        print(result)
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from .core.devices import DEVICE_CHOICES
@@ -250,6 +314,42 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import-weights", cmd_import_weights, "use a local weights file for a backbone (works offline)")
     p.add_argument("backbone", metavar="BACKBONE")
     p.add_argument("file", metavar="FILE", help=".pth state dict or .safetensors")
+
+    p = add("meta-train", cmd_meta_train, "meta-train a method on episodes from a base dataset "
+            "(under torchrun: DistributedDataParallel)")
+    p.add_argument("--dataset", required=True, help="Omniglot .npz or .zip, or a folder with one sub-folder per class")
+    p.add_argument("--algorithm", default="prototypical", help="an episodic method (see: fewshot-studio algorithms)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a method hyperparameter (repeatable)")
+    p.add_argument("--backbone", default="conv4", help="a backbone name, or a checkpoint to continue from")
+    p.add_argument("--weights", default="pretrained", help="pretrained (default), random, or a weights file")
+    p.add_argument("--image-size", type=int, help="model input side in pixels (Omniglot: 28)")
+    for name, default in (("ways", 5), ("shots", 1), ("queries", 15), ("meta-batch", 4), ("steps", 1000),
+                          ("val-every", 100), ("val-episodes", 100)):
+        p.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+    p.add_argument("--lr", type=float, default=1e-3, help="meta learning rate (Adam; default 1e-3)")
+    p.add_argument("--val-fraction", type=float, default=0.2, help="share of alphabets/classes held out for "
+                   "validation (default 0.2)")
+    p.add_argument("--val-dataset", help="validate on this dataset instead of held-out classes")
+    p.add_argument("--rotations", action="store_true", help="rotations by 90/180/270 degrees as new classes")
+    p.add_argument("--augment", action="store_true", help="random crops, flips and colour jitter")
+    p.add_argument("--seed", type=int, default=0)
+    device_opt(p)
+    p.add_argument("--output", "-o", help="best checkpoint (default: the studio's checkpoints folder, where the "
+                   "window's backbone picker finds it)")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint (its .last file)")
+    p.add_argument("--quiet", action="store_true")
+
+    p = add("evaluate", cmd_evaluate, "mean accuracy with a 95% confidence interval over N-way K-shot episodes, "
+            "or the error rate on Lake et al.'s one-shot runs")
+    p.add_argument("--model-or-checkpoint", required=True, metavar="PATH")
+    p.add_argument("--dataset", required=True, help="Omniglot .npz/.zip, a folder of class folders, or a folder "
+                   "of runNN/ one-shot runs")
+    p.add_argument("--algorithm", help="evaluate with another method (adapts to each episode)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE")
+    for name, default in (("ways", 5), ("shots", 1), ("queries", 15), ("episodes", 600), ("seed", 0)):
+        p.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+    device_opt(p)
+    p.add_argument("--json", action="store_true")
 
     p = add("inspect", cmd_inspect, "show what a saved model holds")
     p.add_argument("model", metavar="MODEL")

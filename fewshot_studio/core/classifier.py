@@ -50,8 +50,9 @@ class FewShotClassifier:
 
     def __init__(self, *, spec: BackboneSpec, backbone: Backbone, method: FewShotMethod, class_names: list[str],
                  weights: str, backbone_trained: bool, support_paths: list[str], support_labels: torch.Tensor,
-                 support_features: torch.Tensor, info: dict | None = None):
+                 support_features: torch.Tensor, info: dict | None = None, preprocess=None):
         self.spec = spec
+        self._preprocess = preprocess or spec.preprocess
         self.backbone = backbone.eval()
         self.method = method
         self.class_names = list(class_names)
@@ -72,7 +73,7 @@ class FewShotClassifier:
 
     @property
     def preprocess(self):
-        return self.spec.preprocess
+        return self._preprocess
 
     @torch.no_grad()
     def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -138,6 +138,9 @@ class AdaptRun:
         self.summary = support.summary()
         self.spec = get_backbone(backbone)
         self.method = method if isinstance(method, FewShotMethod) else get_method(method)(**(params or {}))
+        meta_state = getattr(self.spec, "method_state", lambda name: None)(self.method.name)
+        if meta_state is not None and hasattr(self.method, "load_meta_state"):
+            self.method.load_meta_state(meta_state)  # modules meta-trained with this checkpoint
         self.weights = weights
         if weights == "pretrained" and offline():
             status = self.spec.weights_status()

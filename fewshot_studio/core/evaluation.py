@@ -102,3 +102,111 @@ def iter_lake_episodes(runs: list[LakeRun], load) -> Iterator[Episode]:
     for run in runs:
         yield Episode(load(run.training), torch.arange(len(run.training)), load(run.test),
                       torch.tensor(run.answers), list(range(len(run.training))))
+
+
+# --- predictors: how a saved model or a checkpoint answers an episode --------------------------------------------
+def fit_predictor(method_factory, backbone, preprocess, device, *, seed: int = 0) -> Predictor:
+    """Adapt a fresh method to each episode's support set exactly as for a user's, then classify its queries."""
+    import copy
+
+    from .algorithms import FitTask
+    from .devices import Precision, inference_batch
+
+    def predict(ep: Episode) -> torch.Tensor:
+        method = method_factory()
+        bb = copy.deepcopy(backbone).requires_grad_(True) if method.trains_backbone() else backbone
+        images, labels = ep.support.to(device), ep.support_labels.to(device)
+        task = FitTask(bb, preprocess, images, labels, ep.ways, torch.device(device), Precision(torch.device(device)),
+                       torch.Generator().manual_seed(seed), embed_batch=inference_batch(device))
+        if not method.trains_backbone():
+            task.features = task.embed_all()
+        for _ in method.fit(task):
+            pass
+        with torch.no_grad():
+            x = preprocess.view(ep.query.to(device))
+            feats = bb.feature_map(x) if method.feature_kind == "map" else bb(x)
+            return method.logits(feats.float()).argmax(-1)
+
+    return predict
+
+
+def open_predictor(path, *, algorithm: str | None = None, params: dict | None = None, device: str = "auto"):
+    """(predict, preprocess, description) for a saved model (adapted classifier) or a meta-training checkpoint.
+
+    A checkpoint evaluated with its own episodic method uses the meta-trained computation directly; any
+    other method (``algorithm``) adapts to each episode like to a user's support set.
+    """
+    from .algorithms import get_method
+    from .checkpoints import Checkpoint, CheckpointSpec
+    from .devices import resolve_device
+    from .errors import ModelFileError
+    from .model_io import load_classifier
+
+    dev = resolve_device(device)
+    try:
+        Checkpoint(path)
+        is_checkpoint = True
+    except ModelFileError:
+        is_checkpoint = False
+    if is_checkpoint:
+        spec = CheckpointSpec(path)
+        backbone = spec.build().to(dev).eval()
+        name = algorithm or spec.meta["method"]["name"]
+        values = dict(params or ({} if algorithm else spec.meta["method"]["params"]))
+        cls = get_method(name)
+        state = spec.method_state(name)
+        if state is not None and hasattr(cls, "episode_predict") and not algorithm:
+            method = cls(**values)
+            if hasattr(method, "load_meta_state"):
+                method.load_meta_state(state)
+                method.nets.to(dev).eval()
+            pre = spec.preprocess
+
+            def predict(ep):
+                xs, xq = pre.view(ep.support).to(dev), pre.view(ep.query).to(dev)
+                return method.episode_predict(backbone, xs, ep.support_labels.to(dev), xq, ep.ways)
+
+            return predict, pre, f"checkpoint {Path(path).name} ({name}, meta-trained computation)"
+
+        def factory():
+            m = cls(**values)
+            if state is not None and hasattr(m, "load_meta_state"):
+                m.load_meta_state(state)
+            return m
+
+        return fit_predictor(factory, backbone, spec.preprocess, dev), spec.preprocess, \
+            f"checkpoint {Path(path).name} + {name} adapted per episode"
+    clf = load_classifier(path, device=str(dev))
+    name = algorithm or clf.method.name
+    values = dict(params or ({} if algorithm else clf.method.params_dict()))
+    cls = get_method(name)
+    return fit_predictor(lambda: cls(**values), clf.backbone, clf.preprocess, dev), clf.preprocess, \
+        f"model {Path(path).name}: {clf.spec.name} + {name} adapted per episode"
+
+
+def is_lake_runs(path) -> bool:
+    return Path(path).is_dir() and any(Path(path).glob("run*/class_labels.txt"))
+
+
+def write_lake_runs(pool, folder, *, runs: int = 20, ways: int = 20, seed: int = 0) -> Path:
+    """Write one-shot runs in Lake et al.'s layout from a pool (to test that code path on held-out classes):
+    ``runNN/training/classNN.png`` (one image per class), ``runNN/test/itemNN.png`` (one per class) and
+    ``runNN/class_labels.txt``."""
+    from PIL import Image
+
+    folder = Path(folder)
+    sampler = EpisodeSampler(pool, ways, 1, 1, seed=seed)
+    for r in range(1, runs + 1):
+        ep = sampler.episode(r)
+        run = folder / f"run{r:02d}"
+        (run / "training").mkdir(parents=True, exist_ok=True)
+        (run / "test").mkdir(parents=True, exist_ok=True)
+        order = torch.randperm(ways, generator=torch.Generator().manual_seed(seed + r))
+        lines = []
+        for i, img in enumerate(ep.support):
+            Image.fromarray(img.permute(1, 2, 0).numpy()).save(run / "training" / f"class{i + 1:02d}.png")
+        for j, k in enumerate(order.tolist()):
+            Image.fromarray(ep.query[k].permute(1, 2, 0).numpy()).save(run / "test" / f"item{j + 1:02d}.png")
+            lines.append(f"{run.name}/test/item{j + 1:02d}.png {run.name}/training/class{k + 1:02d}.png")
+        (run / "class_labels.txt").write_text("\n".join(lines) + "\n")
+    return folder

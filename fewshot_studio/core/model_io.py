@@ -25,8 +25,9 @@ from .algorithms import get_method
 from .backbones import get_backbone
 from .classifier import FewShotClassifier
 from .devices import resolve_device
-from .errors import FewShotError, ModelFileError
+from .errors import FewShotError, ModelFileError, UnknownNameError
 from .params import make_params
+from .preprocess import Preprocess
 
 FORMAT = "fewshot-studio-model"
 FORMAT_VERSION = 1
@@ -52,8 +53,9 @@ def _versions() -> dict:
 
 def save_classifier(clf: FewShotClassifier, path: str | os.PathLike) -> Path:
     path = Path(path)
-    include_backbone = clf.backbone_trained or clf.weights != "pretrained" or \
-        clf.spec.weights_status().source == "imported weights"
+    shipped = clf.spec.family in ("efficientnet-lite", "torchvision")  # weights every install can get again
+    include_backbone = (clf.backbone_trained or clf.weights != "pretrained" or not shipped
+                        or clf.spec.weights_status().source == "imported weights")
     tensors = {f"head.{k}": v for k, v in clf.method.head_state().items()}
     tensors["support.features"] = clf.support_features
     tensors["support.labels"] = clf.support_labels.to(torch.int64)
@@ -65,6 +67,7 @@ def save_classifier(clf: FewShotClassifier, path: str | os.PathLike) -> Path:
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "class_names": clf.class_names,
         "backbone": {"name": clf.spec.name, "family": clf.spec.family, "weights": clf.weights,
+                     "architecture": getattr(getattr(clf.spec, "base", None), "name", clf.spec.name),
                      "weights_source": status.source, "included": include_backbone,
                      "trained": clf.backbone_trained},
         "preprocess": clf.preprocess.to_dict(),
@@ -119,7 +122,12 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelFileError(MSG_CORRUPT.format(path=path, error=str(exc)[:160])) from None
     try:
-        spec = get_backbone(meta["backbone"]["name"])
+        try:
+            spec = get_backbone(meta["backbone"]["name"])
+        except UnknownNameError:
+            if not meta["backbone"]["included"]:
+                raise
+            spec = get_backbone(meta["backbone"].get("architecture", meta["backbone"]["name"]))
         method = get_method(meta["method"]["name"])(make_params(get_method(meta["method"]["name"]).Params,
                                                                 meta["method"]["params"]))
         backbone_state = {k[len("backbone."):]: v for k, v in tensors.items() if k.startswith("backbone.")}
@@ -138,7 +146,8 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
             weights=meta["backbone"]["weights"], backbone_trained=meta["backbone"]["trained"],
             support_paths=support.get("images", []), support_labels=tensors["support.labels"],
             support_features=tensors["support.features"].float(),
-            info={**meta.get("run", {}), "support": {k: v for k, v in support.items() if k != "images"}})
+            info={**meta.get("run", {}), "support": {k: v for k, v in support.items() if k != "images"}},
+            preprocess=Preprocess.from_dict(meta["preprocess"]))
     except FewShotError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -95,8 +95,24 @@ class EpisodicMethod(FewShotMethod):
         return torch.cat([self.features_of(task.backbone, task.views(idx)).float()
                           for idx in torch.arange(len(task.labels), device=task.device).split(task.embed_batch)])
 
-    def meta_parameters(self, backbone) -> list[nn.Parameter]:
-        return list(backbone.parameters()) + list(self.nets.parameters())
+    def meta_objective(self, backbone, xs, ys, xq, yq, ways: int):
+        """Mean loss and accuracy over a meta-batch, a plain loop over its episodes.
+
+        xs: (B, ways * shots, 3, S, S), ys: (B, ways * shots), xq: (B, ways * queries, 3, S, S), yq likewise.
+        Returns (loss to differentiate, loss to report, accuracy), scalar tensors.
+        """
+        losses, accs = [], []
+        for b in range(xs.shape[0]):
+            loss, acc = self.episode_loss(backbone, xs[b], ys[b], xq[b], yq[b], ways)
+            losses.append(loss)
+            accs.append(acc)
+        loss = torch.stack(losses).mean()
+        return loss, loss.detach(), torch.tensor(accs).mean()
+
+    @torch.no_grad()
+    def episode_predict(self, backbone, xs, ys, xq, ways: int) -> torch.Tensor:
+        """Evaluation: predicted query labels (Q,) of one episode."""
+        return self.episode_logits(backbone, xs, ys, xq, ways).argmax(-1)
 
     def trains_backbone(self) -> bool:
         return self.params.finetune_steps > 0 and self.params.backbone_lr > 0
@@ -164,20 +180,3 @@ class EpisodicMethod(FewShotMethod):
             self.ensure_nets(tuple(int(v) for v in state["feature_shape"].tolist()), "cpu")
             self.nets.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("nets.")})
 
-
-def meta_batch_loss(method: EpisodicMethod, backbone, xs, ys, xq, yq, ways: int):
-    """Mean loss and accuracy over a meta-batch, a plain loop over its episodes.
-
-    xs: (B, ways * shots, 3, S, S), ys: (B, ways * shots), xq: (B, ways * queries, 3, S, S), yq likewise.
-    Returns (loss to differentiate, loss to report, accuracy), all scalar tensors.
-    """
-    losses, accs = [], []
-    for b in range(xs.shape[0]):
-        loss, acc = method.episode_loss(backbone, xs[b], ys[b], xq[b], yq[b], ways)
-        losses.append(loss)
-        accs.append(acc)
-    loss = torch.stack(losses).mean()
-    return loss, loss.detach(), torch.tensor(accs).mean()
-
-
-EpisodicMethod.meta_objective = meta_batch_loss

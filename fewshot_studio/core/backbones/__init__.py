@@ -32,10 +32,22 @@ def _load_torchvision() -> None:
     register_all(BACKBONES)
 
 
+def _load_checkpoints() -> None:
+    from ..checkpoints import register_checkpoints
+
+    register_checkpoints(BACKBONES)
+
+
 BACKBONES.add_loader(_load_torchvision)
+BACKBONES.add_loader(_load_checkpoints)
 
 
 def get_backbone(name: str) -> BackboneSpec:
+    """A registered backbone by name, or a meta-training checkpoint given by its path."""
+    if name.endswith(".safetensors") and Path(name).is_file():
+        from ..checkpoints import checkpoint_spec
+
+        return checkpoint_spec(name)
     return BACKBONES.get(name)
 
 

@@ -1,0 +1,257 @@
+"""Episodic meta-training: many small tasks from a base dataset, periodic validation, checkpoints.
+
+:class:`MetaTrainRun` is a generator of events like :class:`.engine.AdaptRun`: :class:`.engine.Stage`,
+:class:`.engine.Progress` per meta-step, and :class:`Validation` every ``val_every`` steps (mean accuracy on
+held-out classes with a 95% confidence interval). The best checkpoint is kept at ``output``, the latest at
+``<output stem>.last.safetensors`` for resuming. Under ``torchrun`` the same run uses
+DistributedDataParallel: each process takes its share of the meta-batch, gradients are all-reduced.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from .algorithms import get_method
+from .algorithms.episodic import EpisodicMethod
+from .backbones import get_backbone
+from .checkpoints import Checkpoint, checkpoints_dir, save_checkpoint
+from .devices import device_label, resolve_device
+from .engine import Progress, Stage
+from .episodes import DatasetError, EpisodeSampler, open_pool
+from .errors import DivergedError, ParameterError, RunCancelled
+from .evaluation import EvalResult, evaluate_episodes
+from .preprocess import Preprocess
+
+
+@dataclass
+class MetaTrainConfig:
+    """Everything a meta-training run depends on (saved in its checkpoints)."""
+
+    dataset: str
+    method: str = "prototypical"
+    params: dict = field(default_factory=dict)
+    backbone: str = "conv4"
+    weights: str = "pretrained"
+    image_size: int | None = None  # model input side; default: the backbone's (28 is Omniglot's usual)
+    ways: int = 5
+    shots: int = 1
+    queries: int = 15
+    meta_batch: int = 4
+    steps: int = 1000
+    lr: float = 1e-3
+    val_every: int = 100
+    val_episodes: int = 100
+    val_fraction: float = 0.2  # held-out share of the classes' groups (Omniglot: alphabets)
+    val_dataset: str | None = None
+    val_ways: int | None = None
+    val_shots: int | None = None
+    rotations: bool = False
+    augment: bool = False
+    seed: int = 0
+    device: str = "auto"
+    output: str | None = None
+
+    def output_path(self) -> Path:
+        if self.output:
+            return Path(self.output)
+        stem = f"{self.method}-{Path(self.backbone).stem}-{Path(self.dataset).stem}"
+        return checkpoints_dir() / f"{stem}.safetensors"
+
+
+@dataclass(frozen=True)
+class Validation:
+    step: int
+    result: EvalResult
+    best: bool  # this is the best so far (the checkpoint at ``output`` was updated)
+
+
+class MetaObjective(nn.Module):
+    """The meta-batch loss as a module, so DistributedDataParallel can wrap it."""
+
+    def __init__(self, method, backbone: nn.Module):
+        super().__init__()
+        self.backbone = backbone
+        self.nets = method.nets if isinstance(method, EpisodicMethod) else nn.ModuleDict()
+        self.method = [method]  # a list keeps it out of the module tree
+
+    def forward(self, xs, ys, xq, yq, ways: int):
+        return self.method[0].meta_objective(self.backbone, xs, ys, xq, yq, ways)
+
+
+def _distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
+
+
+class MetaTrainRun:
+    def __init__(self, config: MetaTrainConfig, *, resume: str | os.PathLike | None = None):
+        self.resume = Checkpoint(resume) if resume else None
+        if self.resume is not None:
+            saved = dict(self.resume.meta["config"])
+            saved.update({k: v for k, v in asdict(config).items() if k in ("steps", "device", "output")
+                          and v is not None})
+            config = MetaTrainConfig(**saved)
+        self.config = config
+        if config.ways < 2 or config.shots < 1 or config.queries < 1 or config.meta_batch < 1:
+            raise ParameterError("meta-training needs --ways >= 2, --shots >= 1, --queries >= 1, --meta-batch >= 1")
+        self.method = get_method(config.method)(**config.params)
+        if not hasattr(self.method, "meta_objective"):
+            raise ParameterError(f"{config.method} cannot be meta-trained; choose one of the episodic methods "
+                                 "(prototypical, pmf, maml, fomaml, anil, reptile, matching, relation, cnp)")
+        self.spec = get_backbone(config.backbone)
+        base = self.spec.preprocess
+        size = config.image_size or base.input_size
+        same = config.image_size is None
+        self.preprocess = base if same else Preprocess(size, size if size <= 32 else round(size * 8 / 7),
+                                                       base.mean, base.std)
+        self.device = resolve_device(config.device)
+        self.rank, self.world = _distributed()
+        if config.meta_batch % self.world:
+            raise ParameterError(f"--meta-batch {config.meta_batch} must be a multiple of the {self.world} processes")
+        self._cancel = threading.Event()
+        self.best: EvalResult | None = None
+        self.history: list[dict] = []
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def _batch(self, sampler: EpisodeSampler, step: int, generator: torch.Generator):
+        """This process's share of meta-batch ``step``: (xs, ys, xq, yq) stacked over its episodes."""
+        c = self.config
+        first = step * c.meta_batch
+        mine = [first + i for i in range(self.rank, c.meta_batch, self.world)]
+        episodes = [sampler.episode(i) for i in mine]
+        view = (lambda x: self.preprocess.augment(x, generator)) if c.augment else self.preprocess.view
+        xs = torch.stack([view(e.support) for e in episodes]).to(self.device)
+        xq = torch.stack([view(e.query) for e in episodes]).to(self.device)
+        ys = torch.stack([e.support_labels for e in episodes]).to(self.device)
+        yq = torch.stack([e.query_labels for e in episodes]).to(self.device)
+        return xs, ys, xq, yq
+
+    def _predict(self, backbone):
+        method, pre, device = self.method, self.preprocess, self.device
+
+        def predict(ep):
+            xs, xq = pre.view(ep.support).to(device), pre.view(ep.query).to(device)
+            return method.episode_predict(backbone, xs, ep.support_labels.to(device), xq, ep.ways)
+
+        return predict
+
+    def _save(self, path: Path, objective: MetaObjective, optimizer, step: int, calibration) -> None:
+        backbone = copy.deepcopy(objective.backbone)
+        if hasattr(self.method, "finish_backbone"):
+            backbone = self.method.finish_backbone(backbone, calibration)
+        meta = {"backbone": self.spec.name if self.spec.family != "checkpoint" else self.spec.base.name,
+                "preprocess": self.preprocess.to_dict(),
+                "method": {"name": self.method.name, "params": self.method.params_dict()},
+                "config": asdict(self.config), "step": step, "history": self.history,
+                "best": None if self.best is None else {"mean": self.best.mean, "ci95": self.best.ci95}}
+        save_checkpoint(path, backbone=backbone, nets=objective.nets,
+                        feature_shape=getattr(self.method, "feature_shape", None), meta=meta, optimizer=optimizer)
+
+    def __iter__(self):
+        c = self.config
+        start_time = time.perf_counter()
+        label = device_label(self.device)
+        torch.manual_seed(c.seed)
+        yield Stage("loading dataset", 0, 1)
+        pool = open_pool(c.dataset, self.preprocess, rotations=c.rotations)
+        if c.val_dataset:
+            train_pool, val_pool = pool, open_pool(c.val_dataset, self.preprocess, rotations=False)
+        else:
+            train_pool, val_pool = pool.split(c.val_fraction)
+        sampler = EpisodeSampler(train_pool, c.ways, c.shots, c.queries, seed=c.seed)
+        val_sampler = None
+        if c.val_every and len(val_pool):
+            try:
+                val_sampler = EpisodeSampler(val_pool, c.val_ways or c.ways, c.val_shots or c.shots, c.queries,
+                                             seed=c.seed + 7919)
+            except DatasetError:
+                val_sampler = None
+        yield Stage("building backbone", 0, 1)
+        backbone = self.spec.build("random" if self.resume else c.weights).to(self.device)
+        if self.resume is not None:
+            backbone.load_state_dict(self.resume.part("backbone."))
+        if hasattr(self.method, "prepare_backbone"):
+            backbone = self.method.prepare_backbone(backbone)
+        if isinstance(self.method, EpisodicMethod):
+            with torch.no_grad():
+                probe = self.method.features_of(backbone.eval(), self.preprocess.view(
+                    train_pool.images(0, torch.arange(1))).to(self.device))
+            self.method.ensure_nets(tuple(probe.shape[1:]), self.device)
+            if self.resume is not None:
+                self.method.load_meta_state(self.resume.method_state())
+                self.method.nets.to(self.device)
+        objective = MetaObjective(self.method, backbone).to(self.device)
+        model = objective
+        if self.world > 1:
+            model = nn.parallel.DistributedDataParallel(objective, find_unused_parameters=True)
+        params = [p for p in objective.parameters() if p.requires_grad]
+        optimizer = torch.optim.Adam(params, lr=c.lr)
+        start = 0
+        if self.resume is not None:
+            optimizer.load_state_dict(self.resume.optimizer_state())
+            start = int(self.resume.meta["step"])
+            self.history = list(self.resume.meta.get("history", []))
+            best = self.resume.meta.get("best")
+            self.best = EvalResult(best["mean"], best["ci95"], c.val_episodes, c.ways, c.shots) if best else None
+        generator = torch.Generator().manual_seed(c.seed + self.rank)
+        out = c.output_path()
+        last = out.with_name(out.stem + ".last.safetensors")
+        calibration = None
+        for step in range(start, c.steps):
+            objective.train()
+            xs, ys, xq, yq = self._batch(sampler, step, generator)
+            calibration = [x for x in xs[:2]]
+            loss, report, acc = model(xs, ys, xq, yq, c.ways)
+            if not torch.isfinite(report):
+                raise DivergedError(f"the meta-training loss became {report.item()} at step {step + 1}; "
+                                    f"lower --lr (it was {c.lr:g}) or the method's inner learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            yield Progress(step + 1, c.steps, report.item(), acc.item(), c.lr, time.perf_counter() - start_time, label)
+            done = step + 1
+            if val_sampler is not None and (done % c.val_every == 0 or done == c.steps):
+                objective.eval()
+                result = evaluate_episodes(self._predict(objective.backbone), val_sampler, c.val_episodes)
+                better = self.best is None or result.mean > self.best.mean
+                if better:
+                    self.best = result
+                self.history.append({"step": done, "mean": result.mean, "ci95": result.ci95})
+                if self.is_main:
+                    if better:
+                        self._save(out, objective, optimizer, done, calibration)
+                    self._save(last, objective, optimizer, done, calibration)
+                yield Validation(done, result, better)
+            elif self.is_main and done == c.steps:
+                self._save(last, objective, optimizer, done, calibration)
+                if self.best is None:
+                    self._save(out, objective, optimizer, done, calibration)
+            if self._cancel.is_set():
+                if self.is_main:
+                    self._save(last, objective, optimizer, done, calibration)
+                raise RunCancelled(done, c.steps)
+        self.output = out
+
+    def run(self, on_event=None):
+        for event in self:
+            if on_event:
+                on_event(event)
+        return self.config.output_path()
+
