@@ -208,7 +208,7 @@ def cmd_meta_train(args) -> int:
     config = MetaTrainConfig(
         dataset=args.dataset, method=args.algorithm, params=parse_assignments(args.param or []),
         backbone=args.backbone, weights=args.weights, image_size=args.image_size, ways=args.ways, shots=args.shots,
-        queries=args.queries, meta_batch=args.meta_batch, steps=args.steps, lr=args.lr, val_every=args.val_every,
+        queries=args.queries, meta_batch=args.meta_batch, steps=args.steps, lr=args.lr, optimizer=args.optimizer, val_every=args.val_every,
         val_episodes=args.val_episodes, val_fraction=args.val_fraction, val_dataset=args.val_dataset,
         rotations=args.rotations, augment=args.augment, seed=args.seed, device=args.device, output=args.output)
     run = MetaTrainRun(config, resume=args.resume)
@@ -326,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, default in (("ways", 5), ("shots", 1), ("queries", 15), ("meta-batch", 4), ("steps", 1000),
                           ("val-every", 100), ("val-episodes", 100)):
         p.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
-    p.add_argument("--lr", type=float, default=1e-3, help="meta learning rate (Adam; default 1e-3)")
+    p.add_argument("--lr", type=float, default=1e-3, help="meta learning rate (default 1e-3)")
+    p.add_argument("--optimizer", default="adam", choices=("adam", "sgd"), help="meta optimiser (default adam)")
     p.add_argument("--val-fraction", type=float, default=0.2, help="share of alphabets/classes held out for "
                    "validation (default 0.2)")
     p.add_argument("--val-dataset", help="validate on this dataset instead of held-out classes")

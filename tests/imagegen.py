@@ -60,3 +60,29 @@ def make_queries(root: Path, classes=("red_circle", "blue_square", "green_triang
             draw_shape(kind, colour, seed * 1000 + ci * 100 + i, size).save(path)
             truth[path] = name
     return truth
+
+
+PALETTE = [(220, 40, 40), (40, 60, 220), (40, 180, 60), (230, 200, 30), (160, 40, 200), (30, 200, 200),
+           (240, 120, 20), (120, 120, 120)]
+KINDS = ["ellipse", "rectangle", "triangle", "cross"]
+
+
+def shape_pool(per_class: int = 12, size: int = 28, seed: int = 0):
+    """A base dataset of 32 generated classes (4 shapes x 8 colours) as an in-memory episode pool.
+
+    Groups are colours, so holding out groups gives tasks whose classes were never seen in training.
+    """
+    import numpy as np
+    import torch
+
+    from fewshot_studio.core.episodes import TensorPool
+
+    data, names, groups = [], [], []
+    for ci, colour in enumerate(PALETTE):
+        for ki, kind in enumerate(KINDS):
+            imgs = [np.asarray(draw_shape(kind, colour, seed * 100000 + ci * 1000 + ki * 100 + i, size))
+                    for i in range(per_class)]
+            data.append(torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous())
+            names.append(f"{kind}-{ci}")
+            groups.append(f"colour{ci}")
+    return TensorPool(data, names, groups)

@@ -32,6 +32,9 @@ from .evaluation import EvalResult, evaluate_episodes
 from .preprocess import Preprocess
 
 
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
 @dataclass
 class MetaTrainConfig:
     """Everything a meta-training run depends on (saved in its checkpoints)."""
@@ -48,6 +51,7 @@ class MetaTrainConfig:
     meta_batch: int = 4
     steps: int = 1000
     lr: float = 1e-3
+    optimizer: str = "adam"  # the outer (meta) optimiser: adam or sgd
     val_every: int = 100
     val_episodes: int = 100
     val_fraction: float = 0.2  # held-out share of the classes' groups (Omniglot: alphabets)
@@ -200,9 +204,12 @@ class MetaTrainRun:
         objective = MetaObjective(self.method, backbone).to(self.device)
         model = objective
         if self.world > 1:
-            model = nn.parallel.DistributedDataParallel(objective, find_unused_parameters=True)
+            model = nn.parallel.DistributedDataParallel(
+                objective, find_unused_parameters=self.spec.family in ("torchvision", "checkpoint"))
         params = [p for p in objective.parameters() if p.requires_grad]
-        optimizer = torch.optim.Adam(params, lr=c.lr)
+        if c.optimizer not in OPTIMIZERS:
+            raise ParameterError(f"unknown optimizer {c.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        optimizer = OPTIMIZERS[c.optimizer](params, lr=c.lr)
         start = 0
         if self.resume is not None:
             optimizer.load_state_dict(self.resume.optimizer_state())

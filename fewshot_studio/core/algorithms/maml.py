@@ -17,6 +17,7 @@ Choices, documented:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -35,7 +36,8 @@ HEAD_W, HEAD_B = "head.weight", "head.bias"
 @dataclass
 class MAMLParams:
     inner_lr: float = hparam(0.4, "Inner-loop (adaptation) learning rate, plain SGD", low=1e-6, high=10.0, log_scale=True)
-    inner_steps: int = hparam(1, "Inner-loop steps per task while meta-training", low=1, high=100)
+    inner_steps: int = hparam(2, "Inner-loop steps per task while meta-training (the head starts at zero, so the "
+                              "first step adapts only the head)", low=1, high=100)
     adapt_steps: int = hparam(5, "Inner-loop steps when adapting to your support set or an evaluation task",
                               low=1, high=1000)
     first_order: bool = hparam(False, "Ignore second derivatives (first-order MAML): faster, less memory")
@@ -123,18 +125,19 @@ class MAMLFamily(FewShotMethod):
         return to_standard_norm(backbone)
 
     def episode_predict(self, backbone, xs, ys, xq, ways: int) -> torch.Tensor:
-        """Evaluation: adapt with ``adapt_steps`` and classify the queries (support-set statistics)."""
+        """Evaluation: adapt with ``adapt_steps``, then classify the queries with batch-norm statistics
+        frozen from the support set, as after adapting to a user's support set (not transductive)."""
         params = {k: v.detach() for k, v in backbone.named_parameters()}
         buffers = dict(backbone.named_buffers())
         with torch.enable_grad():
             fast, head = self.adapt(backbone, params, buffers, xs, ys, ways, self.params.adapt_steps, True,
                                     feature_dim(backbone, xs))
+        model = copy.deepcopy(backbone)
         with torch.no_grad():
-            # the support set's batch statistics, as after adapting to a user's support set
-            both = torch.cat([xs, xq])
-            logits = self._logits(backbone, {k: v.detach() for k, v in fast.items()}, buffers,
-                                  {k: v.detach() for k, v in head.items()}, both)
-        return logits[len(xs):].argmax(-1)
+            for name, value in model.named_parameters():
+                value.copy_(fast[name])
+            calibrate(model, [xs])
+            return (model(xq) @ head[HEAD_W].T + head[HEAD_B]).argmax(-1)
 
     # --- adapting to a user's support set ------------------------------------------------------------------
     def trains_backbone(self) -> bool:

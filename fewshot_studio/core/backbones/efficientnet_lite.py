@@ -41,6 +41,7 @@ class EfficientNetLite0(BackboneSpec):
         return EfficientNet.from_name("efficientnet-lite0")
 
     def wrap(self, model: nn.Module) -> Backbone:
+        model._fc = nn.Identity()  # the ImageNet classifier is not used
         return Backbone(self.name, model, _pooled, _feature_map, head_prefixes=("_fc",))
 
     def _default_weights_status(self) -> WeightsStatus:
