@@ -10,27 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from clihelp import assert_one_line_error, cli
 from imagegen import make_image_folder, make_queries
 
 SCRIPT = Path(sys.executable).with_name("fewshot-studio")
-
-
-def cli(*args, check_rc: int | None = 0, cwd=None) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "fewshot_studio", *map(str, args)], capture_output=True,
-                         text=True, env=os.environ.copy(), cwd=cwd, timeout=600)
-    if check_rc is not None:
-        assert out.returncode == check_rc, f"rc={out.returncode}\nstdout:\n{out.stdout}\nstderr:\n{out.stderr}"
-    return out
-
-
-def assert_one_line_error(out, *phrases):
-    assert out.returncode == 2
-    errors = [line for line in out.stderr.strip().splitlines() if "error" in line.lower()]
-    assert len(errors) == 1 and errors[0].startswith("fewshot-studio: error: "), out.stderr
-    assert out.stderr.strip().splitlines()[-1] == errors[0]
-    assert "Traceback" not in out.stderr
-    for phrase in phrases:
-        assert phrase in errors[0]
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +74,8 @@ def test_registries_list_as_json():
     assert backbones["resnet18"]["available_offline"] is False
     assert "import-weights" in backbones["resnet18"]["weights_detail"]
     methods = {m["name"]: m for m in json.loads(cli("algorithms", "--json").stdout)}
-    assert list(methods) == ["prototypical", "linear_probe", "finetune"]
+    assert list(methods)[:4] == ["prototypical", "pmf", "linear_probe", "finetune"]
+    assert {"maml", "fomaml", "anil", "reptile", "matching", "relation", "cnp"} <= set(methods)
     assert {"name": "steps", "type": "int", "default": 50} .items() <= methods["finetune"]["params"][0].items()
 
 

@@ -1,0 +1,150 @@
+"""Picking a backbone and a method: pickers from the registries, the generated form, weights, settings."""
+
+from __future__ import annotations
+
+from conftest import close_window, make_window
+from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
+
+from fewshot_studio.core.algorithms import DEFAULT_METHOD, get_method, list_methods
+from fewshot_studio.core.backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
+from fewshot_studio.gui import dialogs
+from fewshot_studio.gui.pickers import SciSpinBox, _nice_steps
+from fewshot_studio.gui.theme import is_dark
+
+
+def test_pickers_list_every_registered_backbone_and_method_with_descriptions(window):
+    picker = window.backbone_picker
+    assert picker.names() == [s.name for s in list_backbones()]
+    assert picker.current() == DEFAULT_BACKBONE
+    assert picker.description.text() == get_backbone(DEFAULT_BACKBONE).description
+    assert not picker.warning_row.isVisibleTo(window)
+    methods = list_methods()
+    assert window.method_picker.names() == [m.name for m in methods]
+    assert [window.method_picker.combo.itemText(i) for i in range(len(methods))] == [m.title for m in methods]
+    assert window.method_picker.current() == DEFAULT_METHOD
+    for method in methods:
+        window.method_picker.set_current(method.name)
+        assert window.method_picker.description.text() == method.description
+    assert window.device_label.text() == "CPU"
+    assert window.adapt_button.isEnabled() and window.adapt_button.text() == "Adapt"
+
+
+EDITOR_TYPES = {bool: QCheckBox, int: QSpinBox, float: SciSpinBox}
+
+
+def test_the_form_is_generated_from_each_methods_parameter_definition(window):
+    for method in list_methods():
+        window.method_picker.set_current(method.name)
+        specs = method.param_specs()
+        form = window.params_form
+        assert list(form.editors) == [s.name for s in specs], method.name
+        for spec in specs:
+            editor = form.editors[spec.name]
+            assert isinstance(editor, QComboBox if spec.choices else EDITOR_TYPES[spec.type]), (method.name, spec)
+            assert spec.help in editor.toolTip()
+            if spec.type in (int, float) and spec.high is not None:
+                assert editor.maximum() == spec.high and editor.minimum() == spec.low
+        assert form.values() == {s.name: s.default for s in specs}, method.name
+
+
+def test_edited_values_survive_switching_methods_and_reset_restores_defaults(window):
+    window.method_picker.set_current("linear_probe")
+    window.params_form.editors["steps"].setValue(33)
+    window.method_picker.set_current("finetune")
+    window.method_picker.set_current("linear_probe")
+    assert window.params_form.values()["steps"] == 33
+    window.params_form.reset_button.click()
+    assert window.params_form.values()["steps"] == get_method("linear_probe").Params().steps
+
+
+def test_float_fields_read_and_write_scientific_notation():
+    box = SciSpinBox(1e-8, 1.0, log_scale=True)
+    box.setValue(5e-5)
+    assert box.text() == "5e-05"
+    box.stepBy(1)
+    assert box.value() == 1e-4
+    box.stepBy(-2)
+    assert box.value() == 2e-5
+    box.lineEdit().setText("3e-3")
+    box.interpretText()
+    assert box.value() == 3e-3
+    linear = SciSpinBox(0.1, 100, log_scale=False)
+    linear.setValue(10)
+    linear.stepBy(1)
+    assert linear.value() == 11
+
+
+def test_log_scale_arrows_walk_the_1_2_5_series():
+    assert [_nice_steps(v, 1) for v in (1e-4, 2e-4, 5e-4, 3e-3)] == [2e-4, 5e-4, 1e-3, 5e-3]
+    assert [_nice_steps(v, -1) for v in (1e-4, 5e-4)] == [5e-5, 2e-4]
+
+
+def test_choices_and_values_are_remembered_in_a_new_window(qtbot, window):
+    window.backbone_picker.set_current("conv4")
+    window.method_picker.set_current("linear_probe")
+    window.params_form.editors["steps"].setValue(7)
+    window.resize(window.width(), 654)
+    close_window(qtbot, window)
+
+    again = make_window(qtbot)
+    try:
+        assert again.backbone_picker.current() == "conv4"
+        assert again.method_picker.current() == "linear_probe"
+        assert again.params_form.values()["steps"] == 7
+        assert again.height() == 654, "the window's geometry is restored"
+        assert again.settings.state() is not None, "and so is the panels' layout"
+    finally:
+        close_window(qtbot, again)
+
+
+def test_a_backbone_without_offline_weights_is_marked_and_imported_weights_fix_it(qtbot, window, tmp_path,
+                                                                                   monkeypatch):
+    import torch
+    import torchvision
+    from safetensors.torch import save_file
+
+    picker = window.backbone_picker
+    picker.set_current("resnet18")
+    row = picker.combo.currentIndex()
+    assert "weights not available offline" in picker.combo.itemText(row)
+    assert picker.warning_row.isVisibleTo(window)
+    assert picker.import_button.text() == "Import weights..."
+    assert "not on this computer" in picker.warning.text()
+
+    torch.manual_seed(0)
+    weights = tmp_path / "resnet18.safetensors"
+    save_file(torchvision.models.resnet18().state_dict(), str(weights))
+    monkeypatch.setattr(dialogs, "open_weights", lambda parent, folder, backbone: str(weights))
+    with qtbot.waitSignal(window.sig_weights_imported, timeout=60_000) as blocker:
+        picker.import_button.click()
+    assert blocker.args == ["resnet18"]
+    assert picker.combo.itemText(row) == "resnet18"
+    assert picker.info("resnet18").available and picker.info("resnet18").source == "imported weights"
+    assert not picker.warning_row.isVisibleTo(window)
+    assert "Imported weights for resnet18" in window.message_bar.text()
+
+
+def test_weights_that_do_not_fit_are_refused_with_the_reason(qtbot, window, tmp_path, monkeypatch):
+    import torch
+    from safetensors.torch import save_file
+
+    bad = tmp_path / "wrong.safetensors"
+    save_file({"fc.weight": torch.zeros(2, 2)}, str(bad))
+    monkeypatch.setattr(dialogs, "open_weights", lambda parent, folder, backbone: str(bad))
+    window.backbone_picker.set_current("resnet18")
+    with qtbot.waitSignal(window.message_bar.sig_shown, timeout=30_000,
+                          check_params_cb=lambda level, text: level == "error"):
+        window.act_import_weights.trigger()
+    assert "do not fit resnet18" in window.message_bar.text()
+    assert not window.backbone_picker.info("resnet18").available
+
+
+def test_the_palette_follows_the_chosen_theme(qtbot, window):
+    try:
+        window.set_theme("dark")
+        assert window.settings.theme == "dark"
+        qtbot.waitUntil(lambda: is_dark(window.palette()) and is_dark(window.plots.palette()))
+        window.set_theme("light")
+        qtbot.waitUntil(lambda: not is_dark(window.palette()))
+    finally:
+        window.set_theme("system")

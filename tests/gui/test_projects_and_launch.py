@@ -1,0 +1,120 @@
+"""Keeping work (projects, the demo, recent files) and launching the window."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ENGINE_TIMEOUT, RUN_TIMEOUT, close_window, drop_and_wait, make_window, url_mime
+from PySide6.QtCore import QTimer
+
+from fewshot_studio.core.demo import demo_query_dir, demo_support_dir, true_label
+from fewshot_studio.gui import dialogs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def snapshot(window) -> list[tuple[str, list[bytes]]]:
+    return [(c.name, [Path(p).read_bytes() for p in c.images]) for c in window.support.classes]
+
+
+def test_a_saved_project_reopens_as_the_same_project(qtbot, window, shapes, tmp_path, monkeypatch):
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+    window.board.rename_class("red_circle", "circles")
+    window.method_picker.set_current("linear_probe")
+    window.params_form.set_values({"steps": 12})
+    expected = snapshot(window)
+    path = tmp_path / "saved" / "shapes.fsproj"
+    monkeypatch.setattr(dialogs, "save_project", lambda parent, suggested: str(path))
+    with qtbot.waitSignal(window.sig_project_saved, timeout=RUN_TIMEOUT):
+        window.act_save.trigger()
+    assert path.is_file()
+    assert not window.isWindowModified()
+    assert window.windowTitle() == "shapes[*] — Few-shot Studio"
+
+    other = make_window(qtbot)
+    try:
+        assert other.settings.recent_projects() == [str(path.resolve())]
+        monkeypatch.setattr(dialogs, "open_project", lambda parent, folder: str(path))
+        with qtbot.waitSignal(other.sig_support_replaced, timeout=RUN_TIMEOUT):
+            other.act_open.trigger()
+        assert snapshot(other) == expected
+        assert [c.name_edit.text() for c in other.board.cards()] == ["blue_square", "green_triangle", "circles"]
+        assert other.method_picker.current() == "linear_probe" and other.params_form.values()["steps"] == 12
+        assert other.project_path == path and not other.isWindowModified()
+        other.board.delete_class("circles")
+        assert other.isWindowModified()
+    finally:
+        close_window(qtbot, other)
+
+
+def test_a_project_file_that_is_not_one_is_reported(qtbot, window, tmp_path):
+    bad = tmp_path / "notes.fsproj"
+    bad.write_text("not a zip")
+    with qtbot.waitSignal(window.message_bar.sig_shown, timeout=RUN_TIMEOUT,
+                          check_params_cb=lambda level, text: level == "error"):
+        window.open_project(str(bad))
+    assert "notes.fsproj: not a Few-shot Studio project" in window.message_bar.text()
+    assert window.support.class_names == []
+
+
+def test_the_demo_opens_adapts_and_classifies_its_queries(qtbot, window):
+    with qtbot.waitSignal(window.sig_support_replaced, timeout=RUN_TIMEOUT):
+        window.act_demo.trigger()
+    classes = sorted(p.name for p in demo_support_dir().iterdir() if p.is_dir())
+    assert sorted(window.support.class_names) == classes
+    assert all(len(c.images) == 5 for c in window.support.classes)
+    assert window.windowTitle().startswith("Demo")
+    window.method_picker.set_current("prototypical")
+    window.backbone_picker.set_current("efficientnet_lite0")
+    with qtbot.waitSignal(window.sig_run_finished, timeout=RUN_TIMEOUT):
+        [b for b in window.message_bar.buttons() if b.text() == "Adapt"][0].click()
+    with qtbot.waitSignal(window.sig_predictions_done, timeout=RUN_TIMEOUT):
+        assert window.classify_demo_queries()
+    predictions = window.predictions.predictions
+    assert len(predictions) == len(list(demo_query_dir().iterdir()))
+    right = sum(p.label == true_label(Path(p.path)) for p in predictions)
+    assert right >= len(predictions) - 2, [(Path(p.path).name, p.label) for p in predictions]
+
+
+def test_main_opens_the_folder_given_on_the_command_line_and_returns_when_closed(qtbot, shapes):
+    from fewshot_studio.gui import app
+
+    seen = {}
+
+    def shown(window):
+        seen["window"] = window
+        seen["visible_at_start"] = window.isVisible() and not window.ready
+
+        def maybe_close(*_):
+            if window.ready and window.support.class_names and not window.board.busy:
+                QTimer.singleShot(0, window.close)
+
+        window.sig_ready.connect(maybe_close)
+        window.board.sig_import_finished.connect(maybe_close)
+
+    assert app.run([str(shapes)], on_shown=shown) == 0
+    window = seen["window"]
+    assert seen["visible_at_start"], "the window is on screen before the engine has loaded"
+    assert window.closed
+    assert window.support.class_names == ["blue_square", "green_triangle", "red_circle"]
+
+
+def test_the_window_is_shown_before_torch_is_imported():
+    code = (
+        "import sys, time\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from fewshot_studio.gui import app\n"
+        "def shown(w):\n"
+        "    print('torch-before-show', 'torch' in sys.modules, flush=True)\n"
+        "    w.sig_ready.connect(lambda: (print('torch-when-ready', 'torch._dynamo' in sys.modules, flush=True),"
+        " QTimer.singleShot(0, w.close)))\n"
+        "sys.exit(app.run([], on_shown=shown))\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=ENGINE_TIMEOUT / 1000)
+    assert out.returncode == 0, out.stderr
+    assert "torch-before-show False" in out.stdout
+    assert "torch-when-ready True" in out.stdout, "the optimizer's torch._dynamo import happens before any run"
