@@ -16,13 +16,13 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import nn
 
 from .backbones.base import Backbone, BackboneSpec, WeightsStatus
 from .errors import BackboneError, ModelFileError
 from .paths import studio_home
 from .preprocess import Preprocess
+from .weights_files import write_atomically
 
 FORMAT = "fewshot-studio-checkpoint"
 FORMAT_VERSION = 1
@@ -67,18 +67,7 @@ def save_checkpoint(path: Path, *, backbone: nn.Module, nets: nn.Module, feature
     if optimizer is not None:
         opt_tensors, meta["optimizer"] = _flatten_optimizer(optimizer.state_dict())
         tensors.update(opt_tensors)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, str(tmp),
-                  metadata={META_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    except (OSError, SafetensorError) as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise ModelFileError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; "
-                             "choose a folder you can write to") from None
-    return path
+    return write_atomically(tensors, path, {META_KEY: json.dumps(meta)})
 
 
 class Checkpoint:

@@ -9,7 +9,6 @@ hyperparameters, support-set summary and library versions.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import platform
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
 from .algorithms import get_method
 from .backbones import get_backbone
@@ -28,6 +26,7 @@ from .devices import resolve_device
 from .errors import FewShotError, ModelFileError, UnknownNameError
 from .params import make_params
 from .preprocess import Preprocess
+from .weights_files import write_atomically
 
 FORMAT = "fewshot-studio-model"
 FORMAT_VERSION = 1
@@ -39,7 +38,6 @@ MSG_FOREIGN = ("{path}: this is a safetensors file but not a Few-shot Studio mod
                "weights, import it with: fewshot-studio import-weights BACKBONE {path}")
 MSG_NEWER = ("{path}: this model was saved by a newer Few-shot Studio (format {version}, this version reads up to "
              "{supported}); upgrade Few-shot Studio to open it")
-MSG_WRITE = "cannot write {path}: {error}; choose a folder you can write to"
 
 
 def _versions() -> dict:
@@ -76,17 +74,7 @@ def save_classifier(clf: FewShotClassifier, path: str | os.PathLike) -> Path:
         "run": {k: v for k, v in clf.info.items() if k != "support"},
         "versions": _versions(),
     }
-    tmp = path.with_name(path.name + ".part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, str(tmp),
-                  metadata={META_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    except (OSError, SafetensorError) as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise ModelFileError(MSG_WRITE.format(path=path, error=getattr(exc, "strerror", None) or exc)) from None
-    return path
+    return write_atomically(tensors, path, {META_KEY: json.dumps(meta)})
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

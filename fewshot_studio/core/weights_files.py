@@ -6,6 +6,8 @@ Nothing read here can run code: safetensors holds only tensors, and PyTorch file
 
 from __future__ import annotations
 
+import contextlib
+import os
 import zipfile
 from pathlib import Path
 
@@ -53,3 +55,23 @@ def write_state_dict(state: dict[str, torch.Tensor], path: Path, metadata: dict[
     """Save tensors as safetensors (copies break shared storage, which safetensors refuses)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous().clone() for k, v in state.items()}, str(path), metadata=metadata)
+
+
+def write_atomically(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> Path:
+    """:func:`write_state_dict` to a temporary file, then renamed: a crash never leaves half a file.
+
+    Raises ModelFileError with what to do when the place cannot be written.
+    """
+    from .errors import ModelFileError
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        write_state_dict(state, tmp, metadata)
+        os.replace(tmp, path)
+    except (OSError, SafetensorError) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ModelFileError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; "
+                             "choose a folder you can write to") from None
+    return path

@@ -14,19 +14,16 @@ import torch
 from torch import nn
 
 from ..params import hparam
-from .episodic import EpisodicMethod
+from .episodic import EpisodicMethod, EpisodicParams
 from .heads import prototypes
 from .registry import register_method
 
 
 @dataclass
-class CNPParams:
+class CNPParams(EpisodicParams):
     hidden: int = hparam(128, "Width of the encoder and decoder", low=8, high=4096)
     finetune_steps: int = hparam(100, "Training steps on pseudo-episodes of your support set (needed unless "
                                  "meta-trained)", low=0, high=10000)
-    lr: float = hparam(1e-3, "Learning rate of the encoder and decoder", low=0.0, high=1.0, log_scale=True)
-    backbone_lr: float = hparam(0.0, "Backbone learning rate when fine-tuning (0 = frozen)", low=0.0, high=1.0)
-    augment: bool = hparam(False, "Re-embed augmented images at every fine-tuning step (slower)")
 
 
 @register_method("cnp")

@@ -13,11 +13,13 @@ and :meth:`query_logits` scores query features against it. The same computation 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..params import hparam
 from .base import FewShotMethod, FitTask, StepReport
 from .heads import accuracy
 
@@ -39,6 +41,18 @@ def pseudo_episode(labels: torch.Tensor, n_classes: int, generator: torch.Genera
             query.append(idx[:n_query])
             support.append(idx[n_query:])
     return torch.cat(support).to(labels.device), torch.cat(query).to(labels.device)
+
+
+@dataclass
+class EpisodicParams:
+    """Fine-tuning on pseudo-episodes of the user's support set, shared by the episodic methods."""
+
+    finetune_steps: int = hparam(0, "Fine-tuning steps on pseudo-episodes of your support set", low=0, high=10000)
+    lr: float = hparam(1e-3, "Learning rate of the method's own modules when fine-tuning", low=0.0, high=1.0,
+                       log_scale=True)
+    backbone_lr: float = hparam(0.0, "Backbone learning rate when fine-tuning (0 = frozen)", low=0.0, high=1.0,
+                                log_scale=True)
+    augment: bool = hparam(False, "Re-embed augmented images at every fine-tuning step (slower)")
 
 
 class EpisodicMethod(FewShotMethod):

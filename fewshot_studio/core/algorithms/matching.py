@@ -14,19 +14,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..params import hparam
-from .episodic import EpisodicMethod
+from .episodic import EpisodicMethod, EpisodicParams
 from .registry import register_method
 
 
 @dataclass
-class MatchingParams:
+class MatchingParams(EpisodicParams):
     fce: bool = hparam(False, "Full-context embeddings (LSTMs over the support set)")
     fce_steps: int = hparam(3, "Attention steps of the query LSTM with full-context embeddings", low=1, high=20)
     scale: float = hparam(10.0, "Temperature of the cosine attention", low=0.1, high=100)
-    finetune_steps: int = hparam(0, "Fine-tuning steps on pseudo-episodes of your support set", low=0, high=10000)
-    lr: float = hparam(1e-3, "Learning rate of the LSTMs when fine-tuning", low=0.0, high=1.0, log_scale=True)
-    backbone_lr: float = hparam(0.0, "Backbone learning rate when fine-tuning (0 = frozen)", low=0.0, high=1.0)
-    augment: bool = hparam(False, "Re-embed augmented images at every fine-tuning step (slower)")
 
 
 class FullContext(nn.Module):

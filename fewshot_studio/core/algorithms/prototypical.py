@@ -10,20 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..params import hparam
-from .episodic import EpisodicMethod
+from .episodic import EpisodicMethod, EpisodicParams
 from .heads import prototype_logits, prototypes
 from .registry import register_method
 
 
 @dataclass
-class ProtoParams:
+class ProtoParams(EpisodicParams):
     distance: str = hparam("cosine", "How queries are compared with class means", choices=("cosine", "euclidean"))
     scale: float = hparam(10.0, "Cosine temperature: higher gives more confident probabilities", low=0.1, high=100)
     finetune_steps: int = hparam(0, "Fine-tune the backbone on pseudo-episodes first (0 = frozen, fastest)",
                                  low=0, high=10000)
     backbone_lr: float = hparam(5e-5, "Backbone learning rate when fine-tuning", low=0.0, high=1.0, log_scale=True)
     augment: bool = hparam(True, "Random crops, flips and colour jitter while fine-tuning")
-    lr: float = hparam(1e-3, "Learning rate of the method's own modules (none for ProtoNet)", low=0.0, high=1.0)
 
 
 @register_method("prototypical")

@@ -15,19 +15,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..params import hparam
-from .episodic import EpisodicMethod
+from .episodic import EpisodicMethod, EpisodicParams
 from .heads import accuracy
 from .registry import register_method
 
 
 @dataclass
-class RelationParams:
+class RelationParams(EpisodicParams):
     hidden: int = hparam(64, "Channels of the relation module", low=4, high=1024)
     finetune_steps: int = hparam(100, "Training steps of the relation module on pseudo-episodes of your "
                                  "support set (needed unless it was meta-trained)", low=0, high=10000)
-    lr: float = hparam(1e-3, "Learning rate of the relation module", low=0.0, high=1.0, log_scale=True)
-    backbone_lr: float = hparam(0.0, "Backbone learning rate when fine-tuning (0 = frozen)", low=0.0, high=1.0)
-    augment: bool = hparam(False, "Re-embed augmented images at every fine-tuning step (slower)")
 
 
 class RelationModule(nn.Module):
