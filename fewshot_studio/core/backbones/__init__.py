@@ -73,4 +73,9 @@ def import_weights(name: str, path: str | os.PathLike) -> Path:
 
 
 __all__ = ["BACKBONES", "DEFAULT_BACKBONE", "Backbone", "BackboneSpec", "WeightsStatus", "get_backbone",
-           "import_weights", "list_backbones"]
+           "import_weights", "list_backbones", "rescan_checkpoints"]
+
+
+def rescan_checkpoints() -> None:
+    """Offer checkpoints saved since start-up (by a meta-training run) as backbones too."""
+    _load_checkpoints()

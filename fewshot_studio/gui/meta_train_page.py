@@ -1,0 +1,268 @@
+"""The meta-training page: choose a base dataset, a method and a backbone, watch the training loss and the
+validation accuracy live, stop when you like; the best checkpoint then appears in the backbone picker.
+
+A view over the engine's :class:`~fewshot_studio.core.meta_train.MetaTrainRun`, iterated in a worker
+thread; this page does no maths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from .pickers import ParamsForm
+from .worker import GeneratorWorker, Job
+
+BUILTIN_BACKBONES = ("conv4", "resnet12", "efficientnet_lite0")
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+class MetaTrainPage(QWidget):
+    """Form, Start/Stop, progress and live plots for one meta-training run at a time."""
+
+    sig_checkpoint_saved = Signal(str)  # path of the best checkpoint, after a run that saved one
+    sig_message = Signal(str, str)  # level ("info", "success", "warning", "error"), text for the user
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.job: Job | None = None
+        self.run = None
+        self.dataset = QLineEdit(placeholderText="Omniglot .npz / .zip, or a folder with one sub-folder per class")
+        browse_folder = QToolButton(text="Folder...")
+        browse_folder.clicked.connect(self._choose_folder)
+        browse_file = QToolButton(text="File...")
+        browse_file.clicked.connect(self._choose_file)
+        row = QHBoxLayout()
+        row.addWidget(self.dataset, 1)
+        row.addWidget(browse_folder)
+        row.addWidget(browse_file)
+
+        self.method = QComboBox()
+        self.method.setToolTip("Episodic methods: they learn how to learn from many small tasks")
+        self.method.currentIndexChanged.connect(self._on_method)
+        self.backbone = QComboBox(editable=True)
+        self.backbone.addItems(list(BUILTIN_BACKBONES))
+        self.backbone.setToolTip("Conv-4 is the classic choice for Omniglot; a name from the backbone list also works")
+        self.params = ParamsForm()
+        self.ways = _spin(2, 100, 5, "Classes per episode")
+        self.shots = _spin(1, 100, 1, "Examples per class in each episode's support set")
+        self.queries = _spin(1, 100, 15, "Query images per class in each episode")
+        self.meta_batch = _spin(1, 1024, 4, "Episodes per meta-step")
+        self.steps = _spin(1, 10_000_000, 1000, "Meta-steps")
+        self.val_every = _spin(1, 1_000_000, 100, "Validate on held-out classes every this many steps")
+        self.val_episodes = _spin(1, 100_000, 100, "Episodes per validation")
+        self.image_size = _spin(0, 1024, 28, "Model input side in pixels (0: the backbone's own; Omniglot: 28)")
+        self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0, singleStep=1e-4, value=1e-3)
+        self.lr.setToolTip("Meta learning rate (Adam)")
+        self.rotations = QCheckBox("Rotations as new classes")
+        self.rotations.setToolTip("Add each class rotated by 90, 180 and 270 degrees as three more classes")
+
+        form = QFormLayout()
+        form.addRow("Base dataset", row)
+        form.addRow("Method", self.method)
+        form.addRow("Backbone", self.backbone)
+        form.addRow("Image size", self.image_size)
+        episode = QHBoxLayout()
+        for label, box in (("ways", self.ways), ("shots", self.shots), ("queries", self.queries)):
+            episode.addWidget(box)
+            episode.addWidget(QLabel(label))
+        form.addRow("Episodes", episode)
+        form.addRow("Meta-batch", self.meta_batch)
+        form.addRow("Steps", self.steps)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Validate every", self.val_every)
+        form.addRow("Validation episodes", self.val_episodes)
+        form.addRow("", self.rotations)
+
+        self.start_button = QPushButton("Start meta-training")
+        self.start_button.clicked.connect(self.start_or_stop)
+        self.progress = QProgressBar()
+        self.status = QLabel("Choose a base dataset with many classes (the Omniglot background set, for example).")
+        self.status.setWordWrap(True)
+
+        self.plots = pg.GraphicsLayoutWidget()
+        self.loss_plot = self.plots.addPlot(row=0, col=0)
+        self.loss_plot.setLabel("left", "Training loss")
+        self.val_plot = self.plots.addPlot(row=1, col=0)
+        self.val_plot.setLabel("left", "Validation acc.", units="%")
+        self.val_plot.setLabel("bottom", "Step")
+        self.val_plot.setXLink(self.loss_plot)
+        for plot in (self.loss_plot, self.val_plot):
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+        self.loss_curve = self.loss_plot.plot(pen=pg.mkPen("#3b7dd8", width=2))
+        self.val_curve = self.val_plot.plot(pen=pg.mkPen("#2e9e5b", width=2), symbol="o", symbolSize=6)
+        self.val_bars = pg.ErrorBarItem(pen=pg.mkPen("#2e9e5b"))
+        self.val_plot.addItem(self.val_bars)
+        self.steps_seen: list[int] = []
+        self.losses: list[float] = []
+        self.validations: list[tuple[int, float, float]] = []  # (step, mean %, ci95 %)
+
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addWidget(QLabel("Method hyperparameters"))
+        left.addWidget(self.params)
+        left.addStretch(1)
+        left.addWidget(self.start_button)
+        right = QVBoxLayout()
+        right.addWidget(self.plots, 1)
+        right.addWidget(self.progress)
+        right.addWidget(self.status)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 0)
+        layout.addLayout(right, 1)
+        self._fill_methods()
+
+    # --- choices ---------------------------------------------------------------------------------------------
+    def _fill_methods(self) -> None:
+        from fewshot_studio.core.algorithms import list_methods
+
+        for cls in list_methods():
+            if hasattr(cls, "meta_objective"):
+                self.method.addItem(cls.title, cls.name)
+                self.method.setItemData(self.method.count() - 1, cls.description, 3)  # Qt.ToolTipRole
+        self._on_method()
+
+    def _on_method(self, *_args) -> None:
+        from fewshot_studio.core.algorithms import get_method
+
+        name = self.method.currentData()
+        if name:
+            self.params.set_specs(get_method(name).param_specs())
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Base dataset: a folder with one sub-folder per class")
+        if path:
+            self.dataset.setText(path)
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Base dataset", "", "Omniglot (*.npz *.zip)")
+        if path:
+            self.dataset.setText(path)
+
+    def config(self):
+        from fewshot_studio.core.meta_train import MetaTrainConfig
+
+        return MetaTrainConfig(
+            dataset=self.dataset.text().strip(), method=self.method.currentData(), params=self.params.values(),
+            backbone=self.backbone.currentText().strip(), image_size=self.image_size.value() or None,
+            ways=self.ways.value(), shots=self.shots.value(), queries=self.queries.value(),
+            meta_batch=self.meta_batch.value(), steps=self.steps.value(), lr=self.lr.value(),
+            val_every=self.val_every.value(), val_episodes=self.val_episodes.value(),
+            rotations=self.rotations.isChecked())
+
+    # --- running ---------------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def start_or_stop(self) -> None:
+        if self.running:
+            self.stop()
+        else:
+            self.start()
+
+    def start(self) -> bool:
+        from fewshot_studio.core.errors import FewShotError
+        from fewshot_studio.core.meta_train import MetaTrainRun
+
+        if not self.dataset.text().strip():
+            self._say("warning", "Choose a base dataset first.")
+            return False
+        try:
+            self.run = MetaTrainRun(self.config())
+        except FewShotError as exc:
+            self._say("error", str(exc))
+            return False
+        run = self.run
+        self.steps_seen, self.losses, self.validations = [], [], []
+        self._redraw()
+        self.progress.setRange(0, run.config.steps)
+        self.progress.setValue(0)
+        worker = GeneratorWorker(lambda: iter(run), on_cancel=run.cancel)
+        worker.sig_yielded.connect(self._on_events)
+        worker.sig_failed.connect(self._on_failed)
+        worker.sig_done.connect(self._on_done)
+        self.job = Job(worker, "meta-train")
+        self.job.start()
+        self.start_button.setText("Stop")
+        self._say("info", f"Meta-training {run.method.title} on {Path(run.config.dataset).name}...")
+        return True
+
+    def stop(self) -> None:
+        if self.running:
+            self.job.cancel()
+            self.status.setText("Stopping after this step...")
+
+    def shutdown(self, ms: int = 60000) -> None:
+        """Cancel a running job and wait for its thread (the window is closing)."""
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+            self.job.wait(ms)
+
+    def _on_events(self, events: list) -> None:
+        from fewshot_studio.core.engine import Progress, Stage
+        from fewshot_studio.core.meta_train import Validation
+
+        for event in events:
+            if isinstance(event, Progress):
+                self.steps_seen.append(event.step)
+                self.losses.append(event.loss)
+                self.progress.setValue(event.step)
+                self.status.setText(f"step {event.step} of {event.total}, loss {event.loss:.3f}, "
+                                    f"{event.eta:.0f} s left on {event.device}")
+            elif isinstance(event, Validation):
+                r = event.result
+                self.validations.append((event.step, 100 * r.mean, 100 * r.ci95))
+                if event.best:
+                    self._say("info", f"Step {event.step}: validation {100 * r.mean:.1f}% ± {100 * r.ci95:.1f}% "
+                                      "(best so far, checkpoint saved)")
+            elif isinstance(event, Stage):
+                self.status.setText(event.name + "...")
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self.loss_curve.setData(np.asarray(self.steps_seen, float), np.asarray(self.losses, float))
+        if self.validations:
+            x, y, ci = (np.asarray(v, float) for v in zip(*self.validations))
+            self.val_curve.setData(x, y)
+            self.val_bars.setData(x=x, y=y, height=2 * ci)
+        else:
+            self.val_curve.setData([], [])
+            self.val_bars.setData(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0))
+
+    def _on_failed(self, exc: Exception, text: str) -> None:
+        from fewshot_studio.core.errors import FewShotError, RunCancelled
+
+        if isinstance(exc, RunCancelled):
+            self._say("info", f"Stopped after step {exc.step}; the best checkpoint so far is kept.")
+        elif isinstance(exc, FewShotError):
+            self._say("error", str(exc))
+        else:
+            self._say("error", f"Meta-training failed unexpectedly: {exc!r}")
+
+    def _on_done(self) -> None:
+        self.start_button.setText("Start meta-training")
+        run = self.run
+        if run is not None and run.config.output_path().exists():
+            path = str(run.config.output_path())
+            best = f" (validation {100 * run.best.mean:.1f}% ± {100 * run.best.ci95:.1f}%)" if run.best else ""
+            self._say("success", f"Checkpoint {Path(path).stem}{best} is now a backbone in the picker.")
+            self.sig_checkpoint_saved.emit(path)
+
+    def _say(self, level: str, text: str) -> None:
+        self.status.setText(text)
+        self.sig_message.emit(level, text)

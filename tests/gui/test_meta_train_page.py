@@ -1,0 +1,76 @@
+"""The meta-training page as a user drives it: pick a base dataset, start, watch, stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from fewshot_studio.core.backbones import get_backbone, rescan_checkpoints
+from fewshot_studio.gui.meta_train_page import MetaTrainPage
+
+TIMEOUT = 180_000
+
+
+@pytest.fixture
+def page(qtbot, shared_data):
+    page = MetaTrainPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.dataset.setText(str(shared_data / "omniglot" / "images_background_small1.zip"))
+    page.method.setCurrentIndex(page.method.findData("prototypical"))
+    page.backbone.setCurrentText("conv4")
+    page.image_size.setValue(28)
+    page.queries.setValue(3)
+    page.meta_batch.setValue(1)
+    page.val_episodes.setValue(4)
+    yield page
+    page.shutdown()
+
+
+def test_only_episodic_methods_are_offered(page):
+    names = [page.method.itemData(i) for i in range(page.method.count())]
+    assert "prototypical" in names and "maml" in names and "relation" in names
+    assert "linear_probe" not in names and "finetune" not in names
+    page.method.setCurrentIndex(page.method.findData("maml"))
+    assert "inner_lr" in page.params.values()
+
+
+def test_a_run_plots_every_step_and_its_checkpoint_becomes_a_backbone(qtbot, page):
+    page.steps.setValue(6)
+    page.val_every.setValue(3)
+    with qtbot.waitSignal(page.sig_checkpoint_saved, timeout=TIMEOUT) as saved:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+        assert page.start_button.text() == "Stop"
+    qtbot.waitUntil(lambda: page.job.finished, timeout=TIMEOUT)
+    path = Path(saved.args[0])
+    assert path.exists()
+    x, y = page.loss_curve.getData()
+    assert list(x) == [1, 2, 3, 4, 5, 6]
+    assert [v[0] for v in page.validations] == [3, 6]
+    assert page.val_curve.getData()[0].tolist() == [3, 6]
+    assert page.start_button.text() == "Start meta-training"
+    assert "now a backbone" in page.status.text()
+    rescan_checkpoints()
+    assert get_backbone(path.stem).family == "checkpoint"
+
+
+def test_stop_ends_the_run_after_the_current_step(qtbot, page):
+    page.steps.setValue(100000)
+    page.val_every.setValue(100000)
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(page.losses) >= 2, timeout=TIMEOUT)
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.job.finished, timeout=TIMEOUT)
+    assert "Stopped after step" in page.status.text()
+    assert len(page.losses) < 100
+
+
+def test_bad_dataset_is_reported_not_raised(qtbot, page, tmp_path):
+    page.dataset.setText(str(tmp_path / "nothing.npz"))
+    with qtbot.waitSignal(page.sig_message, timeout=TIMEOUT) as message:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.job is None or page.job.finished, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "dataset not found" in page.status.text(), timeout=TIMEOUT)
+    assert message.args[0] in ("info", "error")
