@@ -213,7 +213,6 @@ class AdaptRun:
             features = yield from self._cached_features(task, key, paths)
             task.features = features
 
-        backbone.train(False)
         step = 0
         for report in self.method.fit(task):
             step += 1
