@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QDrag, QIcon, QImage, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QDesktopServices, QDrag, QIcon, QImage, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QMenu, QPushButton, QScrollArea, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
@@ -601,8 +601,12 @@ class ClassBoard(QScrollArea):
 
     # --- the current class -----------------------------------------------------------------------------
     def set_current(self, name: str) -> None:
+        """Make ``name`` the class that Add images, Paste and Delete act on; other cards lose their selection."""
         if name != self.current_class:
             self.current_class = name
+            for card in self._cards.values():
+                if card.name != name:
+                    card.thumbs.clearSelection()
             self.sig_current_changed.emit(name)
         self._mark_current()
 

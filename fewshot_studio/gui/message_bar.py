@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -26,6 +26,7 @@ class MessageBar(QFrame):
         super().__init__(parent)
         self.setObjectName("MessageBar")
         self.level = ""
+        self._colour = QColor(LEVELS["info"][1])
         self._icon = QLabel()
         self._text = QLabel()
         self._text.setWordWrap(True)
@@ -86,8 +87,8 @@ class MessageBar(QFrame):
             button.clicked.connect(lambda _=False, cb=callback: (self.dismiss(), cb()))
             self._buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         self._colour = QColor(colour)
-        self._restyle()
         self.show()
+        self.update()
         self.sig_shown.emit(level, text)
 
     def dismiss(self) -> None:
@@ -95,16 +96,14 @@ class MessageBar(QFrame):
             self.hide()
             self.sig_closed.emit()
 
-    def _restyle(self) -> None:
+    def paintEvent(self, event) -> None:
+        """A tinted strip with a coloured line under it; drawn from the current palette (no style sheet,
+        which would itself change the palette)."""
+        painter = QPainter(self)
         base = self.palette().color(QPalette.ColorRole.Window)
-        c = getattr(self, "_colour", QColor("#3b7dd8"))
-        mix = QColor.fromRgbF(base.redF() * 0.82 + c.redF() * 0.18, base.greenF() * 0.82 + c.greenF() * 0.18,
-                              base.blueF() * 0.82 + c.blueF() * 0.18)
-        sheet = f"#MessageBar {{ background: {mix.name()}; border-bottom: 2px solid {c.name()}; }}"
-        if sheet != self.styleSheet():
-            self.setStyleSheet(sheet)
-
-    def changeEvent(self, event) -> None:
-        if event.type() == event.Type.PaletteChange and self.level:
-            self._restyle()
-        super().changeEvent(event)
+        c = self._colour
+        mix = QColor.fromRgbF(base.redF() * 0.8 + c.redF() * 0.2, base.greenF() * 0.8 + c.greenF() * 0.2,
+                              base.blueF() * 0.8 + c.blueF() * 0.2)
+        painter.fillRect(self.rect(), mix)
+        painter.fillRect(0, self.height() - 2, self.width(), 2, c)
+        painter.end()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette, QStandardItemModel, QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from . import icons
 
@@ -280,8 +280,12 @@ class SciSpinBox(QDoubleSpinBox):
         self.setValue(min(self.maximum(), max(self.minimum(), value)))
 
 
+WORDS = {"lr": "learning rate", "fce": "FCE"}  # how abbreviations in parameter names read on the form
+
+
 def _title(name: str) -> str:
-    text = name.replace("_", " ")
+    """``backbone_lr`` -> "Backbone learning rate"."""
+    text = " ".join(WORDS.get(word, word) for word in name.split("_"))
     return text[:1].upper() + text[1:]
 
 
@@ -318,6 +322,9 @@ class ParamsForm(QWidget):
                                and spec.type in (int, float) else "")
             editor.setToolTip(tip)
             editor.setStatusTip(tip)
+            if not isinstance(editor, QCheckBox):
+                editor.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+                editor.setMinimumWidth(90)
             label = QLabel(_title(spec.name))
             label.setToolTip(tip)
             label.setBuddy(editor)

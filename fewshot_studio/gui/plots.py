@@ -1,16 +1,32 @@
 """Live loss and support-accuracy plots (pyqtgraph). The curves are made once and fed with setData;
-downsampling ("peak") and clip-to-view keep long runs cheap to draw."""
+downsampling ("peak") and clip-to-view keep long runs cheap to draw.
+
+Drawing is the window's main cost while it adapts (benchmarks/gui_stall.py), so the plots are kept lean:
+redrawn at most 10 times a second, no grid (it tripled the paint time), and axes whose ranges rarely
+change (steps fixed to the run's length, accuracy 0-100 %, loss on a log scale snapped to whole decades),
+because every range change re-lays out the tick labels.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 LOSS_COLOUR = "#3b7dd8"
 ACCURACY_COLOUR = "#2e9e5b"
 SYMBOLS_UP_TO = 40  # draw markers while there are few points (a one-step method shows one dot)
+REDRAW_MS = 100  # at most 10 redraws a second
+
+
+def _pen(colour: str):
+    pen = pg.mkPen(colour, width=2)
+    pen.setCosmetic(True)
+    return pen
 
 
 class _Series:
@@ -43,12 +59,16 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumHeight(180)
+        self.view.setMinimumHeight(220)
+        self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.view.ci.setContentsMargins(2, 2, 8, 2)
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.accuracy_plot = self.view.addPlot(row=1, col=0)
         self.accuracy_plot.setXLink(self.loss_plot)
-        self.loss_plot.setLabel("left", "Loss")
+        self.loss_plot.setLabel("left", "Loss (log)")
+        self.loss_plot.setLogMode(y=True)
+        self.loss_plot.enableAutoRange("y", False)
+        self.loss_plot.enableAutoRange("x", False)
         self.accuracy_plot.setLabel("left", "Support acc.", units="%")
         self.accuracy_plot.setLabel("bottom", "Step")
         self.accuracy_plot.setYRange(0, 100, padding=0.05)
@@ -56,19 +76,34 @@ class TrainingPlots(QWidget):
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-            plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
             plot.hideButtons()
-        self.loss_curve = self.loss_plot.plot(pen=pg.mkPen(LOSS_COLOUR, width=2), name="loss")
-        self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(ACCURACY_COLOUR, width=2), name="accuracy")
+        self.loss_curve = self.loss_plot.plot(pen=_pen(LOSS_COLOUR), name="loss")
+        self.accuracy_curve = self.accuracy_plot.plot(pen=_pen(ACCURACY_COLOUR), name="accuracy")
         self._loss = _Series()
         self._accuracy = _Series()
         self.total = 0
+        self._decades = (-2, 1)  # log10 range of the loss axis
+        self._low = self._high = 1.0  # smallest and largest loss of the run
+        self.loss_plot.setYRange(*self._decades, padding=0.02)
+        self.loss_plot.setXRange(0.5, 10.5, padding=0.02)
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.flush)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.setToolTip("Loss and accuracy on the support images at every step of the run")
         self._restyle()
+
+    @property
+    def pending(self) -> bool:
+        return self._dirty
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 260)
 
     # --- data ----------------------------------------------------------------------------------------
     def start(self, total_steps: int) -> None:
@@ -77,7 +112,7 @@ class TrainingPlots(QWidget):
         self._accuracy.clear()
         self.total = total_steps
         self.loss_plot.setXRange(0.5, max(total_steps, 1) + 0.5, padding=0.02)
-        self._redraw()
+        self.flush()
 
     def append(self, events) -> None:
         """Add :class:`~fewshot_studio.core.engine.Progress` events (one point per step)."""
@@ -86,19 +121,32 @@ class TrainingPlots(QWidget):
         if self._loss.n == 0 and events[0].total != self.total:
             self.start(events[0].total)
         steps = [e.step for e in events]
-        self._loss.extend(steps, [e.loss for e in events])
+        losses = [max(e.loss, 1e-12) for e in events]
+        self._low = min(self._low, *losses) if self._loss.n else min(losses)
+        self._high = max(self._high, *losses) if self._loss.n else max(losses)
+        self._loss.extend(steps, losses)
         self._accuracy.extend(steps, [100.0 * e.accuracy for e in events])
-        self._redraw()
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
 
     def clear(self) -> None:
         self._loss.clear()
         self._accuracy.clear()
         self.total = 0
-        self._redraw()
-        self.loss_plot.enableAutoRange("x", True)
+        self.flush()
 
-    def _redraw(self) -> None:
+    def flush(self) -> None:
+        """Draw what has arrived (the timer calls this; call it to see the data at once)."""
+        self._timer.stop()
+        self._dirty = False
         n = self._loss.n
+        if n:
+            low, high = math.floor(math.log10(self._low)), math.ceil(math.log10(self._high))
+            decades = (min(low, high - 1), high)
+            if decades != self._decades:  # re-laying out the axis is costly: only on crossing a decade
+                self._decades = decades
+                self.loss_plot.setYRange(*decades, padding=0.02)
         symbol = "o" if 0 < n <= SYMBOLS_UP_TO else None
         for curve, series, colour in ((self.loss_curve, self._loss, LOSS_COLOUR),
                                       (self.accuracy_curve, self._accuracy, ACCURACY_COLOUR)):
@@ -132,6 +180,7 @@ class TrainingPlots(QWidget):
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(grid))
+                axis.enableAutoSIPrefix(False)
                 axis.setTextPen(pg.mkPen(text))
 
     def changeEvent(self, event) -> None:

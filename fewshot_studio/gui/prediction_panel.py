@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the classifier module imports torch, which loads after the 
 
 ROW_HEIGHT = 118
 THUMB = 92
-NEAR = 58
+NEAR = 50
 BAR_COLOURS = ("#3b7dd8", "#8a8d93", "#8a8d93", "#8a8d93", "#8a8d93")
 
 
@@ -96,6 +96,7 @@ class PredictionDelegate(QStyledItemDelegate):
             return
         target = _fit(pm.size() / pm.devicePixelRatio(), box)
         painter.drawPixmap(target, pm)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(target.adjusted(0, 0, -1, -1))
 
     def paint(self, painter: QPainter, option, index) -> None:
@@ -115,7 +116,7 @@ class PredictionDelegate(QStyledItemDelegate):
 
         self._image(painter, p.path, QRect(r.left() + 8, r.top() + (r.height() - THUMB) // 2, THUMB, THUMB), pal)
 
-        show_near = r.width() >= 560 and p.nearest
+        show_near = r.width() >= 470 and p.nearest
         near_w = (NEAR + 8) * len(p.nearest) + 8 if show_near else 0
         x = r.left() + THUMB + 20
         w = r.right() - x - near_w - 8
@@ -145,7 +146,7 @@ class PredictionDelegate(QStyledItemDelegate):
         painter.setFont(small)
         label_w = min(110, max(60, w // 3))
         pct_w = fm.horizontalAdvance("100%") + 6
-        bar_w = max(20, w - label_w - pct_w - 8)
+        bar_w = max(20, w - label_w - pct_w - 6)
         bar_h = max(8, fm.height() - 6)
         for i, (cls, score) in enumerate(p.top_k[:3]):
             row = QRect(x, y, w, fm.height())

@@ -58,6 +58,12 @@ class Theme(QObject):
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_change)
         self.apply()
 
+    @classmethod
+    def ensure(cls, app: QApplication, mode: str = "system") -> Theme:
+        """The application's Theme, made on first use (one per application)."""
+        theme = app.findChild(Theme)
+        return theme if theme is not None else cls(app, mode)
+
     def set_mode(self, mode: str) -> None:
         self.mode = mode if mode in THEMES else "system"
         self.apply()

@@ -33,7 +33,12 @@ def _key(path: str) -> tuple[str, int, int]:
 def render_thumbnail(path: str, size: int) -> QImage:
     """Decode ``path`` and fit it in ``size`` x ``size`` pixels (thread-safe). Raises ImageError."""
     img = load_image(path, draft_size=size * 2)
-    img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    scale = size / max(img.size)
+    if scale < 1:
+        img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    elif scale > 1:  # small images (28 x 28 digits...) are enlarged, not shown as specks
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                         Image.Resampling.BICUBIC)
     img = img.convert("RGB")
     data = img.tobytes()
     qimage = QImage(data, img.width, img.height, img.width * 3, QImage.Format.Format_RGB888)
