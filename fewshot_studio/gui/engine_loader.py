@@ -1,4 +1,4 @@
-"""Loading the engine (torch, torchvision, the registries) after the window is on screen.
+"""Loading the engine (torch, torchvision, the registries) and pyqtgraph after the window is on screen.
 
 ``import torch`` takes about 2 s here and torchvision 3-4 s; the window shows first and this loads behind
 it. The first optimizer built in a process imports ``torch._dynamo`` (about 900 modules, 1-3 s, holding
@@ -45,6 +45,7 @@ def backbone_info(spec) -> BackboneInfo:
 def load_engine() -> EngineInfo:
     """Import everything a run needs and read the registries (seconds, the first time in a process)."""
     start = time.perf_counter()
+    import pyqtgraph  # noqa: F401 - imported here (0.4 s), only its widgets are made in the GUI thread
     import torch
 
     from ..core import classifier, engine, model_io  # noqa: F401 - imported now, not during a run

@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.torch_threads = torch_threads or self.settings.torch_threads or DEFAULT_TORCH_THREADS
         self.support = SupportSet()
         self.classifier = None  # FewShotClassifier once adapted or loaded
+        self.meta_window: QMainWindow | None = None  # the meta-training page's window, made on first use
+        self.meta_page = None
         self.model_summary = ""
         self._model_key = None  # the support set the model was adapted on, to tell when it is out of date
         self.engine: EngineInfo | None = None
@@ -211,6 +213,8 @@ class MainWindow(QMainWindow):
                                 "Save the adapted model (.safetensors) to use it later or with the command line")
         self.act_load_model = A("&Load model...", self.load_model, "Ctrl+Alt+O", "model-open",
                                 "Load a model saved by the studio or the command line")
+        self.act_meta_train = A("&Meta-train...", self.show_meta_training, "Ctrl+Shift+M", None,
+                                "Meta-train a method on a base dataset; the result becomes a backbone")
         self.act_shortcuts = A("&Keyboard shortcuts", self.show_shortcuts, K.HelpContents, "keyboard")
         self.act_about = A("&About Few-shot Studio", self.show_about, None, "help")
         self.predictions.set_actions(self.act_classify, self.act_clear)
@@ -237,6 +241,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_classify, self.act_clear])
         m.addSeparator()
         m.addActions([self.act_save_model, self.act_load_model])
+        m.addSeparator()
+        m.addAction(self.act_meta_train)
         self.view_menu = bar.addMenu("&View")
         theme_menu = self.view_menu.addMenu("&Theme")
         group = QActionGroup(self)
@@ -307,9 +313,11 @@ class MainWindow(QMainWindow):
         self.model_label.setMinimumHeight(3 * self.model_label.fontMetrics().lineSpacing())
         self.model_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        from .plots import TrainingPlots
-
-        self.plots = TrainingPlots()
+        # pyqtgraph takes ~0.4 s to import: the engine loader imports it off the GUI thread after the first
+        # paint, and the plots are made when the engine is ready.
+        self.plots = None
+        self.plots_slot = QVBoxLayout()
+        self.plots_slot.setContentsMargins(0, 0, 0, 0)
         panel = QWidget()
         panel.setMinimumWidth(300)
         layout = QVBoxLayout(panel)
@@ -324,7 +332,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.adapt_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.model_label)
-        layout.addWidget(self.plots, 1)
+        layout.addLayout(self.plots_slot, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -365,9 +373,17 @@ class MainWindow(QMainWindow):
     # the engine
     # ------------------------------------------------------------------------------------------------------
     def start_engine(self, in_thread: bool = True) -> None:
-        """Load torch and the registries (call once the window is shown)."""
+        """Load pyqtgraph, torch and the registries (call once the window is shown)."""
         if self.engine is None and (self.loader.thread is None or not self.loader.thread.is_alive()):
             self.loader.start(in_thread)
+
+    def build_plots(self) -> None:
+        """Make the live plots (pyqtgraph is imported by then)."""
+        if self.plots is None:
+            from .plots import TrainingPlots
+
+            self.plots = TrainingPlots()
+            self.plots_slot.addWidget(self.plots)
 
     @property
     def ready(self) -> bool:
@@ -378,6 +394,7 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         saved_backbone, saved_method = self.settings.backbone, self.settings.method
+        self.build_plots()
         self.engine = info
         self.backbone_picker.set_backbones(info.backbones, offline=info.offline)
         if not self.backbone_picker.set_current(saved_backbone):
@@ -1043,10 +1060,41 @@ class MainWindow(QMainWindow):
     def _jobs(self) -> list[Job]:
         return list(self._jobs_alive)
 
+    # ------------------------------------------------------------------------------------------------------
+    # meta-training
+    # ------------------------------------------------------------------------------------------------------
+    def show_meta_training(self) -> None:
+        """The meta-training page, in a window of its own (one per studio window)."""
+        if self.meta_window is None:
+            from .meta_train_page import MetaTrainPage
+
+            self.meta_window = QMainWindow(self)
+            self.meta_window.setWindowTitle("Meta-training - Few-shot Studio")
+            self.meta_page = MetaTrainPage()
+            self.meta_page.sig_checkpoint_saved.connect(self._on_checkpoint_saved)
+            self.meta_page.sig_message.connect(lambda level, text: self.statusBar().showMessage(text, 8000))
+            self.meta_window.setCentralWidget(self.meta_page)
+            self.meta_window.resize(1100, 640)
+        self.meta_window.show()
+        self.meta_window.raise_()
+
+    @Slot(str)
+    def _on_checkpoint_saved(self, path: str) -> None:
+        from ..core.backbones import get_backbone, rescan_checkpoints
+        rescan_checkpoints()
+        name = Path(path).stem
+        if self.engine is not None and name not in self.backbone_picker.names():
+            self.engine.backbones.append(backbone_info(get_backbone(name)))
+            current = self.backbone_picker.current()
+            self.backbone_picker.set_backbones(self.engine.backbones, offline=self.engine.offline)
+            self.backbone_picker.set_current(current)
+
     def closeEvent(self, event) -> None:
         if not self._close_pending and not self._ok_to_discard():
             event.ignore()
             return
+        if self.meta_page is not None:  # only once the close is certain: "Cancel" keeps meta-training going
+            self.meta_page.shutdown()
         jobs = [j for j in self._jobs() if not j.finished]
         if jobs:
             # Cancel, hide at once, and close for real when the threads have stopped (within a step).

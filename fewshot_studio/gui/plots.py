@@ -83,9 +83,8 @@ class TrainingPlots(QWidget):
         self._loss = _Series()
         self._accuracy = _Series()
         self.total = 0
-        self._decades = (-2, 1)  # log10 range of the loss axis
         self._low = self._high = 1.0  # smallest and largest loss of the run
-        self.loss_plot.setYRange(*self._decades, padding=0.02)
+        self._set_decades((-2, 1))
         self.loss_plot.setXRange(0.5, 10.5, padding=0.02)
         self._dirty = False
         self._timer = QTimer(self)
@@ -130,6 +129,15 @@ class TrainingPlots(QWidget):
         if not self._timer.isActive():
             self._timer.start()
 
+    def _set_decades(self, decades: tuple[int, int]) -> None:
+        """Show the loss from 10^low to 10^high, labelled at whole decades only (no crowded minor labels)."""
+        self._decades = decades
+        low, high = decades
+        step = max(1, (high - low) // 4)
+        major = [(d, f"{10.0 ** d:g}") for d in range(low, high + 1, step)]
+        self.loss_plot.getAxis("left").setTicks([major, []])
+        self.loss_plot.setYRange(low, high, padding=0.02)
+
     def clear(self) -> None:
         self._loss.clear()
         self._accuracy.clear()
@@ -145,8 +153,7 @@ class TrainingPlots(QWidget):
             low, high = math.floor(math.log10(self._low)), math.ceil(math.log10(self._high))
             decades = (min(low, high - 1), high)
             if decades != self._decades:  # re-laying out the axis is costly: only on crossing a decade
-                self._decades = decades
-                self.loss_plot.setYRange(*decades, padding=0.02)
+                self._set_decades(decades)
         symbol = "o" if 0 < n <= SYMBOLS_UP_TO else None
         for curve, series, colour in ((self.loss_curve, self._loss, LOSS_COLOUR),
                                       (self.accuracy_curve, self._accuracy, ACCURACY_COLOUR)):

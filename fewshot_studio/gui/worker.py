@@ -59,11 +59,14 @@ class GeneratorWorker(QObject):
         self.interval = interval
         self._on_cancel = on_cancel
         self._stop = threading.Event()
+        self.last_item = None  # the newest item the generator yielded (read from any thread)
+        self.last_item_at_cancel = None  # what the generator had yielded when cancel() was called
 
     def cancel(self) -> None:
         """Ask the work to stop (thread-safe). With ``on_cancel`` the generator decides how it stops (an
         adaptation run raises RunCancelled after its current step); otherwise it is closed at its next
         yield and ends quietly."""
+        self.last_item_at_cancel = self.last_item
         self._stop.set()
         if self._on_cancel is not None:
             self._on_cancel()
@@ -91,6 +94,7 @@ class GeneratorWorker(QObject):
                             pending = []
                         self.sig_returned.emit(stop.value)
                         break
+                    self.last_item = item
                     pending.append(item)
                     now = time.monotonic()
                     if now - last >= self.interval:

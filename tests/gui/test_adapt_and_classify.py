@@ -121,13 +121,17 @@ def test_cancel_stops_within_a_step_and_keeps_the_previous_model(qtbot, window, 
     qtbot.waitUntil(lambda: window.plots.point_count >= 2, timeout=RUN_TIMEOUT)
     fmt = window.progress.format()
     assert fmt.startswith("Step ") and "of 100000" in fmt and "left" in fmt, fmt
-    seen, clicked = window.plots.point_count, time.monotonic()
+    worker, clicked = window.adapt_job.worker, time.monotonic()
     cancelled = []
     window.sig_run_cancelled.connect(cancelled.append)
     with qtbot.waitSignals([window.sig_run_cancelled, window.sig_run_ended], order="strict", timeout=30_000):
         qtbot.mouseClick(window.adapt_button, Qt.MouseButton.LeftButton)
-    stopped = cancelled[0]
-    assert stopped.total == 100_000 and seen <= stopped.step <= seen + 5, (seen, stopped.step)
+        assert window.adapt_button.text() == "Cancel" and not window.adapt_button.isEnabled()
+        assert "cancelling" in window.progress.format()
+    stopped, running_at_click = cancelled[0], worker.last_item_at_cancel.step
+    assert stopped.total == 100_000
+    assert running_at_click <= stopped.step <= running_at_click + 1, "it stops within one step"
+    assert window.plots.point_count == stopped.step, "every finished step is on the plot"
     assert time.monotonic() - clicked < 15
     assert window.classifier is previous, "the previous model is kept"
     assert "the previous model is kept" in window.message_bar.text()

@@ -74,3 +74,21 @@ def test_bad_dataset_is_reported_not_raised(qtbot, page, tmp_path):
     qtbot.waitUntil(lambda: page.job is None or page.job.finished, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: "dataset not found" in page.status.text(), timeout=TIMEOUT)
     assert message.args[0] in ("info", "error")
+
+
+def test_the_studio_opens_the_page_and_lists_its_checkpoint(qtbot, shared_data):
+    from conftest import make_window
+
+    window = make_window(qtbot)
+    window.act_meta_train.trigger()
+    page = window.meta_page
+    assert window.meta_window.isVisible()
+    page.dataset.setText(str(shared_data / "omniglot" / "images_background_small1.zip"))
+    page.method.setCurrentIndex(page.method.findData("prototypical"))
+    for box, value in ((page.image_size, 28), (page.queries, 3), (page.meta_batch, 1), (page.steps, 2),
+                       (page.val_every, 2), (page.val_episodes, 3)):
+        box.setValue(value)
+    with qtbot.waitSignal(page.sig_checkpoint_saved, timeout=TIMEOUT) as saved:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: Path(saved.args[0]).stem in window.backbone_picker.names(), timeout=TIMEOUT)
+    assert window.backbone_picker.set_current(Path(saved.args[0]).stem)
