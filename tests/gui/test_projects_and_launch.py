@@ -37,9 +37,11 @@ def test_a_saved_project_reopens_as_the_same_project(qtbot, window, shapes, tmp_
     other = make_window(qtbot)
     try:
         assert other.settings.recent_projects() == [str(path.resolve())]
-        monkeypatch.setattr(dialogs, "open_project", lambda parent, folder: str(path))
+        other.recent_menu.aboutToShow.emit()
+        recent = [a for a in other.recent_menu.actions() if a.text().endswith("shapes.fsproj")]
+        assert len(recent) == 1 and recent[0].toolTip() == str(path.resolve())
         with qtbot.waitSignal(other.sig_support_replaced, timeout=RUN_TIMEOUT):
-            other.act_open.trigger()
+            recent[0].trigger()  # File > Open recent > shapes.fsproj
         assert snapshot(other) == expected
         assert [c.name_edit.text() for c in other.board.cards()] == ["blue_square", "green_triangle", "circles"]
         assert other.method_picker.current() == "linear_probe" and other.params_form.values()["steps"] == 12
