@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-# Set before anything imports Qt or torch.hub.
+# Set before anything imports Qt, torch or torch.hub (and inherited by the CLI subprocesses).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One torch thread: on 2 cores, two OpenMP threads plus anything else running (the GUI thread, another
+# process) oversubscribe the cores and training steps get 5-40 times slower (KNOWN_TRAPS; seen here).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ["FEWSHOT_STUDIO_OFFLINE"] = "1"
 
 sys.path.insert(0, str(Path(__file__).parent))  # for tests/imagegen.py
