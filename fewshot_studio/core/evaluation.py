@@ -157,6 +157,8 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
         state = spec.method_state(name)
         if state is not None and hasattr(cls, "episode_predict") and not algorithm:
             method = cls(**values)
+            if hasattr(method, "prepare_backbone"):  # MAML family: batch norm as it was meta-trained
+                backbone = method.prepare_backbone(backbone)
             if hasattr(method, "load_meta_state"):
                 method.load_meta_state(state)
                 method.nets.to(dev).eval()
