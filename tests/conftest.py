@@ -38,3 +38,25 @@ def shared_data() -> Path:
             pytest.fail(f"shared data missing at {SHARED_DATA} (CI must have it)")
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+_exit_status = {"code": 0}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status["code"] = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """Leave without the interpreter's teardown once Qt has been used.
+
+    After every test had passed, a full run once ended in a segmentation fault while Python tore down its
+    modules (PySide6/pyqtgraph objects destroyed after Qt itself). The summary is printed by then, so
+    exiting here with pytest's own status loses nothing.
+    """
+    import sys
+
+    if "PySide6.QtWidgets" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status["code"])
