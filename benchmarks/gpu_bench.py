@@ -84,8 +84,7 @@ def main() -> int:
         argv += ["--eval-npz", args.eval_npz]
     if args.lake_runs:
         argv += ["--lake-runs", args.lake_runs]
-    sys.argv = [sys.argv[0], *argv]
-    code = run_all.main(argv, budget=TINY if args.tiny else GPU)
+    code = run_all.main(argv, budget=TINY if args.tiny else GPU)  # the tables show this script's command
     if args.device == "cuda":
         smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
                              capture_output=True, text=True)
