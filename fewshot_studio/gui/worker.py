@@ -9,7 +9,6 @@ draws.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import traceback
@@ -18,30 +17,9 @@ from collections.abc import Callable, Generator
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 DEFAULT_INTERVAL = 0.05  # seconds between emissions: 20 updates a second at most
-# The worker keeps the normal priority: a "nicer" worker thread smoothed the event loop a little on an idle
-# machine, but under other load it starved while holding the GIL, so runs took 6-10 times longer and the
-# window stalled more, not less (benchmarks/GUI_RESULTS.md).
-
-
-def _load_malloc_trim():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl...)
-        return None
-
-
-_malloc_trim = _load_malloc_trim()
-
-
-def release_memory() -> None:
-    """Give freed memory back to the system (glibc keeps it in per-thread arenas, and every run has its own
-    thread): without this the window's RSS crept up run after run. Called off the GUI thread."""
-    if _malloc_trim is not None:
-        _malloc_trim(0)
+# Measured and left out (benchmarks/GUI_RESULTS.md): a "nicer" worker thread (under other load it starved
+# while holding the GIL: runs 6-10 times longer, stalls not shorter) and glibc's malloc_trim after each job
+# (flat memory, but it locks the allocator for 100-140 ms: a stall at the end of every run).
 
 
 class GeneratorWorker(QObject):
@@ -108,8 +86,7 @@ class GeneratorWorker(QObject):
             exc.__traceback__ = None  # the frames hold tensors; do not keep them alive
             self.sig_failed.emit(exc, text)
         finally:
-            gen = None  # drop the generator's frames (tensors) before trimming
-            release_memory()
+            gen = None  # drop the generator's frames (and their tensors) now, not when the worker is deleted
             self.sig_done.emit()
 
 

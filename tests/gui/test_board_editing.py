@@ -192,9 +192,13 @@ def test_an_image_pasted_from_the_clipboard_is_saved_as_png_and_added(qtbot, win
     image.fill(Qt.GlobalColor.darkGreen)
     mime = QMimeData()
     mime.setImageData(image)
-    QApplication.clipboard().setMimeData(mime)
-    with qtbot.waitSignal(window.board.sig_import_finished, timeout=20_000):
-        window.act_paste.trigger()
+    clipboard = QApplication.clipboard()
+    clipboard.setMimeData(mime)  # the clipboard now owns this Python-made object...
+    try:
+        with qtbot.waitSignal(window.board.sig_import_finished, timeout=20_000):
+            window.act_paste.trigger()
+    finally:
+        clipboard.clear()  # ...so it must free it while Python runs, not in Qt's exit handlers (segfault)
     pasted = window.support["green_triangle"].images[-1]
     assert pasted.parent == studio_home() / "pasted"
     assert pasted.suffix == ".png" and QImage(str(pasted)).size() == image.size()
