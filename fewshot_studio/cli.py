@@ -27,7 +27,7 @@ def _warn(message: str) -> None:
 def cmd_gui(args) -> int:
     from .gui.app import main as gui_main
 
-    return gui_main([])
+    return gui_main(["--lang", args.lang] if getattr(args, "lang", None) else [])
 
 
 def cmd_backbones(args) -> int:
@@ -279,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     def device_opt(p):
         p.add_argument("--device", default="auto", help=f"{', '.join(DEVICE_CHOICES)} or cuda:N (default: auto)")
 
-    add("gui", cmd_gui, "open the studio window")
+    p = add("gui", cmd_gui, "open the studio window")
+    p.add_argument("--lang", help="interface language: en or zh_CN (default: the setting, else the system's)")
 
     p = add("demo", cmd_demo, "adapt to the bundled demo classes and classify the demo queries")
     p.add_argument("--backbone", default="efficientnet_lite0")

@@ -25,6 +25,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("path", nargs="?", help="a project file (.fsproj) or a folder of class sub-folders to open")
     parser.add_argument("--demo", action="store_true", help="open the bundled demo project")
     parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme (remembered)")
+    parser.add_argument("--lang", metavar="LANG", help="interface language for this run: en or zh_CN (default: "
+                        "$FEWSHOT_STUDIO_LANG, else the setting in View > Language, else the system's)")
     return parser.parse_args(argv)
 
 
@@ -56,6 +58,9 @@ def run(argv: list[str] | None = None, *, on_created: Callable | None = None, on
     settings = Settings()
     if args.theme:
         settings.theme = args.theme
+    from . import i18n
+
+    i18n.install(i18n.choose_language(args.lang, settings.language))
     Theme.ensure(app, settings.theme)
     app.setWindowIcon(QIcon(str(icons.icon_path("fewshot-studio"))))
     window = MainWindow(settings)

@@ -81,6 +81,15 @@ class Settings:
     def theme(self, mode: str) -> None:
         self.q.setValue("window/theme", mode)
 
+    @property
+    def language(self) -> str:
+        """"system" (follow the system's locale), "en" or "zh_CN"; used at the next start."""
+        return self._str("window/language", "system")
+
+    @language.setter
+    def language(self, code: str) -> None:
+        self.q.setValue("window/language", code)
+
     # --- files ---------------------------------------------------------------------------------------
     def recent_projects(self) -> list[str]:
         return [p for p in self._json("files/recent", []) if isinstance(p, str) and Path(p).is_file()]
