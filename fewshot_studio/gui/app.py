@@ -7,6 +7,7 @@ right behind the shown window (:mod:`.engine_loader`) and Adapt is enabled when 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -18,6 +19,9 @@ from .. import __version__
 
 ORGANISATION = "fewshot-studio"
 APP_ID = "fewshot-studio"
+# Set (to anything but "" or "0"): quit once the window is shown and the engine loaded; status 1 if the
+# engine failed. The packaged application's smoke test (packaging/build_bundle.sh) starts it this way.
+SMOKE_ENV = "FEWSHOT_STUDIO_SMOKE"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -65,6 +69,8 @@ def run(argv: list[str] | None = None, *, on_created: Callable | None = None, on
     app.setWindowIcon(QIcon(str(icons.icon_path("fewshot-studio"))))
     window = MainWindow(settings)
     app.aboutToQuit.connect(window.shutdown)
+    if os.environ.get(SMOKE_ENV, "").strip() not in ("", "0"):
+        _quit_when_loaded(app, window)
     if on_created is not None:
         on_created(window)
     window.show()
@@ -80,6 +86,23 @@ def run(argv: list[str] | None = None, *, on_created: Callable | None = None, on
 
     _when_painted(window, after_shown)
     return app.exec()
+
+
+def _quit_when_loaded(app: QApplication, window) -> None:
+    """The smoke test: leave the event loop with status 0 once the engine is ready, 1 if it failed."""
+
+    def ready() -> None:
+        shown = window.isVisible()
+        print(f"smoke test: window {'shown' if shown else 'NOT SHOWN'}, engine loaded "
+              f"({len(window.engine.backbones)} backbones, {window.engine.device})", flush=True)
+        app.exit(0 if shown else 1)
+
+    def failed(exc: Exception, text: str) -> None:
+        print(f"smoke test: the engine failed to load\n{text}", file=sys.stderr, flush=True)
+        app.exit(1)
+
+    window.sig_ready.connect(ready)
+    window.loader.sig_failed.connect(failed)
 
 
 class _FirstPaint(QObject):
