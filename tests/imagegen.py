@@ -86,3 +86,16 @@ def shape_pool(per_class: int = 12, size: int = 28, seed: int = 0):
             names.append(f"{kind}-{ci}")
             groups.append(f"colour{ci}")
     return TensorPool(data, names, groups)
+
+
+def make_confusable_folder(root: Path, per_class: int = 6, size: int = 64, seed: int = 0) -> Path:
+    """Three classes: ``circle_a`` and ``circle_b`` drawn from the same distribution (red circles, only the
+    seeds differ: no method can tell them apart) and ``blue_square``, clearly different."""
+    root.mkdir(parents=True, exist_ok=True)
+    for ci, (name, shape) in enumerate((("circle_a", "red_circle"), ("circle_b", "red_circle"),
+                                        ("blue_square", "blue_square"))):
+        kind, colour = SHAPES[shape]
+        (root / name).mkdir(exist_ok=True)
+        for i in range(per_class):
+            draw_shape(kind, colour, 7000 + seed * 1000 + ci * 100 + i, size).save(root / name / f"{name}_{i}.png")
+    return root

@@ -21,15 +21,20 @@ class Prediction:
     """The answer for one image."""
 
     path: str
-    label: str
+    label: str | None  # None when open-set rejection is on and the image is unlike every class
     confidence: float
     top_k: list[tuple[str, float]]  # (class, probability), best first
     nearest: list[tuple[str, str, float]] = field(default_factory=list)  # (support image, class, cosine similarity)
+    unknown: bool = False  # "None of these": rejected by the open-set threshold (top_k still holds the guesses)
+    similarity: float | None = None  # cosine similarity to the nearest support image (the open-set score)
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "label": self.label, "confidence": self.confidence,
-                "top_k": [{"label": c, "score": s} for c, s in self.top_k],
-                "nearest": [{"path": p, "label": c, "similarity": s} for p, c, s in self.nearest]}
+        out = {"path": self.path, "label": self.label, "confidence": self.confidence,
+               "top_k": [{"label": c, "score": s} for c, s in self.top_k],
+               "nearest": [{"path": p, "label": c, "similarity": s} for p, c, s in self.nearest]}
+        if self.similarity is not None:
+            out.update(unknown=self.unknown, similarity=self.similarity)
+        return out
 
 
 def expand_paths(paths) -> tuple[list[Path], list[Skipped]]:
@@ -62,6 +67,7 @@ class FewShotClassifier:
         self.support_labels = support_labels
         self.support_features = support_features
         self.info = dict(info or {})
+        self.open_set = None  # an openset.OpenSetRule once calibrated; rejects only when enabled or asked to
 
     @property
     def device(self) -> torch.device:
@@ -92,8 +98,13 @@ class FewShotClassifier:
 
     @torch.no_grad()
     def predict_images(self, base: torch.Tensor, *, top_k: int = 3, nearest: int = 3,
-                       names: list[str] | None = None) -> list[Prediction]:
-        """uint8 base tensors (N, 3, R, R) -> one :class:`Prediction` each."""
+                       names: list[str] | None = None, open_set: bool | None = None) -> list[Prediction]:
+        """uint8 base tensors (N, 3, R, R) -> one :class:`Prediction` each.
+
+        ``open_set``: True rejects images unlike every class (label None, ``unknown`` True; it needs a
+        calibrated :attr:`open_set` rule), False never does, None follows the rule's ``enabled``.
+        """
+        rule = self._open_set_rule(open_set)
         feats, pooled = self.features(self.preprocess.view(base.to(self.device)))
         probs = F.softmax(self.method.logits(feats.float()), dim=-1).cpu()
         sims = F.normalize(pooled.float().cpu(), dim=-1) @ F.normalize(self.support_features, dim=-1).T
@@ -108,11 +119,26 @@ class FewShotClassifier:
                 near = [(self.support_paths[j], self.class_names[int(self.support_labels[j])], float(s))
                         for s, j in zip(ns.tolist(), nj.tolist())]
             name = names[i] if names else str(i)
-            out.append(Prediction(name, ranked[0][0], ranked[0][1], ranked, near))
+            pred = Prediction(name, ranked[0][0], ranked[0][1], ranked, near)
+            if rule is not None and sims.shape[1]:
+                pred.similarity = float(sims[i].max())
+                if rule.rejects(pred.similarity):
+                    pred.unknown, pred.label = True, None
+            out.append(pred)
         return out
 
+    def _open_set_rule(self, open_set: bool | None):
+        if open_set is False or (open_set is None and (self.open_set is None or not self.open_set.enabled)):
+            return None
+        if self.open_set is None:
+            from .errors import FewShotError
+            from .openset import MSG_NO_RULE
+
+            raise FewShotError(MSG_NO_RULE)
+        return self.open_set
+
     def predict(self, paths, *, top_k: int = 3, nearest: int = 3, batch_size: int | None = None,
-                on_progress=None) -> tuple[list[Prediction], list[Skipped]]:
+                on_progress=None, open_set: bool | None = None) -> tuple[list[Prediction], list[Skipped]]:
         """Classify image files (folders are walked). Unusable files are skipped, with the reason."""
         files, skipped = expand_paths(paths)
         batch_size = batch_size or inference_batch(self.device)
@@ -126,7 +152,8 @@ class FewShotClassifier:
                 except ImageError as exc:
                     skipped.append(Skipped(Path(path), exc.reason))
             if batch:
-                predictions += self.predict_images(torch.cat(batch), top_k=top_k, nearest=nearest, names=names)
+                predictions += self.predict_images(torch.cat(batch), top_k=top_k, nearest=nearest, names=names,
+                                                   open_set=open_set)
             if on_progress:
                 on_progress(min(start + batch_size, len(files)), len(files))
         return predictions, skipped

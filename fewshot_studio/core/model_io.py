@@ -74,6 +74,8 @@ def save_classifier(clf: FewShotClassifier, path: str | os.PathLike) -> Path:
         "run": {k: v for k, v in clf.info.items() if k != "support"},
         "versions": _versions(),
     }
+    if getattr(clf, "open_set", None) is not None:  # optional key: files without it load as before
+        meta["open_set"] = clf.open_set.to_dict()
     return write_atomically(tensors, path, {META_KEY: json.dumps(meta)})
 
 
@@ -141,4 +143,7 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {str(exc)[:160]}")) from None
     clf.meta = meta
+    from .openset import OpenSetRule
+
+    clf.open_set = OpenSetRule.from_dict(meta.get("open_set"))
     return clf.to(resolve_device(device))
