@@ -1,0 +1,109 @@
+"""Images a classifier has not been told about -> its features and class probabilities, in batches.
+
+Both "what to label next" (:mod:`.label_next`) and the embedding map (:mod:`.embedding_map`) start here.
+:func:`embed_images` is a generator of :class:`~.engine.Stage` events (so a window can show progress and
+stop it between batches) that returns an :class:`ImageEmbeddings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .classifier import FewShotClassifier, expand_paths
+from .devices import inference_batch
+from .engine import Stage
+from .errors import FewShotError, ImageError
+from .images import Skipped
+
+MSG_NOT_FOUND = "not found; give a folder of images (or image files)"
+MSG_NO_IMAGES = ("no usable images in {what}{why}; give a folder of image files (PNG, JPEG...; sub-folders are "
+                 "searched too)")
+MSG_ALL_LABELLED = ("every image in {what} is already one of the model's support images; give a folder of "
+                    "images that are not labelled yet")
+
+
+class NoImagesError(FewShotError):
+    """Nothing usable was given: an empty folder, only non-images, or only images the model knows."""
+
+
+@dataclass
+class ImageEmbeddings:
+    """What the classifier makes of some images.
+
+    paths: the images that could be read, in order.
+    features: pooled backbone features, float32 of shape (N, D), on the CPU.
+    probs: class probabilities, float32 of shape (N, n_classes), on the CPU.
+    skipped: files left out, with the reason.
+    already_labelled: images left out because they are support images of the model.
+    """
+
+    paths: list[Path]
+    features: torch.Tensor
+    probs: torch.Tensor
+    class_names: list[str]
+    skipped: list[Skipped] = field(default_factory=list)
+    already_labelled: list[Path] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _describe(paths: list[Path]) -> str:
+    return str(paths[0]) if len(paths) == 1 else f"the {len(paths)} paths given"
+
+
+def embed_images(classifier: FewShotClassifier, paths: Iterable[str | os.PathLike], *,
+                 batch_size: int | None = None, exclude_support: bool = True,
+                 ) -> Generator[Stage, None, ImageEmbeddings]:
+    """Embed image files (folders are walked), yielding ``Stage("embedding images", done, total)``.
+
+    Unreadable files are skipped with the reason; with ``exclude_support`` the model's own support images
+    are left out. Raises :class:`NoImagesError` when nothing is left, :class:`ImageError` for a missing path.
+    """
+    given = [Path(p) for p in paths]
+    for path in given:
+        if not path.exists():
+            raise ImageError(path, MSG_NOT_FOUND)
+    files, skipped = expand_paths(given)
+    labelled: list[Path] = []
+    if exclude_support and classifier.support_paths:
+        known = {os.path.normcase(os.path.abspath(p)) for p in classifier.support_paths}
+        keep = []
+        for f in files:
+            (labelled if os.path.normcase(os.path.abspath(f)) in known else keep).append(f)
+        files = keep
+    batch_size = batch_size or inference_batch(classifier.device)
+    kept: list[Path] = []
+    features, probs = [], []
+    total = len(files)
+    for start in range(0, total, batch_size):
+        yield Stage("embedding images", start, total)
+        batch, names = [], []
+        for path in files[start:start + batch_size]:
+            try:
+                batch.append(classifier.preprocess.load([path]))
+                names.append(path)
+            except ImageError as exc:
+                skipped.append(Skipped(Path(path), exc.reason))
+        if not batch:
+            continue
+        with torch.no_grad():
+            x = classifier.preprocess.view(torch.cat(batch).to(classifier.device))
+            feats, pooled = classifier.features(x)
+            probs.append(F.softmax(classifier.method.logits(feats.float()), dim=-1).float().cpu())
+            features.append(pooled.float().cpu())
+        kept += names
+    yield Stage("embedding images", total, total)
+    if not kept:
+        if labelled and not skipped:
+            raise NoImagesError(MSG_ALL_LABELLED.format(what=_describe(given)))
+        why = f" ({len(skipped)} file{'s' * (len(skipped) != 1)} skipped: {skipped[0]})" if skipped else ""
+        raise NoImagesError(MSG_NO_IMAGES.format(what=_describe(given), why=why))
+    return ImageEmbeddings(kept, torch.cat(features), torch.cat(probs), list(classifier.class_names),
+                           skipped, labelled)
