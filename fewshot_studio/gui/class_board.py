@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QMimeData, QPoint, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDrag, QIcon, QImage, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QMenu, QPushButton, QScrollArea, QSizePolicy,
@@ -34,7 +34,7 @@ from .thumbnails import ThumbnailCache
 MIME_IMAGES = "application/x-fewshot-studio-images"  # JSON: {"source": class name, "paths": [...]}
 THUMB = 72  # thumbnail side on a card, in logical pixels
 MAX_ROWS = 3  # a card grows to this many rows of thumbnails, then scrolls
-MSG_NOT_IN_SUBFOLDER = "not inside a class sub-folder; drop it on a class card instead"
+MSG_NOT_IN_SUBFOLDER = QT_TRANSLATE_NOOP("ClassBoard", "not inside a class sub-folder; drop it on a class card instead")
 
 
 # --- what a drop means (no Qt below this line until the widgets) --------------------------------------------
@@ -104,7 +104,8 @@ def plan_drop(paths: Iterable[str | Path], class_names: Iterable[str], target: s
                 add(sub.name, scan.images)
                 plan.skipped += scan.skipped
             loose = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-            plan.skipped += [Skipped(p, MSG_NOT_IN_SUBFOLDER) for p in loose]
+            reason = QCoreApplication.translate("ClassBoard", MSG_NOT_IN_SUBFOLDER)
+            plan.skipped += [Skipped(p, reason) for p in loose]
         else:
             scan = scan_folder(folder)
             add(folder.name, scan.images)
@@ -154,13 +155,22 @@ class Notice:
     actions: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
 
 
-def skipped_notice(skipped: list[Skipped], added: int) -> Notice:
-    """"2 files were skipped: a.txt: not an image...; b.png: file is empty" (every file in the details)."""
+def skipped_notice(skipped: list[Skipped], added: int, head: str | None = None) -> Notice:
+    """"2 files were skipped: a.txt: not an image...; b.png: file is empty" (every file in the details).
+    ``head`` replaces the first sentence ("Added 3 images. ", "Nothing was added. ")."""
     n = len(skipped)
     shown = "; ".join(f"{s.path.name}: {s.reason}" for s in skipped[:3])
-    more = f"; and {n - 3} more (see Details)" if n > 3 else ""
-    head = f"Added {added} image{'s' * (added != 1)}. " if added else "Nothing was added. "
-    text = f"{head}{n} file{'s were' if n != 1 else ' was'} skipped: {shown}{more}."
+    more = QCoreApplication.translate("ClassBoard", "; and {n} more (see Details)").format(n=n - 3) if n > 3 else ""
+    if head is None:
+        if added == 1:
+            head = QCoreApplication.translate("ClassBoard", "Added {n} image. ").format(n=added)
+        elif added:
+            head = QCoreApplication.translate("ClassBoard", "Added {n} images. ").format(n=added)
+        else:
+            head = QCoreApplication.translate("ClassBoard", "Nothing was added. ")
+    skipped_text = (QCoreApplication.translate("ClassBoard", "{n} file was skipped: {files}{more}.") if n == 1 else
+                    QCoreApplication.translate("ClassBoard", "{n} files were skipped: {files}{more}."))
+    text = head + skipped_text.format(n=n, files=shown, more=more)
     return Notice("warning", text, "\n".join(str(s) for s in skipped))
 
 
@@ -222,7 +232,7 @@ class ThumbList(QListWidget):
             painter = QPainter(self.viewport())
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
-                             "Drop images here, paste one (Ctrl+V) or use Add images...")
+                             self.tr("Drop images here, paste one (Ctrl+V) or use Add images..."))
 
     # drag out
     def startDrag(self, actions) -> None:
@@ -280,8 +290,8 @@ class ClassCard(QFrame):
         self.name_edit.setObjectName("ClassName")
         self.name_edit.setFrame(False)
         self.name_edit.setAcceptDrops(False)
-        self.name_edit.setToolTip("Class name: click to edit, Enter to apply, Esc to undo (F2)")
-        self.name_edit.setAccessibleName("Class name")
+        self.name_edit.setToolTip(self.tr("Class name: click to edit, Enter to apply, Esc to undo (F2)"))
+        self.name_edit.setAccessibleName(self.tr("Class name"))
         font = self.name_edit.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
@@ -293,12 +303,12 @@ class ClassCard(QFrame):
         self.add_button = QToolButton()
         self.add_button.setIcon(icons.icon("add-images"))
         self.add_button.setAutoRaise(True)
-        self.add_button.setToolTip("Add images to this class... (Ctrl+I)")
+        self.add_button.setToolTip(self.tr("Add images to this class... (Ctrl+I)"))
         self.add_button.clicked.connect(lambda: self.board.sig_add_images_requested.emit(self.name))
         self.delete_button = QToolButton()
         self.delete_button.setIcon(icons.icon("delete"))
         self.delete_button.setAutoRaise(True)
-        self.delete_button.setToolTip("Delete this class (its files stay on disk; Undo brings it back)")
+        self.delete_button.setToolTip(self.tr("Delete this class (its files stay on disk; Undo brings it back)"))
         self.delete_button.clicked.connect(lambda: self.board.delete_class(self.name))
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
@@ -327,7 +337,7 @@ class ClassCard(QFrame):
             self.name_edit.setText(self.cls.name)
             self.name_edit.setModified(False)
         n = len(self.cls.images)
-        self.count_label.setText(f"{n} image{'s' * (n != 1)}")
+        self.count_label.setText((self.tr("{n} image") if n == 1 else self.tr("{n} images")).format(n=n))
         want = [str(p) for p in self.cls.images]
         have = [self.thumbs.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.thumbs.count())]
         if want == have:
@@ -365,8 +375,8 @@ class ClassCard(QFrame):
         name = Path(path).name
         if pm is not None:
             item.setIcon(QIcon(pm))
-            item.setToolTip(f"{name}\n{Path(path).parent}\nDrag it to another class to move it; Delete removes "
-                            "it from the class (the file stays on disk)")
+            item.setToolTip(f"{name}\n{Path(path).parent}\n" + self.tr(
+                "Drag it to another class to move it; Delete removes it from the class (the file stays on disk)"))
         elif cache.error(path):
             item.setIcon(icons.icon("broken-image"))
             item.setToolTip(f"{name}: {cache.error(path)}")
@@ -433,29 +443,34 @@ class ClassCard(QFrame):
 
     def build_menu(self, paths: list[Path]) -> QMenu:
         menu = QMenu(self)
-        remove = menu.addAction(icons.icon("delete"), f"Remove {len(paths)} image{'s' * (len(paths) != 1)} from "
-                                f"{self.name!r}" if paths else "Remove from class")
+        if paths:
+            text = (self.tr("Remove {n} image from {name}") if len(paths) == 1 else
+                    self.tr("Remove {n} images from {name}"))
+            text = text.format(n=len(paths), name=repr(self.name))
+        else:
+            text = self.tr("Remove from class")
+        remove = menu.addAction(icons.icon("delete"), text)
         remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         remove.setEnabled(bool(paths))
         remove.triggered.connect(lambda: self.board.remove_images(self.name, paths))
-        move = menu.addMenu("Move to")
+        move = menu.addMenu(self.tr("Move to"))
         others = [n for n in self.board.support.class_names if n != self.name]
         move.setEnabled(bool(paths) and bool(others))
         for other in others:
             move.addAction(other).triggered.connect(lambda _=False, o=other: self.board.move_images(paths, self.name, o))
         move.addSeparator()
-        move.addAction("New class").triggered.connect(lambda: self.board.move_images(paths, self.name, None))
-        open_image = menu.addAction("Open image")
+        move.addAction(self.tr("New class")).triggered.connect(lambda: self.board.move_images(paths, self.name, None))
+        open_image = menu.addAction(self.tr("Open image"))
         open_image.setEnabled(len(paths) == 1)
         open_image.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths[0]))))
-        show = menu.addAction("Show in folder")
+        show = menu.addAction(self.tr("Show in folder"))
         show.setEnabled(len(paths) == 1)
         show.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths[0].parent))))
         menu.addSeparator()
-        menu.addAction(icons.icon("add-images"), "Add images...").triggered.connect(
+        menu.addAction(icons.icon("add-images"), self.tr("Add images...")).triggered.connect(
             lambda: self.board.sig_add_images_requested.emit(self.name))
-        menu.addAction(icons.icon("rename"), "Rename class (F2)").triggered.connect(self.start_rename)
-        menu.addAction(icons.icon("delete"), "Delete class").triggered.connect(
+        menu.addAction(icons.icon("rename"), self.tr("Rename class (F2)")).triggered.connect(self.start_rename)
+        menu.addAction(icons.icon("delete"), self.tr("Delete class")).triggered.connect(
             lambda: self.board.delete_class(self.name))
         return menu
 
@@ -508,10 +523,10 @@ class ClassBoard(QScrollArea):
         self.setWidget(self.canvas)
         self.summary = QLabel()
         self.summary.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.new_button = QPushButton(icons.icon("add-class"), "New class")
-        self.new_button.setToolTip("Add an empty class (Ctrl+Shift+N); or drop images on the board")
+        self.new_button = QPushButton(icons.icon("add-class"), self.tr("New class"))
+        self.new_button.setToolTip(self.tr("Add an empty class (Ctrl+Shift+N); or drop images on the board"))
         self.new_button.clicked.connect(lambda: self.add_class())
-        title = QLabel("Support set")
+        title = QLabel(self.tr("Support set"))
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
@@ -520,11 +535,11 @@ class ClassBoard(QScrollArea):
         top.addWidget(title)
         top.addWidget(self.summary, 1)
         top.addWidget(self.new_button)
-        self.placeholder = QLabel(
+        self.placeholder = QLabel(self.tr(
             "<h3>Teach the studio new classes</h3>"
             "<p>Drop a folder here with one sub-folder of images per class,<br>"
             "or drop a few images to start a class, or paste one (Ctrl+V).</p>"
-            "<p>New here? <a href='demo'>Open the demo project</a> (Ctrl+Shift+D).</p>")
+            "<p>New here? <a href='demo'>Open the demo project</a> (Ctrl+Shift+D).</p>"))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setMinimumHeight(220)
@@ -583,8 +598,12 @@ class ClassBoard(QScrollArea):
             self._mark_current()
         self.placeholder.setVisible(not classes)
         n_images = sum(len(c.images) for c in classes)
-        self.summary.setText(f"  {len(classes)} class{'es' * (len(classes) != 1)} · "
-                             f"{n_images} image{'s' * (n_images != 1)}" if classes else "")
+        if classes:
+            n_classes = (self.tr("{n} class") if len(classes) == 1 else self.tr("{n} classes")).format(n=len(classes))
+            images = (self.tr("{n} image") if n_images == 1 else self.tr("{n} images")).format(n=n_images)
+            self.summary.setText(f"  {n_classes} · {images}")
+        else:
+            self.summary.setText("")
 
     def cards(self) -> list[ClassCard]:
         return [self.cards_layout.itemAt(i).widget() for i in range(self.cards_layout.count())]
@@ -661,8 +680,9 @@ class ClassBoard(QScrollArea):
             self.support.add_class(restored, images, min(index, len(self.support)))
 
         n = len(images)
-        self.sig_notify.emit(Notice("info", f"Deleted class {name!r} ({n} image{'s' * (n != 1)}; the files stay on "
-                                            "disk).", actions=[("Undo", undo)]))
+        text = (self.tr("Deleted class {name} ({n} image; the files stay on disk).") if n == 1 else
+                self.tr("Deleted class {name} ({n} images; the files stay on disk)."))
+        self.sig_notify.emit(Notice("info", text.format(name=repr(name), n=n), actions=[(self.tr("Undo"), undo)]))
 
     def remove_images(self, name: str, paths: list[Path]) -> None:
         if not paths:
@@ -677,8 +697,9 @@ class ClassBoard(QScrollArea):
                 self.support.add_class(name, paths)
 
         n = len(paths)
-        self.sig_notify.emit(Notice("info", f"Removed {n} image{'s' * (n != 1)} from {name!r} (the files stay on disk).",
-                                    actions=[("Undo", undo)]))
+        text = (self.tr("Removed {n} image from {name} (the files stay on disk).") if n == 1 else
+                self.tr("Removed {n} images from {name} (the files stay on disk)."))
+        self.sig_notify.emit(Notice("info", text.format(n=n, name=repr(name)), actions=[(self.tr("Undo"), undo)]))
 
     def remove_selected(self) -> int:
         selected = self.selected_images()
@@ -744,17 +765,25 @@ class ClassBoard(QScrollArea):
         if plan.skipped:
             self.sig_notify.emit(skipped_notice(plan.skipped, added))
         elif added:
-            parts = f" in {len(new_classes)} new class{'es' * (len(new_classes) != 1)}" if new_classes else ""
-            self.sig_notify.emit(Notice("success", f"Added {added} image{'s' * (added != 1)}{parts}."))
+            k = len(new_classes)
+            if not k:
+                text = self.tr("Added {n} image.") if added == 1 else self.tr("Added {n} images.")
+            elif k == 1:
+                text = self.tr("Added {n} image in {k} new class.") if added == 1 else \
+                    self.tr("Added {n} images in {k} new class.")
+            else:
+                text = self.tr("Added {n} images in {k} new classes.")
+            self.sig_notify.emit(Notice("success", text.format(n=added, k=k)))
         elif plan.classes:
-            self.sig_notify.emit(Notice("info", "Those images are already in the class."))
+            self.sig_notify.emit(Notice("info", self.tr("Those images are already in the class.")))
         else:
-            self.sig_notify.emit(Notice("warning", "No images found in what was dropped."))
+            self.sig_notify.emit(Notice("warning", self.tr("No images found in what was dropped.")))
         self.sig_import_finished.emit(plan)
 
     def _import_failed(self, exc: Exception, text: str) -> None:
         self.imports_running -= 1
-        message = str(exc) if isinstance(exc, FewShotError) else f"Could not read what was dropped: {exc}"
+        message = str(exc) if isinstance(exc, FewShotError) else \
+            self.tr("Could not read what was dropped: {error}").format(error=exc)
         self.sig_notify.emit(Notice("error", message, details=text if not isinstance(exc, FewShotError) else ""))
         self.sig_import_finished.emit(DropPlan())
 
@@ -772,7 +801,7 @@ class ClassBoard(QScrollArea):
             if not image.isNull():
                 self.paste_image(image, target)
                 return True
-        self.sig_notify.emit(Notice("info", "The clipboard holds no image or image file to paste."))
+        self.sig_notify.emit(Notice("info", self.tr("The clipboard holds no image or image file to paste.")))
         return False
 
     def paste_image(self, image: QImage, target: str | None) -> None:

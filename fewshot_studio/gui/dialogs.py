@@ -3,20 +3,30 @@ QFileDialog or QMessageBox directly."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QMessageBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from ..core.images import IMAGE_SUFFIXES
 
-IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))});;All files (*)"
-PROJECT_FILTER = "Few-shot Studio projects (*.fsproj);;All files (*)"
-MODEL_FILTER = "Few-shot Studio models (*.safetensors);;All files (*)"
-WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt *.bin *.ckpt);;All files (*)"
+
+def _filter(kind: str) -> str:
+    """A file dialog's filter in the interface's language (the patterns stay as they are)."""
+    all_files = QCoreApplication.translate("dialogs", "All files (*)")
+    if kind == "images":
+        return QCoreApplication.translate("dialogs", "Images ({patterns})").format(
+            patterns=" ".join("*" + s for s in sorted(IMAGE_SUFFIXES))) + ";;" + all_files
+    if kind == "project":
+        return QCoreApplication.translate("dialogs", "Few-shot Studio projects (*.fsproj)") + ";;" + all_files
+    if kind == "model":
+        return QCoreApplication.translate("dialogs", "Few-shot Studio models (*.safetensors)") + ";;" + all_files
+    return QCoreApplication.translate("dialogs", "Weights (*.safetensors *.pth *.pt *.bin *.ckpt)") + ";;" + all_files
 
 
-def open_images(parent: QWidget, folder: str, title: str = "Add images") -> list[str]:
-    paths, _ = QFileDialog.getOpenFileNames(parent, title, folder, IMAGE_FILTER)
+def open_images(parent: QWidget, folder: str, title: str = "") -> list[str]:
+    title = title or QCoreApplication.translate("dialogs", "Add images")
+    paths, _ = QFileDialog.getOpenFileNames(parent, title, folder, _filter("images"))
     return paths
 
 
@@ -25,39 +35,45 @@ def open_folder(parent: QWidget, folder: str, title: str) -> str:
 
 
 def open_project(parent: QWidget, folder: str) -> str:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open project", folder, PROJECT_FILTER)
+    path, _ = QFileDialog.getOpenFileName(parent, QCoreApplication.translate("dialogs", "Open project"), folder,
+                                          _filter("project"))
     return path
 
 
 def save_project(parent: QWidget, suggested: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, "Save project", suggested, PROJECT_FILTER)
+    path, _ = QFileDialog.getSaveFileName(parent, QCoreApplication.translate("dialogs", "Save project"), suggested,
+                                          _filter("project"))
     if path and not path.lower().endswith(".fsproj"):
         path += ".fsproj"
     return path
 
 
 def open_model(parent: QWidget, folder: str) -> str:
-    path, _ = QFileDialog.getOpenFileName(parent, "Load model", folder, MODEL_FILTER)
+    path, _ = QFileDialog.getOpenFileName(parent, QCoreApplication.translate("dialogs", "Load model"), folder,
+                                          _filter("model"))
     return path
 
 
 def save_model(parent: QWidget, suggested: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, "Save model", suggested, MODEL_FILTER)
+    path, _ = QFileDialog.getSaveFileName(parent, QCoreApplication.translate("dialogs", "Save model"), suggested,
+                                          _filter("model"))
     if path and not path.lower().endswith(".safetensors"):
         path += ".safetensors"
     return path
 
 
 def open_weights(parent: QWidget, folder: str, backbone: str) -> str:
-    path, _ = QFileDialog.getOpenFileName(parent, f"Import weights for {backbone}", folder, WEIGHTS_FILTER)
+    title = QCoreApplication.translate("dialogs", "Import weights for {backbone}").format(backbone=backbone)
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, _filter("weights"))
     return path
 
 
 def ask_save_changes(parent: QWidget, name: str) -> str:
     """"save", "discard" or "cancel"."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Save changes?",
-                      f"The project {name!r} has changes that are not saved.", parent=parent)
-    box.setInformativeText("Save them before closing?")
+    text = QCoreApplication.translate("dialogs", "The project {name} has changes that are not saved.")
+    box = QMessageBox(QMessageBox.Icon.Question, QCoreApplication.translate("dialogs", "Save changes?"),
+                      text.format(name=repr(name)), parent=parent)
+    box.setInformativeText(QCoreApplication.translate("dialogs", "Save them before closing?"))
     box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                            | QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Save)
@@ -71,9 +87,10 @@ def show_shortcuts(parent: QWidget, actions) -> None:
     rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
             for a in actions if not a.shortcut().isEmpty()]
     dialog = QDialog(parent)
-    dialog.setWindowTitle("Keyboard shortcuts")
+    dialog.setWindowTitle(QCoreApplication.translate("dialogs", "Keyboard shortcuts"))
     table = QTableWidget(len(rows), 2)
-    table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+    table.setHorizontalHeaderLabels([QCoreApplication.translate("dialogs", "Action"),
+                                     QCoreApplication.translate("dialogs", "Shortcut")])
     for i, (text, keys) in enumerate(rows):
         table.setItem(i, 0, QTableWidgetItem(text))
         table.setItem(i, 1, QTableWidgetItem(keys))
@@ -91,4 +108,4 @@ def show_shortcuts(parent: QWidget, actions) -> None:
 
 
 def about(parent: QWidget, text: str) -> None:
-    QMessageBox.about(parent, "About Few-shot Studio", text)
+    QMessageBox.about(parent, QCoreApplication.translate("dialogs", "About Few-shot Studio"), text)

@@ -39,10 +39,11 @@ class MetaTrainPage(QWidget):
         super().__init__(parent)
         self.job: Job | None = None
         self.run = None
-        self.dataset = QLineEdit(placeholderText="Omniglot .npz / .zip, or a folder with one sub-folder per class")
-        browse_folder = QToolButton(text="Folder...")
+        self.dataset = QLineEdit(
+            placeholderText=self.tr("Omniglot .npz / .zip, or a folder with one sub-folder per class"))
+        browse_folder = QToolButton(text=self.tr("Folder..."))
         browse_folder.clicked.connect(self._choose_folder)
-        browse_file = QToolButton(text="File...")
+        browse_file = QToolButton(text=self.tr("File..."))
         browse_file.clicked.connect(self._choose_file)
         row = QHBoxLayout()
         row.addWidget(self.dataset, 1)
@@ -50,54 +51,58 @@ class MetaTrainPage(QWidget):
         row.addWidget(browse_file)
 
         self.method = QComboBox()
-        self.method.setToolTip("Episodic methods: they learn how to learn from many small tasks")
+        self.method.setToolTip(self.tr("Episodic methods: they learn how to learn from many small tasks"))
         self.method.currentIndexChanged.connect(self._on_method)
         self.backbone = QComboBox(editable=True)
         self.backbone.addItems(list(BUILTIN_BACKBONES))
-        self.backbone.setToolTip("Conv-4 is the classic choice for Omniglot; a name from the backbone list also works")
+        self.backbone.setToolTip(
+            self.tr("Conv-4 is the classic choice for Omniglot; a name from the backbone list also works"))
         self.params = ParamsForm()
-        self.ways = _spin(2, 100, 5, "Classes per episode")
-        self.shots = _spin(1, 100, 1, "Examples per class in each episode's support set")
-        self.queries = _spin(1, 100, 15, "Query images per class in each episode")
-        self.meta_batch = _spin(1, 1024, 4, "Episodes per meta-step")
-        self.steps = _spin(1, 10_000_000, 1000, "Meta-steps")
-        self.val_every = _spin(1, 1_000_000, 100, "Validate on held-out classes every this many steps")
-        self.val_episodes = _spin(1, 100_000, 100, "Episodes per validation")
-        self.image_size = _spin(0, 1024, 28, "Model input side in pixels (0: the backbone's own; Omniglot: 28)")
+        self.ways = _spin(2, 100, 5, self.tr("Classes per episode"))
+        self.shots = _spin(1, 100, 1, self.tr("Examples per class in each episode's support set"))
+        self.queries = _spin(1, 100, 15, self.tr("Query images per class in each episode"))
+        self.meta_batch = _spin(1, 1024, 4, self.tr("Episodes per meta-step"))
+        self.steps = _spin(1, 10_000_000, 1000, self.tr("Meta-steps"))
+        self.val_every = _spin(1, 1_000_000, 100, self.tr("Validate on held-out classes every this many steps"))
+        self.val_episodes = _spin(1, 100_000, 100, self.tr("Episodes per validation"))
+        self.image_size = _spin(0, 1024, 28,
+                                self.tr("Model input side in pixels (0: the backbone's own; Omniglot: 28)"))
         self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0, singleStep=1e-4, value=1e-3)
-        self.lr.setToolTip("Meta learning rate (Adam)")
-        self.rotations = QCheckBox("Rotations as new classes")
-        self.rotations.setToolTip("Add each class rotated by 90, 180 and 270 degrees as three more classes")
+        self.lr.setToolTip(self.tr("Meta learning rate (Adam)"))
+        self.rotations = QCheckBox(self.tr("Rotations as new classes"))
+        self.rotations.setToolTip(self.tr("Add each class rotated by 90, 180 and 270 degrees as three more classes"))
 
         form = QFormLayout()
-        form.addRow("Base dataset", row)
-        form.addRow("Method", self.method)
-        form.addRow("Backbone", self.backbone)
-        form.addRow("Image size", self.image_size)
+        form.addRow(self.tr("Base dataset"), row)
+        form.addRow(self.tr("Method"), self.method)
+        form.addRow(self.tr("Backbone"), self.backbone)
+        form.addRow(self.tr("Image size"), self.image_size)
         episode = QHBoxLayout()
-        for label, box in (("ways", self.ways), ("shots", self.shots), ("queries", self.queries)):
+        for label, box in ((self.tr("ways"), self.ways), (self.tr("shots"), self.shots),
+                           (self.tr("queries"), self.queries)):
             episode.addWidget(box)
             episode.addWidget(QLabel(label))
-        form.addRow("Episodes", episode)
-        form.addRow("Meta-batch", self.meta_batch)
-        form.addRow("Steps", self.steps)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Validate every", self.val_every)
-        form.addRow("Validation episodes", self.val_episodes)
+        form.addRow(self.tr("Episodes"), episode)
+        form.addRow(self.tr("Meta-batch"), self.meta_batch)
+        form.addRow(self.tr("Steps"), self.steps)
+        form.addRow(self.tr("Learning rate"), self.lr)
+        form.addRow(self.tr("Validate every"), self.val_every)
+        form.addRow(self.tr("Validation episodes"), self.val_episodes)
         form.addRow("", self.rotations)
 
-        self.start_button = QPushButton("Start meta-training")
+        self.start_button = QPushButton(self.tr("Start meta-training"))
         self.start_button.clicked.connect(self.start_or_stop)
         self.progress = QProgressBar()
-        self.status = QLabel("Choose a base dataset with many classes (the Omniglot background set, for example).")
+        self.status = QLabel(
+            self.tr("Choose a base dataset with many classes (the Omniglot background set, for example)."))
         self.status.setWordWrap(True)
 
         self.plots = pg.GraphicsLayoutWidget()
         self.loss_plot = self.plots.addPlot(row=0, col=0)
-        self.loss_plot.setLabel("left", "Training loss")
+        self.loss_plot.setLabel("left", self.tr("Training loss"))
         self.val_plot = self.plots.addPlot(row=1, col=0)
-        self.val_plot.setLabel("left", "Validation acc.", units="%")
-        self.val_plot.setLabel("bottom", "Step")
+        self.val_plot.setLabel("left", self.tr("Validation acc."), units="%")
+        self.val_plot.setLabel("bottom", self.tr("Step"))
         self.val_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.val_plot):
             plot.setDownsampling(auto=True, mode="peak")
@@ -113,7 +118,7 @@ class MetaTrainPage(QWidget):
 
         left = QVBoxLayout()
         left.addLayout(form)
-        left.addWidget(QLabel("Method hyperparameters"))
+        left.addWidget(QLabel(self.tr("Method hyperparameters")))
         left.addWidget(self.params)
         left.addStretch(1)
         left.addWidget(self.start_button)
@@ -144,12 +149,12 @@ class MetaTrainPage(QWidget):
             self.params.set_specs(get_method(name).param_specs())
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Base dataset: a folder with one sub-folder per class")
+        path = QFileDialog.getExistingDirectory(self, self.tr("Base dataset: a folder with one sub-folder per class"))
         if path:
             self.dataset.setText(path)
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Base dataset", "", "Omniglot (*.npz *.zip)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Base dataset"), "", "Omniglot (*.npz *.zip)")
         if path:
             self.dataset.setText(path)
 
@@ -180,7 +185,7 @@ class MetaTrainPage(QWidget):
         from fewshot_studio.core.meta_train import MetaTrainRun
 
         if not self.dataset.text().strip():
-            self._say("warning", "Choose a base dataset first.")
+            self._say("warning", self.tr("Choose a base dataset first."))
             return False
         try:
             self.run = MetaTrainRun(self.config())
@@ -198,14 +203,15 @@ class MetaTrainPage(QWidget):
         worker.sig_done.connect(self._on_done)
         self.job = Job(worker, "meta-train")
         self.job.start()
-        self.start_button.setText("Stop")
-        self._say("info", f"Meta-training {run.method.title} on {Path(run.config.dataset).name}...")
+        self.start_button.setText(self.tr("Stop"))
+        self._say("info", self.tr("Meta-training {method} on {dataset}...").format(
+            method=run.method.title, dataset=Path(run.config.dataset).name))
         return True
 
     def stop(self) -> None:
         if self.running:
             self.job.cancel()
-            self.status.setText("Stopping after this step...")
+            self.status.setText(self.tr("Stopping after this step..."))
 
     def shutdown(self, ms: int = 60000) -> None:
         """Cancel a running job and wait for its thread (the window is closing)."""
@@ -222,14 +228,16 @@ class MetaTrainPage(QWidget):
                 self.steps_seen.append(event.step)
                 self.losses.append(event.loss)
                 self.progress.setValue(event.step)
-                self.status.setText(f"step {event.step} of {event.total}, loss {event.loss:.3f}, "
-                                    f"{event.eta:.0f} s left on {event.device}")
+                self.status.setText(self.tr("step {step} of {total}, loss {loss}, {eta} s left on {device}").format(
+                    step=event.step, total=event.total, loss=f"{event.loss:.3f}", eta=f"{event.eta:.0f}",
+                    device=event.device))
             elif isinstance(event, Validation):
                 r = event.result
                 self.validations.append((event.step, 100 * r.mean, 100 * r.ci95))
                 if event.best:
-                    self._say("info", f"Step {event.step}: validation {100 * r.mean:.1f}% ± {100 * r.ci95:.1f}% "
-                                      "(best so far, checkpoint saved)")
+                    self._say("info", self.tr("Step {step}: validation {mean}% ± {ci}% (best so far, checkpoint "
+                                              "saved)").format(step=event.step, mean=f"{100 * r.mean:.1f}",
+                                                               ci=f"{100 * r.ci95:.1f}"))
             elif isinstance(event, Stage):
                 self.status.setText(event.name + "...")
         self._redraw()
@@ -248,19 +256,22 @@ class MetaTrainPage(QWidget):
         from fewshot_studio.core.errors import FewShotError, RunCancelled
 
         if isinstance(exc, RunCancelled):
-            self._say("info", f"Stopped after step {exc.step}; the best checkpoint so far is kept.")
+            self._say("info", self.tr("Stopped after step {step}; the best checkpoint so far is kept.").format(
+                step=exc.step))
         elif isinstance(exc, FewShotError):
             self._say("error", str(exc))
         else:
-            self._say("error", f"Meta-training failed unexpectedly: {exc!r}")
+            self._say("error", self.tr("Meta-training failed unexpectedly: {error}").format(error=repr(exc)))
 
     def _on_done(self) -> None:
-        self.start_button.setText("Start meta-training")
+        self.start_button.setText(self.tr("Start meta-training"))
         run = self.run
         if run is not None and run.config.output_path().exists():
             path = str(run.config.output_path())
-            best = f" (validation {100 * run.best.mean:.1f}% ± {100 * run.best.ci95:.1f}%)" if run.best else ""
-            self._say("success", f"Checkpoint {Path(path).stem}{best} is now a backbone in the picker.")
+            best = self.tr(" (validation {mean}% ± {ci}%)").format(
+                mean=f"{100 * run.best.mean:.1f}", ci=f"{100 * run.best.ci95:.1f}") if run.best else ""
+            self._say("success", self.tr("Checkpoint {name}{best} is now a backbone in the picker.").format(
+                name=Path(path).stem, best=best))
             self.sig_checkpoint_saved.emit(path)
 
     def _say(self, level: str, text: str) -> None:

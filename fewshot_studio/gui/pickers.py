@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor, QPalette, QStandardItemModel, QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
@@ -32,7 +32,9 @@ class BackboneInfo:
     detail: str  # a path, or what is missing and how to get it
 
 
-FAMILY_TITLES = {"efficientnet-lite": "Built in", "builtin": "Built in", "torchvision": "torchvision (ImageNet)"}
+FAMILY_TITLES = {"efficientnet-lite": QT_TRANSLATE_NOOP("BackbonePicker", "Built in"),
+                 "builtin": QT_TRANSLATE_NOOP("BackbonePicker", "Built in"),
+                 "torchvision": QT_TRANSLATE_NOOP("BackbonePicker", "torchvision (ImageNet)")}
 
 
 def _caption(widget: QLabel) -> QLabel:
@@ -54,15 +56,16 @@ class BackbonePicker(QWidget):
         super().__init__(parent)
         self.combo = QComboBox()
         self.combo.setMaxVisibleItems(20)
-        self.combo.setToolTip("The network that turns images into features (Backbone menu: Import weights...)")
-        self.combo.addItem("Loading the engine...")
+        self.combo.setToolTip(self.tr("The network that turns images into features (Backbone menu: Import weights...)"))
+        self.combo.addItem(self.tr("Loading the engine..."))
         self.combo.setEnabled(False)
         self.description = _caption(QLabel())
         self.warning_icon = QLabel()
         self.warning = QLabel()
         self.warning.setWordWrap(True)
-        self.import_button = QPushButton(icons.icon("import-weights"), "Import weights...")
-        self.import_button.setToolTip("Use a weights file you have (.safetensors, .pth): the studio keeps a copy")
+        self.import_button = QPushButton(icons.icon("import-weights"), self.tr("Import weights..."))
+        self.import_button.setToolTip(
+            self.tr("Use a weights file you have (.safetensors, .pth): the studio keeps a copy"))
         self.import_button.clicked.connect(lambda: self.sig_import_requested.emit(self.current()))
         warn_row = QHBoxLayout()
         warn_row.setContentsMargins(0, 0, 0, 0)
@@ -91,7 +94,7 @@ class BackbonePicker(QWidget):
         model: QStandardItemModel = self.combo.model()
         family = None
         for info in infos:
-            title = FAMILY_TITLES.get(info.family, info.family)
+            title = self.tr(FAMILY_TITLES[info.family]) if info.family in FAMILY_TITLES else info.family
             if title != family:
                 if family is not None:
                     self.combo.insertSeparator(self.combo.count())
@@ -112,13 +115,16 @@ class BackbonePicker(QWidget):
 
     def _label(self, info: BackboneInfo) -> str:
         if not info.available:
-            return f"{info.name}  ({'weights not available offline' if self.offline else 'downloads weights on first use'})"
+            if self.offline:
+                return self.tr("{name}  (weights not available offline)").format(name=info.name)
+            return self.tr("{name}  (downloads weights on first use)").format(name=info.name)
         if not info.pretrained and info.source.startswith("random"):
-            return f"{info.name}  (random weights until trained)"
+            return self.tr("{name}  (random weights until trained)").format(name=info.name)
         return info.name
 
     def _style_item(self, row: int, info: BackboneInfo) -> None:
-        self.combo.setItemData(row, f"{info.description}\nWeights: {info.source}\n{info.detail}".strip(),
+        weights = self.tr("Weights: {source}").format(source=info.source)
+        self.combo.setItemData(row, f"{info.description}\n{weights}\n{info.detail}".strip(),
                                Qt.ItemDataRole.ToolTipRole)
         if not info.available:
             self.combo.setItemIcon(row, icons.icon("warning"))
@@ -165,10 +171,13 @@ class BackbonePicker(QWidget):
         self.warning_row.setVisible(bool(info and not info.available))
         if info and not info.available:
             self.warning_icon.setPixmap(icons.pixmap("warning", 16, self.devicePixelRatioF()))
-            self.warning.setText(
-                f"{info.name}'s weights are not on this computer"
-                + (" and the studio is offline." if self.offline else "; they download on the first run.")
-                + " Import a weights file you have:")
+            if self.offline:
+                text = self.tr("{name}'s weights are not on this computer and the studio is offline. "
+                               "Import a weights file you have:")
+            else:
+                text = self.tr("{name}'s weights are not on this computer; they download on the first run. "
+                               "Import a weights file you have:")
+            self.warning.setText(text.format(name=info.name))
             self.warning.setToolTip(info.detail)
 
 
@@ -180,8 +189,8 @@ class MethodPicker(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.combo = QComboBox()
-        self.combo.setToolTip("How the classifier is fitted to your examples")
-        self.combo.addItem("Loading the engine...")
+        self.combo.setToolTip(self.tr("How the classifier is fitted to your examples"))
+        self.combo.addItem(self.tr("Loading the engine..."))
         self.combo.setEnabled(False)
         self.description = _caption(QLabel())
         layout = QVBoxLayout(self)
@@ -197,7 +206,8 @@ class MethodPicker(QWidget):
         self.combo.blockSignals(True)
         self.combo.clear()
         for name, title, description in methods:
-            self.combo.addItem(title, name)
+            description = self.tr(description)
+            self.combo.addItem(self.tr(title), name)
             self.combo.setItemData(self.combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
             self._descriptions[name] = description
         self.combo.setEnabled(bool(methods))
@@ -281,6 +291,59 @@ class SciSpinBox(QDoubleSpinBox):
 
 
 WORDS = {"lr": "learning rate", "fce": "FCE"}  # how abbreviations in parameter names read on the form
+# The engine's parameter titles and method names, listed for the translators (lupdate reads only literal
+# strings). One that is missing here (a method registered later) is shown as the engine gives it.
+ENGINE_STRINGS = (
+    QT_TRANSLATE_NOOP("ParamsForm", "Adapt steps"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Augment"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Backbone learning rate"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Backbone learning rate factor"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Batch size"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Batched"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Distance"),
+    QT_TRANSLATE_NOOP("ParamsForm", "FCE"),
+    QT_TRANSLATE_NOOP("ParamsForm", "FCE steps"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Finetune steps"),
+    QT_TRANSLATE_NOOP("ParamsForm", "First order"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Hidden"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Inner learning rate"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Inner steps"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Learning rate"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Scale"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Steps"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Weight decay"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Prototypical Networks"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Nearest class mean in feature space; optionally fine-tunes the backbone "
+                                      "first"),
+    QT_TRANSLATE_NOOP("MethodPicker", "P>M>F (recommended)"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Pretrained backbone, ProtoNet meta-training, then fine-tuning on your "
+                                      "examples: the most accurate pipeline (Hu et al. 2022)"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Linear probe"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Logistic regression on frozen features: fast, robust with very few images"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Fine-tuning"),
+    QT_TRANSLATE_NOOP("MethodPicker", "New head plus gentle backbone training with augmentation: best with more "
+                                      "examples"),
+    QT_TRANSLATE_NOOP("MethodPicker", "MAML"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Model-agnostic meta-learning: learns an initialisation that adapts in a few"
+                                      " gradient steps"),
+    QT_TRANSLATE_NOOP("MethodPicker", "First-order MAML"),
+    QT_TRANSLATE_NOOP("MethodPicker", "MAML without second derivatives: cheaper meta-training, usually close in "
+                                      "accuracy"),
+    QT_TRANSLATE_NOOP("MethodPicker", "ANIL"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Almost no inner loop: adapts only the head on frozen features; fast, works "
+                                      "on pretrained backbones"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Reptile"),
+    QT_TRANSLATE_NOOP("MethodPicker", "First-order meta-learning that pulls the initialisation toward each task's "
+                                      "solution"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Matching Networks"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Cosine attention over your examples' embeddings (optional full-context "
+                                      "LSTMs)"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Relation Networks"),
+    QT_TRANSLATE_NOOP("MethodPicker", "A learned module compares feature maps of each class with the query"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Conditional Neural Process"),
+    QT_TRANSLATE_NOOP("MethodPicker", "Encodes your examples into a task representation (a permutation-invariant "
+                                      "mean) and decodes queries"),
+)
 
 
 def _title(name: str) -> str:
@@ -300,8 +363,8 @@ class ParamsForm(QWidget):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.form.setContentsMargins(0, 0, 0, 0)
-        self.reset_button = QToolButton(text="Reset to defaults")
-        self.reset_button.setToolTip("Put every hyperparameter of this method back to its default")
+        self.reset_button = QToolButton(text=self.tr("Reset to defaults"))
+        self.reset_button.setToolTip(self.tr("Put every hyperparameter of this method back to its default"))
         self.reset_button.clicked.connect(self.reset)
         self.reset_button.setEnabled(False)
         layout = QVBoxLayout(self)
@@ -318,14 +381,14 @@ class ParamsForm(QWidget):
         self.editors = {}
         for spec in self.specs:
             editor = self._editor(spec)
-            tip = spec.help + (f" (from {spec.low:g} to {spec.high:g})" if spec.low is not None and spec.high is not None
-                               and spec.type in (int, float) else "")
+            tip = spec.help + (self.tr(" (from {low} to {high})").format(low=f"{spec.low:g}", high=f"{spec.high:g}")
+                               if spec.low is not None and spec.high is not None and spec.type in (int, float) else "")
             editor.setToolTip(tip)
             editor.setStatusTip(tip)
             if not isinstance(editor, QCheckBox):
                 editor.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
                 editor.setMinimumWidth(90)
-            label = QLabel(_title(spec.name))
+            label = QLabel(QCoreApplication.translate("ParamsForm", _title(spec.name)))
             label.setToolTip(tip)
             label.setBuddy(editor)
             self.form.addRow(label, editor)

@@ -65,12 +65,12 @@ class TrainingPlots(QWidget):
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.accuracy_plot = self.view.addPlot(row=1, col=0)
         self.accuracy_plot.setXLink(self.loss_plot)
-        self.loss_plot.setLabel("left", "Loss (log)")
+        self.loss_plot.setLabel("left", self.tr("Loss (log)"))
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.enableAutoRange("y", False)
         self.loss_plot.enableAutoRange("x", False)
-        self.accuracy_plot.setLabel("left", "Support acc.", units="%")
-        self.accuracy_plot.setLabel("bottom", "Step")
+        self.accuracy_plot.setLabel("left", self.tr("Support acc."), units="%")
+        self.accuracy_plot.setLabel("bottom", self.tr("Step"))
         self.accuracy_plot.setYRange(0, 100, padding=0.05)
         self.accuracy_plot.enableAutoRange("y", False)
         for plot in (self.loss_plot, self.accuracy_plot):
@@ -94,7 +94,7 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        self.setToolTip("Loss and accuracy on the support images at every step of the run")
+        self.setToolTip(self.tr("Loss and accuracy on the support images at every step of the run"))
         self._restyle()
 
     @property

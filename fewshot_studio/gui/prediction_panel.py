@@ -48,9 +48,11 @@ class PredictionModel(QAbstractListModel):
             return f"{Path(p.path).name}: {p.label} ({p.confidence:.0%})"
         if role == Qt.ItemDataRole.ToolTipRole:
             top = "\n".join(f"  {c}: {s:.1%}" for c, s in p.top_k)
-            near = "\n".join(f"  {Path(path).name} ({c}, similarity {s:.2f})" for path, c, s in p.nearest)
-            return f"{p.path}\nPredicted: {p.label} ({p.confidence:.1%})\nTop classes:\n{top}" + \
-                (f"\nClosest support images:\n{near}" if near else "")
+            near = "\n".join("  " + self.tr("{name} ({cls}, similarity {sim})").format(
+                name=Path(path).name, cls=c, sim=f"{s:.2f}") for path, c, s in p.nearest)
+            text = self.tr("{path}\nPredicted: {label} ({confidence})\nTop classes:\n{top}").format(
+                path=p.path, label=p.label, confidence=f"{p.confidence:.1%}", top=top)
+            return text + ("\n" + self.tr("Closest support images:") + "\n" + near if near else "")
         if role == self.PredictionRole:
             return p
         return None
@@ -167,7 +169,8 @@ class PredictionDelegate(QStyledItemDelegate):
         if show_near:
             nx = r.right() - near_w + 8
             painter.setPen(dim)
-            painter.drawText(QRect(nx, r.top() + 6, near_w, fm.height()), Qt.AlignmentFlag.AlignLeft, "Closest examples")
+            painter.drawText(QRect(nx, r.top() + 6, near_w, fm.height()), Qt.AlignmentFlag.AlignLeft,
+                             self.tr("Closest examples"))
             for j, (path, cls, _sim) in enumerate(p.nearest):
                 box = QRect(nx + j * (NEAR + 8), r.top() + 8 + fm.height(), NEAR, NEAR)
                 self._image(painter, path, box, pal)
@@ -190,7 +193,7 @@ class _ResultsView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setUniformItemSizes(True)
         self.setMouseTracking(True)
-        self.placeholder = "Drop images or a folder here to classify them, or use Classify images... (Ctrl+K)"
+        self.placeholder = self.tr("Drop images or a folder here to classify them, or use Classify images... (Ctrl+K)")
 
     def dragEnterEvent(self, event) -> None:
         if local_paths(event.mimeData()):
@@ -243,9 +246,9 @@ class PredictionPanel(QWidget):
         self.stale = QWidget()
         stale_row = QHBoxLayout(self.stale)
         stale_row.setContentsMargins(0, 0, 0, 0)
-        self.stale_label = QLabel("These results come from an earlier model.")
-        self.stale_button = QPushButton("Classify again")
-        self.stale_button.setToolTip("Classify the same images with the current model")
+        self.stale_label = QLabel(self.tr("These results come from an earlier model."))
+        self.stale_button = QPushButton(self.tr("Classify again"))
+        self.stale_button.setToolTip(self.tr("Classify the same images with the current model"))
         self.stale_button.clicked.connect(self.sig_reclassify_requested)
         stale_row.addWidget(self.stale_label, 1)
         stale_row.addWidget(self.stale_button)
@@ -254,7 +257,7 @@ class PredictionPanel(QWidget):
         self.clear_button = QToolButton()
         for button in (self.classify_button, self.clear_button):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        title = QLabel("Predictions")
+        title = QLabel(self.tr("Predictions"))
         font = title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -317,11 +320,13 @@ class PredictionPanel(QWidget):
     def _update_summary(self) -> None:
         preds = self.model.predictions
         if not preds:
-            self.summary.setText("No results yet.")
+            self.summary.setText(self.tr("No results yet."))
             return
         counts = Counter(p.label for p in preds)
         parts = ", ".join(f"{label} {n}" for label, n in counts.most_common())
-        self.summary.setText(f"{len(preds)} image{'s' * (len(preds) != 1)}: {parts}")
+        n = len(preds)
+        self.summary.setText((self.tr("{n} image: {parts}") if n == 1 else self.tr("{n} images: {parts}")).format(
+            n=n, parts=parts))
 
     def _on_thumbnail(self, _path: str) -> None:
         self.view.viewport().update()
