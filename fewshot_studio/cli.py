@@ -262,6 +262,51 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_rank(args) -> int:
+    from .core.classifier import FewShotClassifier
+    from .core.label_next import RankRun
+
+    if args.top is not None and args.top < 1:
+        return _bad("--top must be at least 1")
+    clf = FewShotClassifier.load(args.model, device=args.device)
+    ranking = RankRun(clf, args.paths, by=args.by, diversity=args.diversity).run()
+    for s in ranking.skipped:
+        _warn(f"skipped {s}")
+    if ranking.already_labelled:
+        n = len(ranking.already_labelled)
+        _warn(f"{n} image{'s are' if n != 1 else ' is'} already among the model's support images; left out")
+    items = ranking.top(args.top)
+    if args.json:
+        print(json.dumps([i.to_dict() for i in items], indent=2))
+        return 0
+    for i in items:
+        print(f"{i.rank:>4}  {i.score:.3f}  {i.label} {i.confidence:.0%}  {i.path}")
+    return 0
+
+
+def cmd_embed(args) -> int:
+    from .core.classifier import FewShotClassifier
+    from .core.embedding_map import EmbeddingMapRun
+
+    if args.output and Path(args.output).suffix.lower() not in (".csv", ".json"):
+        return _bad(f"{args.output}: the map is written as .csv or .json; give a file name ending in one of those")
+    clf = FewShotClassifier.load(args.model, device=args.device)
+    result = EmbeddingMapRun(clf, args.paths, method=args.method, include_support=not args.no_support,
+                             seed=args.seed).run()
+    for s in result.skipped:
+        _warn(f"skipped {s}")
+    if not args.output:
+        print(result.to_csv(), end="")
+        return 0
+    path = result.save(args.output)
+    n_support = result.kinds.count("support")
+    axes = (f"; the axes hold {result.explained[0]:.0%} and {result.explained[1]:.0%} of the variance"
+            if result.explained else "")
+    print(f"saved {path}: {len(result)} points ({n_support} support, {len(result) - n_support} query), "
+          f"{'t-SNE' if args.method == 'tsne' else 'PCA'}{axes}")
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from .core.devices import DEVICE_CHOICES
@@ -352,6 +397,31 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
     device_opt(p)
     p.add_argument("--json", action="store_true")
+
+    p = add("rank", cmd_rank, "rank unlabelled images by how much labelling each would help the model "
+            "(most uncertain first)")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("paths", metavar="FOLDER", nargs="+", help="folders of unlabelled images (or image files)")
+    p.add_argument("--by", choices=("margin", "entropy"), default="margin",
+                   help="margin (default): how close the two likeliest classes are; entropy: how spread the "
+                   "probabilities are over all classes")
+    p.add_argument("--top", type=int, metavar="N", help="list only the first N images")
+    p.add_argument("--diversity", type=float, default=0.3, metavar="W",
+                   help="0..1: how strongly near-duplicates are moved down the list (default 0.3; 0: off)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of {rank, path, score, margin, "
+                   "entropy, label, confidence, top_k}")
+    device_opt(p)
+
+    p = add("embed", cmd_embed, "2-D map of a model's support images and of query images (PCA or t-SNE), "
+            "as CSV or JSON")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("paths", metavar="IMAGES", nargs="*", help="query images or folders (optional)")
+    p.add_argument("--method", choices=("pca", "tsne"), default="pca",
+                   help="pca (default) or tsne (needs scikit-learn: pip install 'fewshot-studio[tsne]')")
+    p.add_argument("--no-support", action="store_true", help="map only the query images")
+    p.add_argument("--seed", type=int, default=0, help="t-SNE's random seed (default 0)")
+    p.add_argument("--output", "-o", metavar="MAP", help="map.csv or map.json (default: CSV on standard output)")
+    device_opt(p)
 
     p = add("inspect", cmd_inspect, "show what a saved model holds")
     p.add_argument("model", metavar="MODEL")
