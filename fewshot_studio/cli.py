@@ -124,6 +124,15 @@ def cmd_adapt(args) -> int:
     run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
                    device=args.device, seed=args.seed)
     last = _run_with_bar(run, args.quiet)
+    if getattr(args, "open_set", False):  # "None of these": threshold calibrated by cross-validation
+        from .core.validation import CrossValidation
+
+        cv = CrossValidation(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
+                             device=args.device, seed=args.seed)
+        cv.run()
+        run.result.open_set = cv.result.open_set_rule(enabled=True)
+        print(f"open set: images less similar than {run.result.open_set.threshold:.3f} to every support image "
+              f"are reported as unknown ({cv.result.scheme}, {cv.result.n} held-out images)")
     path = run.result.save(args.output)
     summary = ", ".join(f"{c['name']} ({c['images']})" for c in support.summary()["classes"])
     acc = f", support accuracy {last.accuracy:.0%}" if last else ""
@@ -139,6 +148,10 @@ def _print_predictions(preds, as_json: bool) -> None:
     width = max((len(p.path) for p in preds), default=0)
     for p in preds:
         others = ", ".join(f"{c} {s:.0%}" for c, s in p.top_k[1:])
+        if p.unknown:  # open set: unlike every class; the best guesses stay in brackets
+            others = ", ".join(f"{c} {s:.0%}" for c, s in p.top_k)
+            print(f"{p.path:<{width}}  unknown  similarity {p.similarity:.3f}   ({others})")
+            continue
         print(f"{p.path:<{width}}  {p.label}  {p.confidence:.1%}" + (f"   ({others})" if others else ""))
 
 
@@ -146,7 +159,7 @@ def cmd_predict(args) -> int:
     from .core.classifier import FewShotClassifier
 
     clf = FewShotClassifier.load(args.model, device=args.device)
-    preds, skipped = clf.predict(args.paths, top_k=args.top_k)
+    preds, skipped = clf.predict(args.paths, top_k=args.top_k, open_set=getattr(args, "open_set", None))
     for s in skipped:
         _warn(f"skipped {s}")
     if not preds:
@@ -348,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     device_opt(p)
     p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same model (default 0)")
     p.add_argument("--output", "-o", required=True, metavar="MODEL", help="where to save the model (.safetensors)")
+    p.add_argument("--open-set", action="store_true", help="calibrate a 'None of these' threshold by cross-validation "
+                   "and switch it on: predict then reports images unlike every class as unknown")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = add("predict", cmd_predict, "classify images with a saved model")
@@ -355,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
     p.add_argument("--top-k", type=int, default=3, help="how many classes to list per image (default 3)")
     p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, confidence, top_k}")
+    p.add_argument("--open-set", action=argparse.BooleanOptionalAction, default=None,
+                   help="report images unlike every class as unknown (JSON: label null, unknown true); default: as "
+                   "saved (on for models adapted with --open-set)")
     device_opt(p)
 
     p = add("import-weights", cmd_import_weights, "use a local weights file for a backbone (works offline)")
@@ -397,6 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
     device_opt(p)
     p.add_argument("--json", action="store_true")
+
+    from .cli_validation import add_commands as add_validation_commands
+
+    add_validation_commands(add, device_opt)  # validate, compare
 
     p = add("rank", cmd_rank, "rank unlabelled images by how much labelling each would help the model "
             "(most uncertain first)")
