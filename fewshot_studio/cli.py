@@ -27,7 +27,10 @@ def _warn(message: str) -> None:
 def cmd_gui(args) -> int:
     from .gui.app import main as gui_main
 
-    return gui_main(["--lang", args.lang] if getattr(args, "lang", None) else [])
+    argv = ["--lang", args.lang] if getattr(args, "lang", None) else []
+    if getattr(args, "path", None):
+        argv += ["--", args.path]  # a project or folder, as the desktop entry passes a double-clicked file
+    return gui_main(argv)
 
 
 def cmd_backbones(args) -> int:
@@ -338,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="auto", help=f"{', '.join(DEVICE_CHOICES)} or cuda:N (default: auto)")
 
     p = add("gui", cmd_gui, "open the studio window")
+    p.add_argument("path", nargs="?", help="a project file (.fsproj) or a folder of class sub-folders to open")
     p.add_argument("--lang", help="interface language: en or zh_CN (default: the setting, else the system's)")
 
     p = add("demo", cmd_demo, "adapt to the bundled demo classes and classify the demo queries")

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from .. import __version__
 
 ORGANISATION = "fewshot-studio"
-APP_ID = "fewshot-studio"
+APP_ID = "io.github.fewshotstudio.FewShotStudio"  # the desktop entry's name (packaging/linux)
 # Set (to anything but "" or "0"): quit once the window is shown and the engine loaded; status 1 if the
 # engine failed. The packaged application's smoke test (packaging/build_bundle.sh) starts it this way.
 SMOKE_ENV = "FEWSHOT_STUDIO_SMOKE"
