@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import math
 import os
+import re
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFrame, QLabel, QMainWindow, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QToolBar, QVBoxLayout, QWidget)
@@ -41,11 +42,13 @@ APP_NAME = "Few-shot Studio"
 DEFAULT_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 PREDICT_BATCH = 8
 
-MSG_LOADING = "The engine is still loading (PyTorch takes a few seconds the first time); Adapt is enabled when it is ready."
-MSG_NO_MODEL = ("There is no model yet: build the support set and press Adapt (Ctrl+Enter), "
-                "or load a saved model (Model > Load model...).")
-MSG_UNEXPECTED = ("{what} failed unexpectedly ({error}). The previous model is kept. If it happens again, "
-                  "please report it with the details below.")
+# Translated where they are shown (self.tr(MSG_...)); QT_TRANSLATE_NOOP only marks them for lupdate.
+MSG_LOADING = QT_TRANSLATE_NOOP("MainWindow", "The engine is still loading (PyTorch takes a few seconds the first "
+                                "time); Adapt is enabled when it is ready.")
+MSG_NO_MODEL = QT_TRANSLATE_NOOP("MainWindow", "There is no model yet: build the support set and press Adapt "
+                                 "(Ctrl+Enter), or load a saved model (Model > Load model...).")
+MSG_UNEXPECTED = QT_TRANSLATE_NOOP("MainWindow", "{what} failed unexpectedly ({error}). The previous model is kept. "
+                                   "If it happens again, please report it with the details below.")
 
 
 def format_duration(seconds: float) -> str:
@@ -54,16 +57,23 @@ def format_duration(seconds: float) -> str:
         return "?"
     s = int(round(seconds))
     if s < 1:
-        return "<1 s"
+        return QCoreApplication.translate("MainWindow", "<1 s")
     if s < 60:
-        return f"{s} s"
+        return QCoreApplication.translate("MainWindow", "{s} s").format(s=s)
     if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
-    return f"{s // 3600} h {s % 3600 // 60} min"
+        if s % 60:
+            return QCoreApplication.translate("MainWindow", "{m} min {s} s").format(m=s // 60, s=s % 60)
+        return QCoreApplication.translate("MainWindow", "{m} min").format(m=s // 60)
+    return QCoreApplication.translate("MainWindow", "{h} h {m} min").format(h=s // 3600, m=s % 3600 // 60)
 
 
 def _title_case(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _method_title(title: str) -> str:
+    """A method's title as the method picker shows it (translated there, see pickers.ENGINE_STRINGS)."""
+    return QCoreApplication.translate("MethodPicker", title)
 
 
 class MainWindow(QMainWindow):
@@ -94,7 +104,7 @@ class MainWindow(QMainWindow):
         self._model_key = None  # the support set the model was adapted on, to tell when it is out of date
         self.engine: EngineInfo | None = None
         self.project_path: Path | None = None
-        self.project_title = "Untitled"
+        self.project_title = self.tr("Untitled")
         self.is_demo = False  # the support set is the bundled demo
         self.adapt_job: Job | None = None
         self.predict_job: Job | None = None
@@ -163,7 +173,7 @@ class MainWindow(QMainWindow):
         elif shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
             action.setShortcuts([QKeySequence(k) for k in keys])
-        plain = text.replace("&", "").rstrip(".")
+        plain = re.sub(r"\(&\w\)", "", text).replace("&", "").rstrip(".").rstrip("…")  # "新建(&N)..." too
         shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(f"{tip or plain} ({shown})" if shown else (tip or plain))
         action.setStatusTip(tip or plain)
@@ -174,68 +184,73 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         A = self._action
         K = QKeySequence.StandardKey
-        self.act_new = A("&New project", self.new_project, K.New, "new", "Start an empty project")
-        self.act_open = A("&Open project...", self.open_project, K.Open, "open", "Open a .fsproj project file")
-        self.act_save = A("&Save project", self.save_project, K.Save, "save",
-                          "Save the classes and their images in one project file")
-        self.act_save_as = A("Save project &as...", self.save_project_as, "Ctrl+Shift+S", None,
-                             "Save the project under a new name")
-        self.act_demo = A("Open &demo project", self.open_demo, "Ctrl+Shift+D", "demo",
-                          "Five Fashion-MNIST classes with five images each, and query images to classify")
-        self.act_import_folder = A("&Import class folders...", self.import_folder, "Ctrl+Shift+I", "folder",
-                                   "A folder with one sub-folder of images per class")
-        self.act_quit = A("&Quit", self.close, K.Quit, None, "Close the studio")
+        self.act_new = A(self.tr("&New project"), self.new_project, K.New, "new", self.tr("Start an empty project"))
+        self.act_open = A(self.tr("&Open project..."), self.open_project, K.Open, "open",
+                          self.tr("Open a .fsproj project file"))
+        self.act_save = A(self.tr("&Save project"), self.save_project, K.Save, "save",
+                          self.tr("Save the classes and their images in one project file"))
+        self.act_save_as = A(self.tr("Save project &as..."), self.save_project_as, "Ctrl+Shift+S", None,
+                             self.tr("Save the project under a new name"))
+        self.act_demo = A(self.tr("Open &demo project"), self.open_demo, "Ctrl+Shift+D", "demo",
+                          self.tr("Five Fashion-MNIST classes with five images each, and query images to classify"))
+        self.act_import_folder = A(self.tr("&Import class folders..."), self.import_folder, "Ctrl+Shift+I", "folder",
+                                   self.tr("A folder with one sub-folder of images per class"))
+        self.act_quit = A(self.tr("&Quit"), self.close, K.Quit, None, self.tr("Close the studio"))
 
-        self.act_new_class = A("&New class", lambda: self.board.add_class(), "Ctrl+Shift+N", "add-class",
-                               "Add an empty class")
-        self.act_add_images = A("&Add images...", lambda: self.add_images(), "Ctrl+I", "add-images",
-                                "Add image files to the current class")
-        self.act_paste = A("&Paste image", self.paste, K.Paste, "paste",
-                           "Paste an image or image files from the clipboard into the current class")
-        self.act_remove = A("&Remove selected images", self.board.remove_selected,
+        self.act_new_class = A(self.tr("&New class"), lambda: self.board.add_class(), "Ctrl+Shift+N", "add-class",
+                               self.tr("Add an empty class"))
+        self.act_add_images = A(self.tr("&Add images..."), lambda: self.add_images(), "Ctrl+I", "add-images",
+                                self.tr("Add image files to the current class"))
+        self.act_paste = A(self.tr("&Paste image"), self.paste, K.Paste, "paste",
+                           self.tr("Paste an image or image files from the clipboard into the current class"))
+        self.act_remove = A(self.tr("&Remove selected images"), self.board.remove_selected,
                             QKeySequence.StandardKey.Delete, "delete",
-                            "Remove the selected images from their classes (the files stay on disk)")
-        self.act_rename = A("Re&name class", self.rename_current_class, "F2", "rename", "Rename the current class")
-        self.act_delete_class = A("&Delete class", self.delete_current_class, "Ctrl+Backspace", None,
-                                  "Delete the current class (Undo brings it back)")
+                            self.tr("Remove the selected images from their classes (the files stay on disk)"))
+        self.act_rename = A(self.tr("Re&name class"), self.rename_current_class, "F2", "rename",
+                            self.tr("Rename the current class"))
+        self.act_delete_class = A(self.tr("&Delete class"), self.delete_current_class, "Ctrl+Backspace", None,
+                                  self.tr("Delete the current class (Undo brings it back)"))
 
-        self.act_import_weights = A("&Import weights...", lambda: self.import_weights(), None, "import-weights",
-                                    "Use a weights file you have for the selected backbone (.safetensors, .pth)")
+        self.act_import_weights = A(
+            self.tr("&Import weights..."), lambda: self.import_weights(), None, "import-weights",
+            self.tr("Use a weights file you have for the selected backbone (.safetensors, .pth)"))
 
-        self.act_adapt = A("&Adapt", self.start_adapt, ["Ctrl+Return", "Ctrl+Enter"], "adapt",
-                           "Fit the method to the support set")
-        self.act_cancel = A("&Cancel run", self.cancel_adapt, "Esc", "cancel",
-                            "Stop after the current step and keep the previous model")
-        self.act_classify = A("&Classify images...", self.choose_and_classify, "Ctrl+K", "classify",
-                              "Classify image files or a folder with the current model")
-        self.act_clear = A("C&lear results", self.clear_results, "Ctrl+L", "clear", "Remove every prediction shown")
-        self.act_save_model = A("&Save model...", self.save_model, "Ctrl+Alt+S", "model-save",
-                                "Save the adapted model (.safetensors) to use it later or with the command line")
-        self.act_load_model = A("&Load model...", self.load_model, "Ctrl+Alt+O", "model-open",
-                                "Load a model saved by the studio or the command line")
-        self.act_meta_train = A("&Meta-train...", self.show_meta_training, "Ctrl+Shift+M", None,
-                                "Meta-train a method on a base dataset; the result becomes a backbone")
-        self.act_shortcuts = A("&Keyboard shortcuts", self.show_shortcuts, K.HelpContents, "keyboard")
-        self.act_about = A("&About Few-shot Studio", self.show_about, None, "help")
+        self.act_adapt = A(self.tr("&Adapt"), self.start_adapt, ["Ctrl+Return", "Ctrl+Enter"], "adapt",
+                           self.tr("Fit the method to the support set"))
+        self.act_cancel = A(self.tr("&Cancel run"), self.cancel_adapt, "Esc", "cancel",
+                            self.tr("Stop after the current step and keep the previous model"))
+        self.act_classify = A(self.tr("&Classify images..."), self.choose_and_classify, "Ctrl+K", "classify",
+                              self.tr("Classify image files or a folder with the current model"))
+        self.act_clear = A(self.tr("C&lear results"), self.clear_results, "Ctrl+L", "clear",
+                           self.tr("Remove every prediction shown"))
+        self.act_save_model = A(
+            self.tr("&Save model..."), self.save_model, "Ctrl+Alt+S", "model-save",
+            self.tr("Save the adapted model (.safetensors) to use it later or with the command line"))
+        self.act_load_model = A(self.tr("&Load model..."), self.load_model, "Ctrl+Alt+O", "model-open",
+                                self.tr("Load a model saved by the studio or the command line"))
+        self.act_meta_train = A(self.tr("&Meta-train..."), self.show_meta_training, "Ctrl+Shift+M", None,
+                                self.tr("Meta-train a method on a base dataset; the result becomes a backbone"))
+        self.act_shortcuts = A(self.tr("&Keyboard shortcuts"), self.show_shortcuts, K.HelpContents, "keyboard")
+        self.act_about = A(self.tr("&About Few-shot Studio"), self.show_about, None, "help")
         self.predictions.set_actions(self.act_classify, self.act_clear)
 
         bar = self.menuBar()
-        m = bar.addMenu("&File")
+        m = bar.addMenu(self.tr("&File"))
         m.addActions([self.act_new, self.act_open])
-        self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu = m.addMenu(self.tr("Open &recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         m.addActions([self.act_save, self.act_save_as])
         m.addSeparator()
         m.addActions([self.act_demo, self.act_import_folder])
         m.addSeparator()
         m.addAction(self.act_quit)
-        m = bar.addMenu("&Edit")
+        m = bar.addMenu(self.tr("&Edit"))
         m.addActions([self.act_new_class, self.act_add_images, self.act_paste])
         m.addSeparator()
         m.addActions([self.act_rename, self.act_remove, self.act_delete_class])
-        m = bar.addMenu("&Backbone")
+        m = bar.addMenu(self.tr("&Backbone"))
         m.addAction(self.act_import_weights)
-        m = bar.addMenu("&Model")
+        m = bar.addMenu(self.tr("&Model"))
         m.addActions([self.act_adapt, self.act_cancel])
         m.addSeparator()
         m.addActions([self.act_classify, self.act_clear])
@@ -243,11 +258,11 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_save_model, self.act_load_model])
         m.addSeparator()
         m.addAction(self.act_meta_train)
-        self.view_menu = bar.addMenu("&View")
-        theme_menu = self.view_menu.addMenu("&Theme")
+        self.view_menu = bar.addMenu(self.tr("&View"))
+        theme_menu = self.view_menu.addMenu(self.tr("&Theme"))
         group = QActionGroup(self)
         self.theme_actions = {}
-        for mode, label in (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark")):
+        for mode, label in (("system", self.tr("Follow the &system")), ("light", "&Light"), ("dark", "&Dark")):
             action = theme_menu.addAction(label)
             action.setCheckable(True)
             action.setChecked(mode == self.settings.theme)
@@ -255,15 +270,16 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             self.theme_actions[mode] = action
         self.view_menu.addSeparator()
-        for widget, label in ((self.model_panel, "&Model panel"), (self.predictions, "&Predictions panel")):
+        for widget, label in ((self.model_panel, self.tr("&Model panel")),
+                              (self.predictions, self.tr("&Predictions panel"))):
             action = self.view_menu.addAction(label)
             action.setCheckable(True)
             action.setChecked(True)
             action.toggled.connect(widget.setVisible)
-        m = bar.addMenu("&Help")
+        m = bar.addMenu(self.tr("&Help"))
         m.addActions([self.act_shortcuts, self.act_about])
 
-        tb = QToolBar("Main toolbar")
+        tb = QToolBar(self.tr("Main toolbar"))
         tb.setObjectName("MainToolbar")
         tb.setIconSize(QSize(20, 20))
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
@@ -322,11 +338,11 @@ class MainWindow(QMainWindow):
         panel.setMinimumWidth(300)
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(10, 4, 10, 10)
-        layout.addWidget(self._section("Backbone"))
+        layout.addWidget(self._section(self.tr("Backbone")))
         layout.addWidget(self.backbone_picker)
-        layout.addWidget(self._section("Method"))
+        layout.addWidget(self._section(self.tr("Method")))
         layout.addWidget(self.method_picker)
-        layout.addWidget(self._section("Hyperparameters"))
+        layout.addWidget(self._section(self.tr("Hyperparameters")))
         layout.addWidget(self.params_form)
         layout.addSpacing(8)
         layout.addWidget(self.adapt_button)
@@ -343,20 +359,21 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.engine_label = QLabel("Loading PyTorch...")
+        self.engine_label = QLabel(self.tr("Loading PyTorch..."))
         self.engine_busy = QProgressBar()
         self.engine_busy.setRange(0, 0)
         self.engine_busy.setMaximumWidth(90)
         self.engine_busy.setMaximumHeight(12)
         self.engine_busy.setTextVisible(False)
         self.device_label = QLabel()
-        self.device_label.setToolTip("Where adaptation and prediction run")
+        self.device_label.setToolTip(self.tr("Where adaptation and prediction run"))
         self.device_icon = QLabel()
         bar.addPermanentWidget(self.engine_label)
         bar.addPermanentWidget(self.engine_busy)
         bar.addPermanentWidget(self.device_icon)
         bar.addPermanentWidget(self.device_label)
-        bar.showMessage("Drop a folder of class sub-folders on the board, or open the demo project (Ctrl+Shift+D).")
+        bar.showMessage(self.tr("Drop a folder of class sub-folders on the board, or open the demo project "
+                                "(Ctrl+Shift+D)."))
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.state()
@@ -408,10 +425,12 @@ class MainWindow(QMainWindow):
         gpu = not info.device.startswith("CPU")
         self.device_icon.setPixmap(icons.pixmap("gpu" if gpu else "cpu", 16, self.devicePixelRatioF()))
         self.device_label.setText(info.device)
-        self.device_label.setToolTip(f"Adaptation and prediction run on: {info.device}"
-                                     + ("" if gpu else f" ({self.torch_threads} thread"
-                                        f"{'s' * (self.torch_threads != 1)})"))
-        self.statusBar().showMessage(f"Engine ready in {info.seconds:.1f} s.", 4000)
+        threads = (self.tr(" ({n} thread)") if self.torch_threads == 1 else self.tr(" ({n} threads)")).format(
+            n=self.torch_threads)
+        self.device_label.setToolTip(self.tr("Adaptation and prediction run on: {device}").format(device=info.device)
+                                     + ("" if gpu else threads))
+        self.statusBar().showMessage(self.tr("Engine ready in {seconds} s.").format(seconds=f"{info.seconds:.1f}"),
+                                     4000)
         # The engine brought ~10^6 long-lived objects; a full garbage collection walking them all stalled the
         # event loop for up to ~250 ms during runs. Freezing them keeps later collections short.
         gc.freeze()
@@ -421,10 +440,12 @@ class MainWindow(QMainWindow):
 
     @Slot(object, str)
     def _on_engine_failed(self, exc: Exception, text: str) -> None:
-        self.engine_label.setText("Engine failed to load")
+        self.engine_label.setText(self.tr("Engine failed to load"))
         self.engine_busy.hide()
-        self.notify(Notice("error", f"The engine could not be loaded ({type(exc).__name__}: {exc}). Check that "
-                                    "PyTorch is installed: pip install fewshot-studio", details=text))
+        self.notify(Notice("error", self.tr("The engine could not be loaded ({error}). Check that PyTorch is "
+                                            "installed: pip install fewshot-studio").format(
+                                                error=f"{type(exc).__name__}: {exc}"),
+                           details=text))
 
     def _on_backbone_changed(self, name: str) -> None:
         if self.engine is not None and name:
@@ -456,7 +477,7 @@ class MainWindow(QMainWindow):
             message = message if message.endswith(".") else message + "."
             self.notify(Notice("error", message, actions=list(actions)))
         else:
-            message = MSG_UNEXPECTED.format(what=what, error=f"{type(exc).__name__}: {exc}")
+            message = self.tr(MSG_UNEXPECTED).format(what=what, error=f"{type(exc).__name__}: {exc}")
             self.notify(Notice("error", message, details=text, actions=list(actions)))
         return message
 
@@ -483,13 +504,14 @@ class MainWindow(QMainWindow):
             widget.setEnabled(ready and not running)
         self.adapt_button.setEnabled(ready)
         if running:
-            self.adapt_button.setText("Cancel")
+            self.adapt_button.setText(self.tr("Cancel"))
             self.adapt_button.setIcon(icons.icon("cancel"))
-            self.adapt_button.setToolTip("Stop after the current step; the previous model is kept (Esc)")
+            self.adapt_button.setToolTip(self.tr("Stop after the current step; the previous model is kept (Esc)"))
         else:
-            self.adapt_button.setText("Adapt" if ready else "Loading the engine...")
+            self.adapt_button.setText(self.tr("Adapt") if ready else self.tr("Loading the engine..."))
             self.adapt_button.setIcon(icons.icon("adapt"))
-            self.adapt_button.setToolTip("Fit the method to the support set (Ctrl+Enter)" if ready else MSG_LOADING)
+            self.adapt_button.setToolTip(self.tr("Fit the method to the support set (Ctrl+Enter)") if ready
+                                         else self.tr(MSG_LOADING))
 
     def _support_key(self):
         return tuple((c.name, tuple(c.images)) for c in self.support.classes)
@@ -497,12 +519,13 @@ class MainWindow(QMainWindow):
     def _update_model_label(self) -> None:
         if self.classifier is None:
             problems = self.support.problems()
-            hint = (f"Before adapting: {problems[0]}." if problems else "Press Adapt (Ctrl+Enter).")
-            self.model_label.setText(f"No model yet. {hint}")
+            hint = (self.tr("Before adapting: {problem}.").format(problem=problems[0]) if problems
+                    else self.tr("Press Adapt (Ctrl+Enter)."))
+            self.model_label.setText(self.tr("No model yet. {hint}").format(hint=hint))
             return
         text = self.model_summary
         if self._model_key is not None and self._model_key != self._support_key():
-            text += "<br><i>The support set changed since: Adapt again to include the changes.</i>"
+            text += "<br><i>" + self.tr("The support set changed since: Adapt again to include the changes.") + "</i>"
         self.model_label.setText(text)
 
     def _on_support_changed(self) -> None:
@@ -532,15 +555,17 @@ class MainWindow(QMainWindow):
         self.sig_support_replaced.emit()
 
     def add_images(self, target: str | None = None) -> None:
+        where = target or self.board.current_class
         paths = dialogs.open_images(self, self.settings.last_dir("images"),
-                                    f"Add images to {target or self.board.current_class or 'a new class'}")
+                                    self.tr("Add images to {name}").format(name=where) if where
+                                    else self.tr("Add images to a new class"))
         if paths:
             self.settings.set_last_dir("images", paths[0])
             self.board.import_paths(paths, target or self.board.current_class or None)
 
     def import_folder(self) -> None:
         folder = dialogs.open_folder(self, self.settings.last_dir("folder"),
-                                     "Import a folder with one sub-folder of images per class")
+                                     self.tr("Import a folder with one sub-folder of images per class"))
         if folder:
             self.settings.set_last_dir("folder", folder)
             self.board.import_paths([folder], None)
@@ -570,11 +595,11 @@ class MainWindow(QMainWindow):
         if self.running:
             return False
         if not self.ready:
-            self.notify(Notice("info", MSG_LOADING))
+            self.notify(Notice("info", self.tr(MSG_LOADING)))
             return False
         problems = self.support.problems()
         if problems:
-            self.notify(Notice("error", "Cannot adapt yet: " + "; ".join(problems) + "."))
+            self.notify(Notice("error", self.tr("Cannot adapt yet: {problems}.").format(problems="; ".join(problems))))
             return False
         from ..core.engine import AdaptRun
 
@@ -606,20 +631,21 @@ class MainWindow(QMainWindow):
         self._jobs_alive.add(self.adapt_job)
         self.plots.start(self._run_total)
         self.progress.setRange(0, 0)
-        self.progress.setFormat("Starting...")
+        self.progress.setFormat(self.tr("Starting..."))
         if self.message_bar.level == "error":
             self.message_bar.dismiss()
         self._update_actions()
-        self.statusBar().showMessage(f"Adapting {run.method.title} on {backbone}...")
+        self.statusBar().showMessage(self.tr("Adapting {method} on {backbone}...").format(
+            method=_method_title(run.method.title), backbone=backbone))
         self.adapt_job.start()
         return True
 
     def cancel_adapt(self) -> None:
         if self.adapt_job is not None:
             self.adapt_job.cancel()
-            self.progress.setFormat(self.progress.format() + " — cancelling...")
+            self.progress.setFormat(self.progress.format() + self.tr(" — cancelling..."))
             self.adapt_button.setEnabled(False)
-            self.statusBar().showMessage("Cancelling after the current step...")
+            self.statusBar().showMessage(self.tr("Cancelling after the current step..."))
 
     @Slot(list)
     def _on_run_events(self, events: list) -> None:
@@ -628,14 +654,16 @@ class MainWindow(QMainWindow):
         progress = [e for e in events if isinstance(e, Progress)]
         stages = [e for e in events if isinstance(e, Stage)]
         cancelling = self._run is not None and self._run.cancelled
-        suffix = " — cancelling..." if cancelling else ""
+        suffix = self.tr(" — cancelling...") if cancelling else ""
         if progress:
             self.plots.append(progress)
             last = progress[-1]
             self.progress.setRange(0, last.total)
             self.progress.setValue(last.step)
-            left = "" if last.step >= last.total else f" · about {format_duration(last.eta)} left"
-            self.progress.setFormat(f"Step {last.step} of {last.total}{left}{suffix}")
+            left = "" if last.step >= last.total else \
+                self.tr(" · about {duration} left").format(duration=format_duration(last.eta))
+            self.progress.setFormat(self.tr("Step {step} of {total}").format(step=last.step, total=last.total)
+                                    + left + suffix)
             self.sig_progress.emit(progress)
         elif stages:
             stage = stages[-1]
@@ -655,20 +683,24 @@ class MainWindow(QMainWindow):
         backbone, method, title = self._run_names
         seconds = classifier.info.get("seconds", 0.0)
         n = len(classifier.class_names)
-        self.model_summary = (f"<b>Model ready</b>: {title} on {backbone}, {n} classes, adapted in "
-                              f"{format_duration(seconds)} on {self.engine.device if self.engine else 'CPU'}.")
+        self.model_summary = self.tr("<b>Model ready</b>: {method} on {backbone}, {n} classes, adapted in {duration} "
+                                     "on {device}.").format(method=_method_title(title), backbone=backbone, n=n,
+                                                            duration=format_duration(seconds),
+                                                            device=self.engine.device if self.engine else "CPU")
         self.progress.setRange(0, max(1, self._run_total))
         self.progress.setValue(max(1, self._run_total))
-        self.progress.setFormat(f"Done: {self._run_total} step{'s' * (self._run_total != 1)} in "
-                                f"{format_duration(seconds)}")
+        self.progress.setFormat((self.tr("Done: {n} step in {duration}") if self._run_total == 1 else
+                                 self.tr("Done: {n} steps in {duration}")).format(n=self._run_total,
+                                                                                  duration=format_duration(seconds)))
         self.predictions.set_stale(True)
         # The status bar, not the message bar: a strip appearing would re-lay out (and repaint) the window.
-        self.statusBar().showMessage(f"Adapted {title} on {backbone} in {format_duration(seconds)}. Drop images "
-                                     "on the Predictions panel to classify them (Ctrl+K).", 15000)
+        self.statusBar().showMessage(self.tr("Adapted {method} on {backbone} in {duration}. Drop images on the "
+                                             "Predictions panel to classify them (Ctrl+K).").format(
+            method=_method_title(title), backbone=backbone, duration=format_duration(seconds)), 15000)
         if self.is_demo and not self.predictions.predictions:
-            self.notify(Notice("info", "The demo model is ready. Classify the demo's query images (15 images it "
-                                       "has not seen), or drop your own on the Predictions panel.",
-                               actions=[("Classify the demo's query images", self.classify_demo_queries)]))
+            self.notify(Notice("info", self.tr("The demo model is ready. Classify the demo's query images (15 images "
+                                               "it has not seen), or drop your own on the Predictions panel."),
+                               actions=[(self.tr("Classify the demo's query images"), self.classify_demo_queries)]))
         self.sig_run_finished.emit(classifier)
 
     @Slot(object, str)
@@ -677,12 +709,15 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         if isinstance(exc, RunCancelled):
-            self.progress.setFormat(f"Cancelled at step {exc.step} of {exc.total}")
-            kept = "the previous model is kept" if self.classifier is not None else "there is still no model"
-            self.notify(Notice("info", f"Cancelled after step {exc.step} of {exc.total}; {kept}."))
+            self.progress.setFormat(self.tr("Cancelled at step {step} of {total}").format(step=exc.step,
+                                                                                         total=exc.total))
+            text = (self.tr("Cancelled after step {step} of {total}; the previous model is kept.")
+                    if self.classifier is not None else
+                    self.tr("Cancelled after step {step} of {total}; there is still no model."))
+            self.notify(Notice("info", text.format(step=exc.step, total=exc.total)))
             self.sig_run_cancelled.emit(exc)
             return
-        self.progress.setFormat("Failed")
+        self.progress.setFormat(self.tr("Failed"))
         self._show_run_error(exc, text)
 
     def _show_run_error(self, exc: Exception, text: str) -> None:
@@ -690,10 +725,10 @@ class MainWindow(QMainWindow):
         actions = []
         backbone = self._run_names[0]
         if isinstance(exc, (WeightsUnavailableError, BackboneError)):
-            actions.append(("Import weights...", lambda: self.import_weights(backbone)))
+            actions.append((self.tr("Import weights..."), lambda: self.import_weights(backbone)))
         if isinstance(exc, DivergedError) and any(n.endswith("lr") for n in self.params_form.editors):
-            actions.append(("Lower the learning rate and retry", self._lower_lr_and_retry))
-        message = self.error(exc, "Adaptation", text, actions)
+            actions.append((self.tr("Lower the learning rate and retry"), self._lower_lr_and_retry))
+        message = self.error(exc, self.tr("Adaptation"), text, actions)
         self.sig_run_failed.emit(message)
 
     def _lower_lr_and_retry(self) -> None:
@@ -718,9 +753,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------------------
     def choose_and_classify(self) -> None:
         if self.classifier is None:
-            self.notify(Notice("info", MSG_NO_MODEL))
+            self.notify(Notice("info", self.tr(MSG_NO_MODEL)))
             return
-        paths = dialogs.open_images(self, self.settings.last_dir("queries"), "Classify images")
+        paths = dialogs.open_images(self, self.settings.last_dir("queries"), self.tr("Classify images"))
         if paths:
             self.settings.set_last_dir("queries", paths[0])
             self.classify(paths)
@@ -728,7 +763,7 @@ class MainWindow(QMainWindow):
     def classify(self, paths: list) -> bool:
         """Classify image files (folders are walked) off the GUI thread; results fill the panel."""
         if self.classifier is None:
-            self.notify(Notice("info", MSG_NO_MODEL))
+            self.notify(Notice("info", self.tr(MSG_NO_MODEL)))
             return False
         if not paths:
             return False
@@ -762,7 +797,7 @@ class MainWindow(QMainWindow):
         self._predicted, self._predict_skipped = 0, []
         self.predictions.begin(paths)
         self._update_actions()
-        self.statusBar().showMessage("Classifying...")
+        self.statusBar().showMessage(self.tr("Classifying..."))
         self.predict_job.start()
         return True
 
@@ -780,7 +815,7 @@ class MainWindow(QMainWindow):
     def _on_predict_failed(self, exc: Exception, text: str) -> None:
         if self.sender() is not None and self.predict_job is not None and self.sender() is not self.predict_job.worker:
             return
-        self.error(exc, "Classification", text)
+        self.error(exc, self.tr("Classification"), text)
 
     @Slot()
     def _on_predict_done(self) -> None:
@@ -796,11 +831,11 @@ class MainWindow(QMainWindow):
             if self._predict_skipped:
                 from .class_board import skipped_notice
 
-                notice = skipped_notice(self._predict_skipped, 0)
-                notice.text = notice.text.replace("Nothing was added. ", f"Classified {n} image{'s' * (n != 1)}. ")
-                self.notify(notice)
+                head = (self.tr("Classified {n} image. ") if n == 1 else self.tr("Classified {n} images. ")).format(n=n)
+                self.notify(skipped_notice(self._predict_skipped, 0, head))
             else:
-                self.statusBar().showMessage(f"Classified {n} image{'s' * (n != 1)}.", 5000)
+                text = self.tr("Classified {n} image.") if n == 1 else self.tr("Classified {n} images.")
+                self.statusBar().showMessage(text.format(n=n), 5000)
             self._update_actions()
             self.sig_predictions_done.emit(n)
         self._maybe_finish_close()
@@ -817,7 +852,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------------------
     def save_model(self, path: str | None = None) -> None:
         if self.classifier is None:
-            self.notify(Notice("info", MSG_NO_MODEL))
+            self.notify(Notice("info", self.tr(MSG_NO_MODEL)))
             return
         if path is None:
             suggested = Path(self.settings.last_dir("models")) / f"{self.project_title.replace(' ', '_')}.safetensors"
@@ -826,15 +861,16 @@ class MainWindow(QMainWindow):
                 return
         self.settings.set_last_dir("models", path)
         self.tasks.submit(self.classifier.save, Path(path), on_done=self._model_saved,
-                          on_failed=lambda exc, text: self.error(exc, "Saving the model", text))
+                          on_failed=lambda exc, text: self.error(exc, self.tr("Saving the model"), text))
 
     def _model_saved(self, path: Path) -> None:
-        self.notify(Notice("success", f"Saved the model to {path}. Use it with: fewshot-studio predict {path} IMAGES"))
+        self.notify(Notice("success", self.tr("Saved the model to {path}. Use it with: fewshot-studio predict {path} "
+                                              "IMAGES").format(path=path)))
         self.sig_model_saved.emit(str(path))
 
     def load_model(self, path: str | None = None) -> None:
         if not self.ready:
-            self.notify(Notice("info", MSG_LOADING))
+            self.notify(Notice("info", self.tr(MSG_LOADING)))
             return
         if path is None:
             path = dialogs.open_model(self, self.settings.last_dir("models"))
@@ -843,27 +879,29 @@ class MainWindow(QMainWindow):
         self.settings.set_last_dir("models", path)
         from ..core.classifier import FewShotClassifier
 
-        self.statusBar().showMessage(f"Loading {Path(path).name}...")
+        self.statusBar().showMessage(self.tr("Loading {name}...").format(name=Path(path).name))
         self.tasks.submit(FewShotClassifier.load, Path(path), on_done=lambda clf: self._model_loaded(clf, Path(path)),
-                          on_failed=lambda exc, text: self.error(exc, "Loading the model", text))
+                          on_failed=lambda exc, text: self.error(exc, self.tr("Loading the model"), text))
 
     def _model_loaded(self, classifier, path: Path) -> None:
         self.classifier = classifier
         self._model_key = None
         meta = getattr(classifier, "meta", {})
         method = meta.get("method", {}).get("name", classifier.method.name)
-        self.model_summary = (f"<b>Model loaded</b> from {path.name}: {method} on {classifier.spec.name}, "
-                              f"classes {', '.join(classifier.class_names)}.")
+        self.model_summary = self.tr("<b>Model loaded</b> from {file}: {method} on {backbone}, classes "
+                                     "{classes}.").format(
+            file=path.name, method=method, backbone=classifier.spec.name, classes=", ".join(classifier.class_names))
         self.predictions.set_stale(True)
         self._update_actions()
         self._update_model_label()
-        self.notify(Notice("success", f"Loaded the model {path.name} ({len(classifier.class_names)} classes)."))
+        self.notify(Notice("success", self.tr("Loaded the model {file} ({n} classes).").format(
+            file=path.name, n=len(classifier.class_names))))
         self.sig_model_loaded.emit(classifier)
 
     def import_weights(self, backbone: str | None = None) -> None:
         backbone = backbone or self.backbone_picker.current()
         if not self.ready or not backbone:
-            self.notify(Notice("info", MSG_LOADING))
+            self.notify(Notice("info", self.tr(MSG_LOADING)))
             return
         path = dialogs.open_weights(self, self.settings.last_dir("weights"), backbone)
         if not path:
@@ -878,11 +916,13 @@ class MainWindow(QMainWindow):
         def done(result) -> None:
             target, info = result
             self.backbone_picker.set_status(info)
-            self.notify(Notice("success", f"Imported weights for {backbone}; the studio keeps a copy at {target}."))
+            self.notify(Notice("success", self.tr("Imported weights for {backbone}; the studio keeps a copy at "
+                                                  "{path}.").format(backbone=backbone, path=target)))
             self.sig_weights_imported.emit(backbone)
 
-        self.statusBar().showMessage(f"Checking the weights for {backbone}...")
-        self.tasks.submit(work, on_done=done, on_failed=lambda exc, text: self.error(exc, "Importing weights", text))
+        self.statusBar().showMessage(self.tr("Checking the weights for {backbone}...").format(backbone=backbone))
+        self.tasks.submit(work, on_done=done,
+                          on_failed=lambda exc, text: self.error(exc, self.tr("Importing weights"), text))
 
     # ------------------------------------------------------------------------------------------------------
     # projects
@@ -918,14 +958,14 @@ class MainWindow(QMainWindow):
         try:
             write_project(self._snapshot(), path, self._project_settings())
         except FewShotError as exc:
-            self.error(exc, "Saving the project")
+            self.error(exc, self.tr("Saving the project"))
             return False
         self._project_saved(Path(path))
         return True
 
     def new_project(self) -> None:
         if self._ok_to_discard():
-            self.set_support(SupportSet(), "Untitled", None)
+            self.set_support(SupportSet(), self.tr("Untitled"), None)
 
     def open_project(self, path: str | None = None) -> None:
         if not self._ok_to_discard():
@@ -936,9 +976,9 @@ class MainWindow(QMainWindow):
                 return
         path = Path(path)
         self.settings.set_last_dir("projects", path)
-        self.statusBar().showMessage(f"Opening {path.name}...")
+        self.statusBar().showMessage(self.tr("Opening {name}...").format(name=path.name))
         self.tasks.submit(read_project, path, on_done=self._project_opened,
-                          on_failed=lambda exc, text: self.error(exc, "Opening the project", text))
+                          on_failed=lambda exc, text: self.error(exc, self.tr("Opening the project"), text))
 
     def _project_opened(self, project) -> None:
         self.set_support(project.support, project.path.stem, project.path)
@@ -951,7 +991,8 @@ class MainWindow(QMainWindow):
             notice = skipped_notice(project.skipped, n)
             self.notify(notice)
         else:
-            self.notify(Notice("success", f"Opened {project.path.name}: {len(project.support)} classes, {n} images."))
+            self.notify(Notice("success", self.tr("Opened {file}: {k} classes, {n} images.").format(
+                file=project.path.name, k=len(project.support), n=n)))
 
     def _ask_project_path(self) -> str:
         suggested = self.project_path or Path(self.settings.last_dir("projects")) / f"{self.project_title}{PROJECT_SUFFIX}"
@@ -967,7 +1008,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self.tasks.submit(write_project, self._snapshot(), path, self._project_settings(),
                           on_done=self._project_saved,
-                          on_failed=lambda exc, text: self.error(exc, "Saving the project", text))
+                          on_failed=lambda exc, text: self.error(exc, self.tr("Saving the project"), text))
 
     def save_project_as(self) -> None:
         path = self._ask_project_path()
@@ -982,7 +1023,7 @@ class MainWindow(QMainWindow):
         self.settings.set_last_dir("projects", path)
         self._update_title()
         self.setWindowModified(False)
-        self.statusBar().showMessage(f"Saved {path}.", 5000)
+        self.statusBar().showMessage(self.tr("Saved {path}.").format(path=path), 5000)
         self.sig_project_saved.emit(str(path))
 
     def _fill_recent_menu(self) -> None:
@@ -994,26 +1035,27 @@ class MainWindow(QMainWindow):
             action.setStatusTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_project(p))
         if not recent:
-            self.recent_menu.addAction("No recent projects").setEnabled(False)
+            self.recent_menu.addAction(self.tr("No recent projects")).setEnabled(False)
         else:
             self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear the list").triggered.connect(self.settings.clear_recent)
+            self.recent_menu.addAction(self.tr("Clear the list")).triggered.connect(self.settings.clear_recent)
 
     def open_demo(self) -> None:
         if not self._ok_to_discard():
             return
         from ..core.demo import demo_support_dir
 
-        self.statusBar().showMessage("Opening the demo...")
+        self.statusBar().showMessage(self.tr("Opening the demo..."))
         self.tasks.submit(SupportSet.from_folder, demo_support_dir(), on_done=self._demo_opened,
-                          on_failed=lambda exc, text: self.error(exc, "Opening the demo", text))
+                          on_failed=lambda exc, text: self.error(exc, self.tr("Opening the demo"), text))
 
     def _demo_opened(self, result) -> None:
         support, _skipped = result
-        self.set_support(support, "Demo", None, demo=True)
-        self.notify(Notice("info", f"The demo: {len(support)} Fashion-MNIST classes, {support.n_images} images. Press "
-                                   "Adapt, then classify the demo's query images.",
-                           actions=[("Adapt", self.start_adapt)]))
+        self.set_support(support, self.tr("Demo"), None, demo=True)
+        self.notify(Notice("info", self.tr("The demo: {k} Fashion-MNIST classes, {n} images. Press Adapt, then "
+                                           "classify the demo's query images.").format(k=len(support),
+                                                                                       n=support.n_images),
+                           actions=[(self.tr("Adapt"), self.start_adapt)]))
 
     def classify_demo_queries(self) -> bool:
         from ..core.demo import demo_query_dir
@@ -1029,7 +1071,8 @@ class MainWindow(QMainWindow):
         elif path.exists():
             self.board.import_paths([path], None)
         else:
-            self.notify(Notice("error", f"{path}: not found; give a project file (.fsproj) or a folder of classes."))
+            self.notify(Notice("error", self.tr("{path}: not found; give a project file (.fsproj) or a folder of "
+                                                "classes.").format(path=path)))
 
     # ------------------------------------------------------------------------------------------------------
     # help, theme
@@ -1038,8 +1081,9 @@ class MainWindow(QMainWindow):
         dialogs.show_shortcuts(self, self.actions())
 
     def show_about(self) -> None:
-        dialogs.about(self, f"<b>{APP_NAME}</b> {__version__}<br>Teach a computer new image classes from a "
-                            "handful of examples.<br>Engine: PyTorch; window: PySide6 and pyqtgraph.")
+        dialogs.about(self, f"<b>{APP_NAME}</b> {__version__}<br>" + self.tr(
+            "Teach a computer new image classes from a handful of examples.<br>Engine: PyTorch; window: PySide6 and "
+            "pyqtgraph."))
 
     def set_theme(self, mode: str) -> None:
         from .theme import Theme
@@ -1069,7 +1113,7 @@ class MainWindow(QMainWindow):
             from .meta_train_page import MetaTrainPage
 
             self.meta_window = QMainWindow(self)
-            self.meta_window.setWindowTitle("Meta-training - Few-shot Studio")
+            self.meta_window.setWindowTitle(self.tr("Meta-training - Few-shot Studio"))
             self.meta_page = MetaTrainPage()
             self.meta_page.sig_checkpoint_saved.connect(self._on_checkpoint_saved)
             self.meta_page.sig_message.connect(lambda level, text: self.statusBar().showMessage(text, 8000))
