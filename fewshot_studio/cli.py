@@ -214,6 +214,18 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .cli_export import run_export
+
+    return run_export(args, err=_err, warn=_warn)
+
+
+def cmd_export_support(args) -> int:
+    from .cli_export import run_export_support
+
+    return run_export_support(args, warn=_warn)
+
+
 def cmd_meta_train(args) -> int:
     from tqdm import tqdm
 
@@ -452,6 +464,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("inspect", cmd_inspect, "show what a saved model holds")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--json", action="store_true")
+
+    p = add("export", cmd_export, "export a saved model as one ONNX graph (backbone, normalisation and method) "
+            "for onnxruntime and other ONNX runtimes")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX file")
+    p.add_argument("--check", nargs="+", metavar="IMAGE", help="images or folders: compare onnxruntime's "
+                   "outputs with PyTorch's on them (needs onnxruntime)")
+    p.add_argument("--example", action="store_true", help="also write onnx_predict.py beside OUT.onnx: a "
+                   "predict script that needs only onnxruntime, pillow and numpy")
+
+    p = add("export-support", cmd_export_support, "write a support set as a folder with one sub-folder of "
+            "images per class (the layout adapt and Import class folders read)")
+    p.add_argument("support", metavar="SUPPORT", help="a project (.fsproj), a support-set .json, or a folder")
+    p.add_argument("output", metavar="OUT_DIR", help="a new or empty folder")
     return parser
 
 

@@ -8,9 +8,10 @@ Needs only onnxruntime, pillow and numpy (``pip install onnxruntime pillow numpy
 Class names, input size and resize size are read from the ONNX file's metadata. Images are prepared as
 the studio prepares them: first frame, EXIF orientation, RGB (transparency on white), shorter side
 resized to ``resize_size`` (bilinear), centre crop, then the centre ``input_size`` crop, as uint8 NCHW.
-Scaling and normalisation are inside the graph. With ``--open-set`` and a model whose metadata holds an
-open-set threshold, an image less similar than the threshold to every support image is reported as
-"unknown".
+Scaling and normalisation are inside the graph. When the model holds an open-set threshold ("None of
+these", metadata key ``open_set``), an image less similar than the threshold to every support image is
+reported as unknown (JSON: label null, unknown true), as ``fewshot-studio predict`` does: by default when
+the model was saved with rejection on, always with ``--open-set``, never with ``--no-open-set``.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", help="image files or folders")
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, label, confidence, top_k}")
-    parser.add_argument("--open-set", action="store_true", help='report "unknown" below the open-set threshold')
+    parser.add_argument("--open-set", action=argparse.BooleanOptionalAction, default=None,
+                        help="reject images unlike every class (default: as the model was saved)")
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args(argv)
 
@@ -85,8 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     size, resize = int(meta["input_size"]), int(meta["resize_size"])
     outputs = [o.name for o in session.get_outputs()]
     threshold = None
-    if args.open_set and "open_set" in meta and "nearest_similarity" in outputs:
-        threshold = float(json.loads(meta["open_set"])["threshold"])
+    rule = json.loads(meta["open_set"]) if "open_set" in meta and "nearest_similarity" in outputs else None
+    if args.open_set and rule is None:
+        print("this model has no open-set threshold", file=sys.stderr)
+        return 2
+    if rule is not None and (args.open_set or (args.open_set is None and rule.get("enabled"))):
+        threshold = float(rule["threshold"])
 
     rows = []
     files = image_files(args.paths)
@@ -106,14 +112,18 @@ def main(argv: list[str] | None = None) -> int:
             order = np.argsort(-probs, kind="stable")[: args.top_k]
             top = [{"label": classes[j], "score": float(probs[j])} for j in order]
             row = {"path": name, "label": top[0]["label"], "confidence": top[0]["score"], "top_k": top}
-            if threshold is not None and float(result["nearest_similarity"][i]) < threshold:
-                row["label"] = "unknown"
+            if threshold is not None:
+                similarity = float(result["nearest_similarity"][i])
+                row.update(unknown=similarity < threshold, similarity=similarity)
+                if row["unknown"]:
+                    row["label"] = None
             rows.append(row)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
-            print(f"{row['path']}  {row['label']}  {row['confidence']:.1%}")
+            label = "unknown (none of these)" if row.get("unknown") else row["label"]
+            print(f"{row['path']}  {label}  {row['confidence']:.1%}")
     return 0 if rows else 2
 
 

@@ -1,0 +1,68 @@
+"""``fewshot-studio export`` and ``export-support``: using a model or a support set elsewhere."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+EXAMPLE_NAME = "onnx_predict.py"
+MSG_EXAMPLE_EXISTS = "{path} exists and is not the studio's example; move it away or export without --example"
+
+
+def run_export(args, *, err, warn) -> int:
+    from .core.classifier import FewShotClassifier
+    from .core.errors import FewShotError
+    from .core.export_onnx import MSG_NO_ORT, check_onnx, example_script, export_onnx
+
+    if args.check:
+        try:
+            import onnxruntime  # noqa: F401 - checked before the export, which takes a while
+        except ImportError:
+            raise FewShotError(MSG_NO_ORT) from None
+    clf = FewShotClassifier.load(args.model, device="cpu")
+    path = export_onnx(clf, args.onnx)
+    p = clf.preprocess
+    print(f"saved {path}: {len(clf.class_names)} classes [{', '.join(clf.class_names)}], {clf.method.name} on "
+          f"{clf.spec.name}; input 'image' uint8 RGB (N, 3, {p.input_size}, {p.input_size}): shorter side resized "
+          f"to {p.resize_size}, centre-cropped to {p.input_size}; outputs probabilities, logits")
+    if args.example:
+        target = path.with_name(EXAMPLE_NAME)
+        if target.exists() and not filecmp.cmp(target, example_script(), shallow=False):
+            raise FewShotError(MSG_EXAMPLE_EXISTS.format(path=target))
+        try:
+            shutil.copyfile(example_script(), target)
+        except OSError as exc:
+            raise FewShotError(f"cannot write {target}: {exc.strerror or exc}") from None
+        print(f"wrote {target}: python {target.name} {path.name} IMAGES... (needs onnxruntime, pillow, numpy)")
+    if args.check:
+        report = check_onnx(clf, path, args.check)
+        for s in report.skipped:
+            warn(f"skipped {s}")
+        print(report)
+        if not report.ok:
+            err("the ONNX file does not give PyTorch's results on these images; please report this")
+            return 1
+    return 0
+
+
+def run_export_support(args, *, warn) -> int:
+    from .core.imagefolder import export_image_folder
+    from .core.project import SUFFIX, open_project
+    from .core.support import SupportSet
+
+    source = Path(args.support)
+    if source.is_file() and source.suffix.lower() == SUFFIX:
+        project = open_project(source)
+        support, skipped = project.support, project.skipped
+    elif source.is_file() and source.suffix.lower() == ".json":
+        support, skipped = SupportSet.load(source), []
+    else:
+        support, skipped = SupportSet.from_folder(source)
+    for s in skipped:
+        warn(f"skipped {s}")
+    result = export_image_folder(support, args.output)
+    for line in result.renamed:
+        warn(f"renamed {line}")
+    print(f"wrote {result}")
+    return 0
