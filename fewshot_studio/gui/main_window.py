@@ -153,6 +153,9 @@ class MainWindow(QMainWindow):
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self._build_actions()
+        from .validation_page import ValidationController
+
+        self.validation = ValidationController(self)  # Model > Validate and compare..., "None of these"
         self._build_status_bar()
         self.support.changed.connect(self._on_support_changed)
         self._restore_layout()
@@ -774,6 +777,7 @@ class MainWindow(QMainWindow):
 
         self._predict_id += 1
         job_id, classifier, threads = self._predict_id, self.classifier, self.torch_threads
+        open_set = self.validation.open_set_for(classifier)
         paths = [Path(p) for p in paths]
 
         def job():
@@ -784,7 +788,7 @@ class MainWindow(QMainWindow):
             yield job_id, [], skipped, 0, len(files)
             for start in range(0, len(files), PREDICT_BATCH):
                 chunk = files[start:start + PREDICT_BATCH]
-                predictions, bad = classifier.predict(chunk)
+                predictions, bad = classifier.predict(chunk, open_set=open_set)
                 yield job_id, predictions, bad, start + len(chunk), len(files)
             return job_id
 
@@ -1139,6 +1143,7 @@ class MainWindow(QMainWindow):
             return
         if self.meta_page is not None:  # only once the close is certain: "Cancel" keeps meta-training going
             self.meta_page.shutdown()
+        self.validation.shutdown()
         jobs = [j for j in self._jobs() if not j.finished]
         if jobs:
             # Cancel, hide at once, and close for real when the threads have stopped (within a step).

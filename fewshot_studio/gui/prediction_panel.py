@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
                                QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
 from .class_board import local_paths
@@ -26,6 +26,11 @@ ROW_HEIGHT = 118
 THUMB = 92
 NEAR = 50
 BAR_COLOURS = ("#3b7dd8", "#8a8d93", "#8a8d93", "#8a8d93", "#8a8d93")
+
+
+def shown_label(p, translator) -> str:
+    """The class name, or "None of these" for an image the open-set threshold rejected."""
+    return translator.tr("None of these") if getattr(p, "unknown", False) else str(p.label)
 
 
 class PredictionModel(QAbstractListModel):
@@ -45,13 +50,13 @@ class PredictionModel(QAbstractListModel):
             return None
         p = self.predictions[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{Path(p.path).name}: {p.label} ({p.confidence:.0%})"
+            return f"{Path(p.path).name}: {shown_label(p, self)} ({p.confidence:.0%})"
         if role == Qt.ItemDataRole.ToolTipRole:
             top = "\n".join(f"  {c}: {s:.1%}" for c, s in p.top_k)
             near = "\n".join("  " + self.tr("{name} ({cls}, similarity {sim})").format(
                 name=Path(path).name, cls=c, sim=f"{s:.2f}") for path, c, s in p.nearest)
             text = self.tr("{path}\nPredicted: {label} ({confidence})\nTop classes:\n{top}").format(
-                path=p.path, label=p.label, confidence=f"{p.confidence:.1%}", top=top)
+                path=p.path, label=shown_label(p, self), confidence=f"{p.confidence:.1%}", top=top)
             return text + ("\n" + self.tr("Closest support images:") + "\n" + near if near else "")
         if role == self.PredictionRole:
             return p
@@ -142,7 +147,8 @@ class PredictionDelegate(QStyledItemDelegate):
         painter.setPen(text)
         fb = QFontMetrics(big)
         painter.drawText(QRect(x, y, w, fb.height()), Qt.AlignmentFlag.AlignLeft,
-                         fb.elidedText(f"{p.label}  {p.confidence:.0%}", Qt.TextElideMode.ElideRight, w))
+                         fb.elidedText(f"{shown_label(p, self)}  {p.confidence:.0%}" if not getattr(p, "unknown", False)
+                                       else shown_label(p, self), Qt.TextElideMode.ElideRight, w))
         y += fb.height() + 4
 
         painter.setFont(small)
@@ -228,6 +234,7 @@ class PredictionPanel(QWidget):
 
     sig_classify_requested = Signal(list)  # paths (files or folders) the user dropped to classify
     sig_reclassify_requested = Signal()  # classify the same images again with the current model
+    sig_open_set_toggled = Signal(bool)  # the user switched "None of these" (open-set rejection) on or off
 
     def __init__(self, thumbnails: ThumbnailCache, parent: QWidget | None = None):
         super().__init__(parent)
@@ -265,6 +272,11 @@ class PredictionPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
+        self.open_set_box = QCheckBox(self.tr("None of these"))
+        self.open_set_box.setToolTip(self.tr("Report images unlike every class as \"None of these\" (a similarity "
+                                             "threshold calibrated on the support set by leave-one-out)"))
+        self.open_set_box.toggled.connect(self.sig_open_set_toggled)
+        top.addWidget(self.open_set_box)
         top.addWidget(self.classify_button)
         top.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
@@ -322,7 +334,7 @@ class PredictionPanel(QWidget):
         if not preds:
             self.summary.setText(self.tr("No results yet."))
             return
-        counts = Counter(p.label for p in preds)
+        counts = Counter(shown_label(p, self) for p in preds)
         parts = ", ".join(f"{label} {n}" for label, n in counts.most_common())
         n = len(preds)
         self.summary.setText((self.tr("{n} image: {parts}") if n == 1 else self.tr("{n} images: {parts}")).format(

@@ -1,0 +1,583 @@
+"""The validation page: how good is the model? Cross-validation on the support set, and methods compared.
+
+"Validate" cross-validates the chosen backbone and method (core :class:`~..core.validation.CrossValidation`,
+run off the GUI thread by a :class:`~.worker.Job`): overall accuracy with its 95% interval, a table per
+class and a confusion-matrix heat map; clicking a cell shows the images of that cell as thumbnails.
+"Compare methods" cross-validates every checked method with every checked backbone; "Use the best" sets
+the window's pickers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRect, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from .thumbnails import ThumbnailCache
+from .worker import GeneratorWorker, Job
+
+THUMB = 72
+FOLD_CHOICES = (("auto", "Automatic"), ("loo", "Leave-one-out"), ("5", "5 folds"), ("10", "10 folds"))
+
+
+class ConfusionHeatmap(QWidget):
+    """Rows: true class; columns: predicted class; colour: share of the row. Click a cell to open it."""
+
+    sig_cell_clicked = Signal(int, int)  # true class index, predicted class index
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.names: list[str] = []
+        self.matrix: list[list[int]] = []
+        self.selected: tuple[int, int] | None = None
+        self.setMinimumSize(220, 180)
+        self.setMouseTracking(True)
+
+    def set_matrix(self, names: list[str], matrix: list[list[int]]) -> None:
+        self.names, self.matrix, self.selected = list(names), [list(r) for r in matrix], None
+        self.update()
+
+    def _geometry(self) -> tuple[int, int, int]:
+        """(left margin, top margin, cell side)."""
+        fm = QFontMetrics(self.font())
+        left = min(140, max((fm.horizontalAdvance(n) for n in self.names), default=40) + 12)
+        top = fm.height() * 2 + 6
+        n = max(1, len(self.names))
+        side = max(16, min((self.width() - left - 4) // n, (self.height() - top - 4) // n))
+        return left, top, side
+
+    def cell_rect(self, true: int, predicted: int) -> QRect:
+        left, top, side = self._geometry()
+        return QRect(left + predicted * side, top + true * side, side, side)
+
+    def cell_at(self, pos) -> tuple[int, int] | None:
+        left, top, side = self._geometry()
+        n = len(self.names)
+        col, row = (pos.x() - left) // side, (pos.y() - top) // side
+        if pos.x() < left or pos.y() < top or not (0 <= row < n and 0 <= col < n):
+            return None
+        return int(row), int(col)
+
+    def mousePressEvent(self, event) -> None:
+        cell = self.cell_at(event.position().toPoint())
+        if cell is not None:
+            self.selected = cell
+            self.update()
+            self.sig_cell_clicked.emit(*cell)
+
+    def mouseMoveEvent(self, event) -> None:
+        cell = self.cell_at(event.position().toPoint())
+        if cell is None:
+            self.setToolTip("")
+            return
+        t, p = cell
+        self.setToolTip(self.tr("{n} image(s) of {true} predicted as {pred}").format(
+            n=self.matrix[t][p], true=self.names[t], pred=self.names[p]))
+
+    def paintEvent(self, event) -> None:
+        if not self.names:
+            return
+        painter = QPainter(self)
+        pal = self.palette()
+        fm = QFontMetrics(self.font())
+        left, top, side = self._geometry()
+        text = pal.color(QPalette.ColorRole.WindowText)
+        painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(QRect(left, 0, side * len(self.names), fm.height()), Qt.AlignmentFlag.AlignCenter,
+                         self.tr("predicted class"))
+        for i, name in enumerate(self.names):
+            painter.setPen(text)
+            painter.drawText(QRect(left + i * side, fm.height() + 2, side, fm.height()), Qt.AlignmentFlag.AlignCenter,
+                             fm.elidedText(name, Qt.TextElideMode.ElideRight, side - 2))
+            painter.drawText(QRect(0, top + i * side, left - 6, side),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             fm.elidedText(name, Qt.TextElideMode.ElideRight, left - 8))
+        for t, row in enumerate(self.matrix):
+            total = max(1, sum(row))
+            for p, count in enumerate(row):
+                share = count / total
+                base = QColor(46, 125, 50) if t == p else QColor(198, 40, 40)
+                colour = QColor(base)
+                colour.setAlphaF(0.08 + 0.85 * share if count else 0.04)
+                r = self.cell_rect(t, p)
+                painter.fillRect(r.adjusted(1, 1, -1, -1), colour)
+                if self.selected == (t, p):
+                    painter.setPen(pal.color(QPalette.ColorRole.Highlight))
+                    painter.drawRect(r.adjusted(1, 1, -2, -2))
+                painter.setPen(QColor("white") if share > 0.55 else text)
+                painter.drawText(r, Qt.AlignmentFlag.AlignCenter, str(count))
+        painter.end()
+
+
+class ValidationPage(QWidget):
+    """Cross-validation and method comparison for the window's support set and pickers."""
+
+    sig_validation_finished = Signal(object)  # the ValidationResult
+    sig_compare_finished = Signal(object)  # the list of ComparisonRow
+    sig_use_best = Signal(str, str)  # backbone, method: the best of the last comparison, chosen by the user
+    sig_failed = Signal(str)  # a message for the user (the run stopped; nothing changed)
+    sig_ended = Signal()  # a validation or comparison ended (finished, cancelled or failed), its thread joined
+
+    def __init__(self, thumbnails: ThumbnailCache | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.thumbnails = thumbnails or ThumbnailCache(size=THUMB * 2, parent=self)
+        self.thumbnails.sig_ready.connect(self._on_thumbnail)
+        self.support = None
+        self.backbone, self.method, self.params = "", "", {}
+        self.torch_threads = 1
+        self.result = None  # the last ValidationResult
+        self.rows = []  # the last comparison
+        self.best = None
+        self.job: Job | None = None
+        self._work = None  # the CrossValidation or Comparison running
+        self._jobs_alive: set[Job] = set()
+
+        self.context_label = QLabel()
+        self.context_label.setWordWrap(True)
+        self.folds = QComboBox()
+        for value, label in FOLD_CHOICES:
+            self.folds.addItem(self.tr(label), value)
+        self.folds.setToolTip(self.tr("Automatic: leave-one-out up to 50 images when the backbone stays frozen, "
+                                      "otherwise 5 stratified folds"))
+        self.validate_button = QPushButton(self.tr("Validate"))
+        self.validate_button.setToolTip(self.tr("Cross-validate the chosen backbone and method on the support set"))
+        self.validate_button.clicked.connect(self.start_validation)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.summary = QLabel(self.tr("Press Validate to cross-validate the support set."))
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Images"), self.tr("Right"),
+                                              self.tr("Accuracy"), self.tr("Precision")])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.heatmap = ConfusionHeatmap()
+        self.heatmap.sig_cell_clicked.connect(self.show_cell)
+        self.cell_label = QLabel(self.tr("Click a cell of the matrix to see its images."))
+        self.cell_label.setWordWrap(True)
+        self.cell_images = QListWidget()
+        self.cell_images.setViewMode(QListView.ViewMode.IconMode)
+        self.cell_images.setIconSize(QSize(THUMB, THUMB))
+        self.cell_images.setResizeMode(QListView.ResizeMode.Adjust)
+        self.cell_images.setMovement(QListView.Movement.Static)
+        self.cell_images.setMinimumHeight(THUMB + 40)
+
+        # comparing methods
+        self.compare_methods = QListWidget()
+        self.compare_backbones = QListWidget()
+        for w in (self.compare_methods, self.compare_backbones):
+            w.setMaximumHeight(110)
+        self.compare_button = QPushButton(self.tr("Compare methods"))
+        self.compare_button.setToolTip(self.tr("Cross-validate every checked method with every checked backbone"))
+        self.compare_button.clicked.connect(self.start_compare)
+        self.compare_table = QTableWidget(0, 5)
+        self.compare_table.setHorizontalHeaderLabels([self.tr("Method"), self.tr("Backbone"), self.tr("Accuracy"),
+                                                      self.tr("95% interval"), self.tr("Time")])
+        self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.compare_table.verticalHeader().hide()
+        self.compare_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.use_best_button = QPushButton(self.tr("Use the best"))
+        self.use_best_button.setToolTip(self.tr("Set the window's backbone and method to the most accurate pair"))
+        self.use_best_button.setEnabled(False)
+        self.use_best_button.clicked.connect(self.use_best)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Folds:")))
+        top.addWidget(self.folds)
+        top.addWidget(self.validate_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress, 1)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.summary)
+        lv.addWidget(self.table, 1)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.heatmap, 2)
+        rv.addWidget(self.cell_label)
+        rv.addWidget(self.cell_images, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        compare = QGroupBox(self.tr("Compare methods"))
+        cl = QVBoxLayout(compare)
+        pick = QHBoxLayout()
+        for title, widget in ((self.tr("Methods"), self.compare_methods), (self.tr("Backbones"), self.compare_backbones)):
+            col = QVBoxLayout()
+            col.addWidget(QLabel(title))
+            col.addWidget(widget)
+            pick.addLayout(col)
+        cl.addLayout(pick)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.compare_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.use_best_button)
+        cl.addLayout(buttons)
+        cl.addWidget(self.compare_table)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.context_label)
+        layout.addLayout(top)
+        layout.addWidget(split, 3)
+        layout.addWidget(compare, 2)
+
+    # --- context -----------------------------------------------------------------------------------------
+    def set_context(self, support, backbone: str, method: str, params: dict, *, methods=(), backbones=(),
+                    torch_threads: int = 1) -> None:
+        """What to validate: the window's support set and pickers; ``methods`` [(name, title)] and
+        ``backbones`` [name] fill the comparison's lists (the current ones checked)."""
+        self.support, self.backbone, self.method, self.params = support, backbone, method, dict(params)
+        self.torch_threads = torch_threads
+        self.context_label.setText(self.tr("Support set: {classes} classes, {images} images. Backbone: {backbone}; "
+                                           "method: {method}.").format(classes=len(support), images=support.n_images,
+                                                                       backbone=backbone, method=method))
+        self._fill(self.compare_methods, methods or [(method, method)], {method, "prototypical", "linear_probe"})
+        self._fill(self.compare_backbones, [(b, b) for b in (backbones or [backbone])], {backbone})
+
+    @staticmethod
+    def _fill(widget: QListWidget, entries, checked: set) -> None:
+        before = {widget.item(i).data(Qt.ItemDataRole.UserRole): widget.item(i).checkState()
+                  for i in range(widget.count())}
+        widget.clear()
+        for name, title in entries:
+            item = QListWidgetItem(title if title == name else f"{title} ({name})")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(before.get(name, Qt.CheckState.Checked if name in checked else Qt.CheckState.Unchecked))
+            widget.addItem(item)
+
+    @staticmethod
+    def checked(widget: QListWidget) -> list[str]:
+        return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
+                if widget.item(i).checkState() == Qt.CheckState.Checked]
+
+    def set_checked(self, widget: QListWidget, names) -> None:
+        for i in range(widget.count()):
+            item = widget.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in set(names)
+                               else Qt.CheckState.Unchecked)
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    # --- running ------------------------------------------------------------------------------------------
+    def _start(self, work, on_returned, what: str) -> bool:
+        threads = self.torch_threads
+
+        def job():
+            import torch
+
+            torch.set_num_threads(threads)
+            yield from work
+            return work
+
+        worker = GeneratorWorker(job, on_cancel=work.cancel)
+        worker.sig_yielded.connect(self._on_events)
+        worker.sig_returned.connect(on_returned)
+        worker.sig_failed.connect(self._on_failed)
+        worker.sig_done.connect(self._on_done)
+        self._work = work
+        self.job = Job(worker, what)
+        self._jobs_alive.add(self.job)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(self.tr("Starting..."))
+        self._update_buttons()
+        self.job.start()
+        return True
+
+    def _error(self, exc) -> None:
+        self.summary.setText(str(exc))
+        self.sig_failed.emit(str(exc))
+
+    def start_validation(self) -> bool:
+        if self.running or self.support is None:
+            return False
+        from ..core.errors import FewShotError
+        from ..core.validation import CrossValidation
+
+        try:
+            cv = CrossValidation(self.support, self.backbone, self.method, self.params, folds=self.folds.currentData())
+        except FewShotError as exc:
+            self._error(exc)
+            return False
+        self.summary.setText(self.tr("Cross-validating {method} on {backbone}: {scheme}...").format(
+            method=self.method, backbone=self.backbone, scheme=cv.scheme))
+        return self._start(cv, self._on_validation_returned, "validate")
+
+    def start_compare(self) -> bool:
+        if self.running or self.support is None:
+            return False
+        from ..core.errors import FewShotError
+        from ..core.validation import Candidate, Comparison
+
+        methods, backbones = self.checked(self.compare_methods), self.checked(self.compare_backbones)
+        params = {self.method: self.params}
+        try:
+            comparison = Comparison(self.support, [Candidate(b, m, params.get(m, {})) for b in backbones
+                                                   for m in methods], folds=self.folds.currentData())
+        except FewShotError as exc:
+            self._error(exc)
+            return False
+        self.compare_table.setRowCount(0)
+        self.use_best_button.setEnabled(False)
+        return self._start(comparison, self._on_compare_returned, "compare")
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.progress.setFormat(self.progress.format() + self.tr(" (cancelling...)"))
+            self.cancel_button.setEnabled(False)
+
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        from ..core.engine import Stage
+        from ..core.validation import CandidateStarted, FoldDone
+
+        for event in events[-3:]:
+            if isinstance(event, CandidateStarted):
+                self.summary.setText(self.tr("Comparing: {label} ({i} of {n})...").format(
+                    label=event.candidate.label, i=event.index + 1, n=event.total))
+            elif isinstance(event, FoldDone):
+                self.progress.setRange(0, event.total)
+                self.progress.setValue(event.fold)
+                self.progress.setFormat(self.tr("Fold {fold} of {total}: {acc:.0%} right so far").format(
+                    fold=event.fold, total=event.total, acc=event.correct / max(1, event.seen)))
+            elif isinstance(event, Stage):
+                if event.total > 1:
+                    self.progress.setRange(0, event.total)
+                    self.progress.setValue(event.done)
+                self.progress.setFormat(event.name[:1].upper() + event.name[1:] + "...")
+
+    @Slot(object)
+    def _on_validation_returned(self, cv) -> None:
+        self.show_result(cv.result)
+        self.sig_validation_finished.emit(cv.result)
+
+    def show_result(self, r) -> None:
+        self.result = r
+        low, high = r.ci95
+        self.summary.setText(self.tr("<b>{acc:.1%}</b> right ({right} of {n}; 95% interval {low:.1%} to {high:.1%}), "
+                                     "{scheme}, {method} on {backbone}, {secs:.1f} s.").format(
+            acc=r.accuracy, right=r.correct, n=r.n, low=low, high=high, scheme=r.scheme, method=r.method,
+            backbone=r.backbone, secs=r.seconds))
+        rows = r.per_class()
+        self.table.setRowCount(len(rows))
+        for i, c in enumerate(rows):
+            prec = "-" if c["precision"] != c["precision"] else f"{c['precision']:.0%}"
+            for j, value in enumerate((c["name"], str(c["images"]), str(c["correct"]), f"{c['accuracy']:.0%}", prec)):
+                item = QTableWidgetItem(value)
+                if j:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, j, item)
+        self.heatmap.set_matrix(r.class_names, r.confusion())
+        self.cell_images.clear()
+        wrong = len(r.misclassified())
+        self.cell_label.setText(self.tr("{n} image(s) misclassified. Click a cell of the matrix to see its images.")
+                                .format(n=wrong))
+        self.progress.setRange(0, max(1, r.folds))
+        self.progress.setValue(max(1, r.folds))
+        self.progress.setFormat(self.tr("Done: {folds} folds in {secs:.1f} s").format(folds=r.folds, secs=r.seconds))
+
+    @Slot(int, int)
+    def show_cell(self, true: int, predicted: int) -> None:
+        """Thumbnails of the held-out images of class ``true`` predicted as ``predicted``."""
+        r = self.result
+        if r is None:
+            return
+        self.cell_images.clear()
+        index = {p: i for i, p in enumerate(r.paths)}
+        paths = r.cell(true, predicted)
+        for path in paths:
+            i = index[path]
+            item = QListWidgetItem(f"{Path(path).name}\n{r.confidence[i]:.0%}")
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(self.tr("{path}\ntrue class: {true}; predicted: {pred} ({conf:.0%})").format(
+                path=path, true=r.class_names[true], pred=r.class_names[predicted], conf=r.confidence[i]))
+            pm = self.thumbnails.pixmap(path)
+            if pm is not None:
+                item.setIcon(QIcon(pm))
+            self.cell_images.addItem(item)
+        kind = self.tr("right") if true == predicted else self.tr("misclassified")
+        self.cell_label.setText(self.tr("{n} image(s) of {true} predicted as {pred} ({kind}).").format(
+            n=len(paths), true=r.class_names[true], pred=r.class_names[predicted], kind=kind))
+
+    def shown_paths(self) -> list[str]:
+        return [self.cell_images.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.cell_images.count())]
+
+    @Slot(str)
+    def _on_thumbnail(self, path: str) -> None:
+        for i in range(self.cell_images.count()):
+            item = self.cell_images.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == path and item.icon().isNull():
+                pm = self.thumbnails.pixmap(path)
+                if pm is not None:
+                    item.setIcon(QIcon(pm))
+
+    @Slot(object)
+    def _on_compare_returned(self, comparison) -> None:
+        self.rows, self.best = comparison.rows, comparison.best
+        ranked = sorted(self.rows, key=lambda r: (r.result is None, -(r.result.accuracy if r.result else 0),
+                                                  r.result.seconds if r.result else 0))
+        self.compare_table.setRowCount(len(ranked))
+        for i, row in enumerate(ranked):
+            c = row.candidate
+            if row.result is None:
+                values = (c.method, c.backbone, self.tr("failed"), row.error, "")
+            else:
+                low, high = row.result.ci95
+                values = (c.method + ("  ★" if row is self.best else ""), c.backbone, f"{row.result.accuracy:.1%}",
+                          f"{low:.0%} to {high:.0%}", f"{row.result.seconds:.1f} s")
+            for j, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if row.result is None:
+                    item.setToolTip(row.error)
+                self.compare_table.setItem(i, j, item)
+        self.use_best_button.setEnabled(self.best is not None)
+        if self.best is not None:
+            self.summary.setText(self.tr("Best: {label}, {acc:.1%} right.").format(
+                label=self.best.candidate.label, acc=self.best.result.accuracy))
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat(self.tr("Compared {n} pairs").format(n=len(self.rows)))
+        self.sig_compare_finished.emit(self.rows)
+
+    def use_best(self) -> None:
+        if self.best is not None:
+            self.backbone, self.method = self.best.candidate.backbone, self.best.candidate.method
+            self.sig_use_best.emit(self.best.candidate.backbone, self.best.candidate.method)
+
+    @Slot(object, str)
+    def _on_failed(self, exc: Exception, text: str) -> None:
+        from ..core.errors import FewShotError, RunCancelled
+
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        if isinstance(exc, RunCancelled):
+            self.progress.setFormat(self.tr("Cancelled"))
+            self.summary.setText(self.tr("Cancelled; nothing was changed."))
+            return
+        self.progress.setFormat(self.tr("Failed"))
+        self._error(str(exc) if isinstance(exc, FewShotError) else f"{type(exc).__name__}: {exc}")
+
+    @Slot()
+    def _on_done(self) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            job.wait(10000)
+            self._jobs_alive.discard(job)
+        self._work = None
+        self._update_buttons()
+        self.sig_ended.emit()
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        self.validate_button.setEnabled(not running)
+        self.compare_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def shutdown(self) -> None:
+        """Cancel what runs and wait for its thread (the window is closing)."""
+        for job in list(self._jobs_alive):
+            job.cancel()
+        for job in list(self._jobs_alive):
+            job.wait(60000)
+
+
+class ValidationController(QObject):
+    """The window's side of validation: Model > Validate and compare..., "Use the best", and the predictions
+    panel's "None of these" toggle. Made by the main window with one line; keeps that file small."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        from PySide6.QtGui import QAction
+
+        self.window = window
+        self.page: ValidationPage | None = None
+        self.page_window = None
+        self.action = QAction(self.tr("&Validate and compare..."), window)
+        self.action.setShortcut("Ctrl+Shift+V")
+        self.action.setStatusTip(self.tr("Cross-validate the support set: accuracy per class, confusion matrix, "
+                                         "methods compared"))
+        self.action.triggered.connect(lambda _=False: self.show_page())
+        window.addAction(self.action)
+        for menu in window.act_meta_train.associatedObjects():
+            if hasattr(menu, "insertAction") and menu is not window:
+                menu.insertAction(window.act_meta_train, self.action)
+        window.predictions.sig_open_set_toggled.connect(self._on_open_set_toggled)
+
+    # --- the page ------------------------------------------------------------------------------------------
+    def show_page(self) -> ValidationPage | None:
+        from PySide6.QtWidgets import QMainWindow
+
+        w = self.window
+        if not w.ready:
+            w.statusBar().showMessage(self.tr("The engine is still loading; try again in a moment."), 5000)
+            return None
+        if self.page is None:
+            self.page_window = QMainWindow(w)
+            self.page_window.setWindowTitle(self.tr("Validation - Few-shot Studio"))
+            self.page = ValidationPage(w.thumbnails)
+            self.page.sig_use_best.connect(self._use_best)
+            self.page.sig_failed.connect(lambda text: w.statusBar().showMessage(text, 8000))
+            self.page_window.setCentralWidget(self.page)
+            self.page_window.resize(1000, 760)
+        methods = [(m[0], m[1]) for m in w.engine.methods]
+        backbones = [b.name for b in w.engine.backbones if b.available]
+        self.page.set_context(w._snapshot(), w.backbone_picker.current(), w.method_picker.current(),
+                              w.params_form.values(), methods=methods, backbones=backbones,
+                              torch_threads=w.torch_threads)
+        self.page_window.show()
+        self.page_window.raise_()
+        return self.page
+
+    @Slot(str, str)
+    def _use_best(self, backbone: str, method: str) -> None:
+        w = self.window
+        w.backbone_picker.set_current(backbone)
+        w.method_picker.set_current(method)
+        w.statusBar().showMessage(self.tr("Using {method} on {backbone}; press Adapt.").format(
+            method=method, backbone=backbone), 8000)
+
+    # --- "None of these" -----------------------------------------------------------------------------------
+    @property
+    def open_set_on(self) -> bool:
+        return self.window.predictions.open_set_box.isChecked()
+
+    def open_set_for(self, classifier) -> bool:
+        """Whether to reject unknown images with this classifier; calibrates it first if it has no threshold
+        (leave-one-out on its stored support features: instant, and works for older model files)."""
+        if classifier is None or not self.open_set_on:
+            return False
+        if classifier.open_set is None:
+            from ..core.openset import calibrate_from_features
+
+            classifier.open_set = calibrate_from_features(classifier.support_features, classifier.support_labels)
+        classifier.open_set.enabled = True
+        return True
+
+    @Slot(bool)
+    def _on_open_set_toggled(self, on: bool) -> None:
+        w = self.window
+        clf = w.classifier
+        if clf is not None and not on and clf.open_set is not None:
+            clf.open_set.enabled = False
+        if clf is not None and w.predictions.queries:
+            w.classify(w.predictions.queries)
+
+    def shutdown(self) -> None:
+        if self.page is not None:
+            self.page.shutdown()
