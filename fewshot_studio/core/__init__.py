@@ -27,6 +27,8 @@ _EXPORTS = {
     "FewShotClassifier": "classifier", "Prediction": "classifier",
     "load_classifier": "model_io", "save_classifier": "model_io",
     "resolve_device": "devices", "device_label": "devices",
+    "CrossValidation": "validation", "Comparison": "validation", "Candidate": "validation",
+    "OpenSetRule": "openset",
 }
 
 __all__ = sorted(_EXPORTS)
