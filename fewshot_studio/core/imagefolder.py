@@ -138,6 +138,18 @@ def _remove_written(plan: FolderExport, created_root: bool) -> None:
             pass
 
 
+def fresh_target(folder: str | os.PathLike, name: str) -> Path:
+    """``folder`` when it is new or empty, else a new sub-folder of it named after ``name`` ("name (2)"...)."""
+    folder = Path(folder)
+    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+        return folder
+    base = safe_name(name, "support set")
+    candidate, n = folder / base, 2
+    while candidate.exists():
+        candidate, n = folder / f"{base} ({n})", n + 1
+    return candidate
+
+
 def import_image_folder(folder: str | os.PathLike):
     """The inverse: :meth:`SupportSet.from_folder` (returns the set and the skipped files)."""
     return SupportSet.from_folder(folder)

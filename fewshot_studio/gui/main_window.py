@@ -28,6 +28,7 @@ from ..core.support import SupportSet
 from . import dialogs, icons
 from .class_board import ClassBoard, Notice
 from .engine_loader import EngineInfo, EngineLoader, backbone_info
+from .exports import ExportActions
 from .message_bar import MessageBar
 from .pickers import BackbonePicker, MethodPicker, ParamsForm
 from .prediction_panel import PredictionPanel
@@ -245,6 +246,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_save, self.act_save_as])
         m.addSeparator()
         m.addActions([self.act_demo, self.act_import_folder])
+        self.exports = ExportActions(self)  # Export model to ONNX..., Export support set as folder...
+        m.addActions([self.exports.act_export_support, self.exports.act_export_onnx])
         m.addSeparator()
         m.addAction(self.act_quit)
         m = bar.addMenu(self.tr("&Edit"))
@@ -498,6 +501,7 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(running)
         self.act_classify.setEnabled(self.classifier is not None)
         self.act_save_model.setEnabled(self.classifier is not None)
+        self.exports.act_export_onnx.setEnabled(self.classifier is not None)
         self.act_load_model.setEnabled(ready)
         self.act_import_weights.setEnabled(ready)
         self.act_clear.setEnabled(bool(self.predictions.predictions) or self.predicting)

@@ -1,0 +1,106 @@
+"""File > Export model to ONNX... and File > Export support set as folder...: the window's hooks for
+:mod:`..core.export_onnx` and :mod:`..core.imagefolder`.
+
+The work runs in the window's :class:`~.tasks.TaskRunner` pool (off the GUI thread); the outcome is a
+message in the window's message bar and one of the signals below. The two file dialogs are functions of
+this module, so that tests replace them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from .class_board import Notice
+
+ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
+
+
+def ask_onnx_path(parent: QWidget, suggested: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, parent.tr("Export model to ONNX"), suggested, ONNX_FILTER)
+    if path and not path.lower().endswith(".onnx"):
+        path += ".onnx"
+    return path
+
+
+def ask_support_folder(parent: QWidget, folder: str) -> str:
+    return QFileDialog.getExistingDirectory(parent, parent.tr("Export the support set into a folder (one "
+                                                              "sub-folder per class)"), folder)
+
+
+class ExportActions(QObject):
+    """The two export actions of a :class:`~.main_window.MainWindow`, and what they report."""
+
+    sig_onnx_exported = Signal(str)  # the ONNX file just written
+    sig_support_exported = Signal(str)  # the folder the support set was just written to
+    sig_export_failed = Signal(str)  # the message shown to the user
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.act_export_onnx = window._action(
+            self.tr("Export model to &ONNX..."), self.export_onnx, None, None,
+            self.tr("Write the adapted model as one ONNX file for onnxruntime and other runtimes"))
+        self.act_export_support = window._action(
+            self.tr("E&xport support set as folder..."), self.export_support, None, None,
+            self.tr("Copy the classes' images into a folder with one sub-folder per class"))
+
+    # --- ONNX ------------------------------------------------------------------------------------------------
+    def export_onnx(self, path: str | None = None) -> None:
+        w = self.window
+        if w.classifier is None:
+            w.notify(Notice("info", w.tr("There is no model yet: build the support set and press Adapt "
+                                         "(Ctrl+Enter), or load a saved model (Model > Load model...).")))
+            return
+        if path is None:
+            suggested = Path(w.settings.last_dir("models")) / f"{w.project_title.replace(' ', '_')}.onnx"
+            path = ask_onnx_path(w, str(suggested))
+            if not path:
+                return
+        w.settings.set_last_dir("models", path)
+        from ..core.export_onnx import export_onnx
+
+        w.statusBar().showMessage(self.tr("Exporting the model to {name}...").format(name=Path(path).name))
+        w.tasks.submit(export_onnx, w.classifier, Path(path), on_done=self._onnx_done,
+                       on_failed=lambda exc, text: self._failed(exc, self.tr("Exporting the model to ONNX"), text))
+
+    def _onnx_done(self, path: Path) -> None:
+        p = self.window.classifier.preprocess if self.window.classifier is not None else None
+        size = f" {p.input_size}x{p.input_size}" if p else ""
+        self.window.notify(Notice("success", self.tr(
+            "Exported the model to {path}. Its input is a batch of uint8 RGB images{size}; class names are in its "
+            "metadata; resources/examples/onnx_predict.py shows how to use it with onnxruntime.").format(
+                path=path, size=size)))
+        self.sig_onnx_exported.emit(str(path))
+
+    # --- support set as folders ------------------------------------------------------------------------------
+    def export_support(self, folder: str | None = None) -> None:
+        w = self.window
+        support = w._snapshot()
+        if not support.n_images:
+            w.notify(Notice("info", self.tr("The support set has no images to export yet.")))
+            return
+        if folder is None:
+            folder = ask_support_folder(w, w.settings.last_dir("folder"))
+            if not folder:
+                return
+        w.settings.set_last_dir("folder", folder)
+        from ..core.imagefolder import export_image_folder, fresh_target
+
+        target = fresh_target(folder, w.project_title)
+        w.statusBar().showMessage(self.tr("Copying the images to {folder}...").format(folder=target))
+        w.tasks.submit(export_image_folder, support, target, on_done=self._support_done,
+                       on_failed=lambda exc, text: self._failed(exc, self.tr("Exporting the support set"), text))
+
+    def _support_done(self, result) -> None:
+        text = self.tr("Exported {n} images in {c} class folders to {folder}.").format(
+            n=len(result.files), c=len(result.classes), folder=result.folder)
+        if result.renamed:
+            text += " " + self.tr("{k} names were changed to be valid file names.").format(k=len(result.renamed))
+        self.window.notify(Notice("success", text, details="\n".join(result.renamed)))
+        self.sig_support_exported.emit(str(result.folder))
+
+    def _failed(self, exc: BaseException, what: str, text: str) -> None:
+        self.sig_export_failed.emit(self.window.error(exc, what, text))
