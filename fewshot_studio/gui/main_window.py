@@ -264,6 +264,10 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_save_model, self.act_load_model])
         m.addSeparator()
         m.addAction(self.act_meta_train)
+        self.act_label_next = A(self.tr("&Label next..."), self.show_label_next, None, None,
+                                self.tr("Rank unlabelled images by how much labelling each would help; drag the "
+                                        "top ones onto class cards"))
+        m.addAction(self.act_label_next)
         self.view_menu = bar.addMenu(self.tr("&View"))
         theme_menu = self.view_menu.addMenu(self.tr("&Theme"))
         group = QActionGroup(self)
@@ -301,6 +305,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         self.toolbar = tb
         self.view_menu.addAction(tb.toggleViewAction())
+        self.act_embedding_map = A(self.tr("&Embedding map"), self.show_embedding_map, None, None,
+                                   self.tr("Support and query images as points in 2-D, coloured by class"))
+        self.view_menu.addAction(self.act_embedding_map)
 
     def _section(self, text: str) -> QLabel:
         label = QLabel(text)
@@ -1140,6 +1147,18 @@ class MainWindow(QMainWindow):
             current = self.backbone_picker.current()
             self.backbone_picker.set_backbones(self.engine.backbones, offline=self.engine.offline)
             self.backbone_picker.set_current(current)
+
+    def show_label_next(self) -> None:
+        """The "Label next" dock (made on first use): rank unlabelled images, drag the top ones into classes."""
+        from .label_next_panel import show_label_next
+
+        show_label_next(self)
+
+    def show_embedding_map(self) -> None:
+        """The embedding map dock (made on first use), drawn with the current model."""
+        from .embedding_map import show_embedding_map
+
+        show_embedding_map(self)
 
     def closeEvent(self, event) -> None:
         if not self._close_pending and not self._ok_to_discard():
