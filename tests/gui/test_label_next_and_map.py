@@ -114,3 +114,25 @@ def test_embedding_map_colours_classes_and_shows_the_hovered_image(qtbot, window
     qtbot.waitUntil(lambda: window.thumbnails.is_ready(path), timeout=20_000)
     expected = window.thumbnails.scaled(path, PREVIEW, view.devicePixelRatioF()).toImage()
     qtbot.waitUntil(lambda: view.preview_image.pixmap().toImage() == expected, timeout=5000)
+
+
+def test_cancel_ranking_then_close_the_window_while_it_ranks(qtbot, window, shapes, tmp_path):
+    pool = tmp_path / "many"
+    pool.mkdir()
+    for i in range(40):
+        draw_shape(*SHAPES[CLASSES[i % 3]], 9000 + i, 64).save(pool / f"u{i:02d}.png")
+    adapt_on_shapes(qtbot, window, shapes)
+    window.act_label_next.trigger()
+    panel = window.label_next_panel
+    ranked = []
+    panel.sig_ranked.connect(ranked.append)
+
+    assert panel.rank(pool)
+    qtbot.mouseClick(panel.rank_button, Qt.MouseButton.LeftButton)  # the button reads Cancel while it runs
+    qtbot.waitUntil(lambda: not panel.running, timeout=RUN_TIMEOUT)
+    assert not ranked and panel.list.count() == 0 and panel.rank_button.text() == "Rank"
+
+    assert panel.rank(pool)
+    window.close()  # the window waits for the ranking thread, which stops at its next batch
+    qtbot.waitUntil(lambda: window.closed, timeout=RUN_TIMEOUT)
+    assert not panel.running
