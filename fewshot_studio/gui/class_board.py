@@ -804,14 +804,15 @@ class ClassBoard(QScrollArea):
         self.sig_notify.emit(Notice("info", self.tr("The clipboard holds no image or image file to paste.")))
         return False
 
-    def paste_image(self, image: QImage, target: str | None) -> None:
-        """Save a pasted image as PNG in the studio's ``pasted`` folder (off the GUI thread), then add it."""
-        folder = studio_home() / "pasted"
+    def paste_image(self, image: QImage, target: str | None, kind: str = "pasted") -> None:
+        """Save a pasted image as PNG in the studio's ``pasted`` folder (off the GUI thread), then add it.
+        ``kind`` names the folder and the file instead (the camera's photos go to ``camera``)."""
+        folder = studio_home() / kind
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = folder / f"pasted-{stamp}-{int(time.time() * 1000) % 1000:03d}.png"
+        path = folder / f"{kind}-{stamp}-{int(time.time() * 1000) % 1000:03d}.png"
         n = 2
         while path.exists():
-            path = folder / f"pasted-{stamp}-{n}.png"
+            path = folder / f"{kind}-{stamp}-{n}.png"
             n += 1
         self.imports_running += 1
 

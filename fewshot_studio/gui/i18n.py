@@ -22,6 +22,11 @@ LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 ALIASES = {"c": "en", "posix": "en", "en_us": "en", "en_gb": "en", "zh": "zh_CN", "zh_hans": "zh_CN",
            "zh_cn": "zh_CN", "zh_sg": "zh_CN", "chinese": "zh_CN"}
 
+# "The language changes the next time you start the studio.", in each language itself (the window says it in
+# the language it speaks now, through tr(), and in the chosen one from here).
+NEXT_START = {"en": "The language changes the next time you start the studio.",
+              "zh_CN": "界面语言将在下次启动时更改。"}
+
 _installed: list[QTranslator] = []  # kept alive while installed: Qt does not own them
 
 

@@ -25,10 +25,11 @@ from ..core.project import SUFFIX as PROJECT_SUFFIX
 from ..core.project import open_project as read_project
 from ..core.project import save_project as write_project
 from ..core.support import SupportSet
-from . import dialogs, icons
+from . import dialogs, i18n, icons
 from .class_board import ClassBoard, Notice
 from .engine_loader import EngineInfo, EngineLoader, backbone_info
 from .exports import ExportActions
+from .i18n import LANGUAGES
 from .message_bar import MessageBar
 from .pickers import BackbonePicker, MethodPicker, ParamsForm
 from .prediction_panel import PredictionPanel
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.support = SupportSet()
         self.classifier = None  # FewShotClassifier once adapted or loaded
         self.meta_window: QMainWindow | None = None  # the meta-training page's window, made on first use
+        self.camera_dialog = None  # camera.CameraDialog, made when Take photos... finds a camera
         self.meta_page = None
         self.model_summary = ""
         self._model_key = None  # the support set the model was adapted on, to tell when it is out of date
@@ -159,6 +161,8 @@ class MainWindow(QMainWindow):
         self.validation = ValidationController(self)  # Model > Validate and compare..., "None of these"
         self._build_status_bar()
         self.support.changed.connect(self._on_support_changed)
+        self.sig_run_finished.connect(self._camera_model_changed)
+        self.sig_model_loaded.connect(self._camera_model_changed)
         self._restore_layout()
         self._update_title()
         self._update_actions()
@@ -207,6 +211,8 @@ class MainWindow(QMainWindow):
                                 self.tr("Add image files to the current class"))
         self.act_paste = A(self.tr("&Paste image"), self.paste, K.Paste, "paste",
                            self.tr("Paste an image or image files from the clipboard into the current class"))
+        self.act_camera = A(self.tr("Take p&hotos..."), self.show_camera, "Ctrl+Shift+C", "camera",
+                            self.tr("Take photos with a webcam into a class, and classify what it sees live"))
         self.act_remove = A(self.tr("&Remove selected images"), self.board.remove_selected,
                             QKeySequence.StandardKey.Delete, "delete",
                             self.tr("Remove the selected images from their classes (the files stay on disk)"))
@@ -251,7 +257,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_quit)
         m = bar.addMenu(self.tr("&Edit"))
-        m.addActions([self.act_new_class, self.act_add_images, self.act_paste])
+        m.addActions([self.act_new_class, self.act_add_images, self.act_paste, self.act_camera])
         m.addSeparator()
         m.addActions([self.act_rename, self.act_remove, self.act_delete_class])
         m = bar.addMenu(self.tr("&Backbone"))
@@ -272,13 +278,25 @@ class MainWindow(QMainWindow):
         theme_menu = self.view_menu.addMenu(self.tr("&Theme"))
         group = QActionGroup(self)
         self.theme_actions = {}
-        for mode, label in (("system", self.tr("Follow the &system")), ("light", "&Light"), ("dark", "&Dark")):
+        for mode, label in (("system", self.tr("Follow the &system")), ("light", self.tr("&Light")),
+                            ("dark", self.tr("&Dark"))):
             action = theme_menu.addAction(label)
             action.setCheckable(True)
             action.setChecked(mode == self.settings.theme)
             action.triggered.connect(lambda _=False, m=mode: self.set_theme(m))
             group.addAction(action)
             self.theme_actions[mode] = action
+        language_menu = self.view_menu.addMenu(self.tr("&Language"))
+        group = QActionGroup(self)
+        self.language_actions = {}
+        # Each language under its own name, in every language (i18n.LANGUAGES).
+        for code, label in (("system", self.tr("Follow the &system")), *LANGUAGES.items()):
+            action = language_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(code == self.settings.language)
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            group.addAction(action)
+            self.language_actions[code] = action
         self.view_menu.addSeparator()
         for widget, label in ((self.model_panel, self.tr("&Model panel")),
                               (self.predictions, self.tr("&Predictions panel"))):
@@ -1106,6 +1124,45 @@ class MainWindow(QMainWindow):
         self.settings.theme = mode
         Theme.ensure(QApplication.instance(), mode).set_mode(mode)
 
+    def set_language(self, code: str) -> None:
+        """Remember the interface language ("system", "en", "zh_CN"); it applies at the next start."""
+        self.settings.language = code
+        if code in self.language_actions:
+            self.language_actions[code].setChecked(True)
+        lang = i18n.choose_language(None, code, env={})
+        if lang != i18n.current():
+            text = self.tr("The language changes the next time you start the studio.")
+            other = i18n.NEXT_START.get(lang, text)  # said in the chosen language too
+            self.notify(Notice("info", text if other == text else f"{text} {other}"))
+
+    # ------------------------------------------------------------------------------------------------------
+    # the camera
+    # ------------------------------------------------------------------------------------------------------
+    def show_camera(self) -> bool:
+        """The camera window: photos into a class, live classification. Without QtMultimedia or a camera
+        the message bar says why and nothing else happens."""
+        from . import camera
+
+        if self.camera_dialog is not None and self.camera_dialog.isVisible():
+            self.camera_dialog.raise_()
+            self.camera_dialog.activateWindow()
+            return True
+        problem = camera.camera_problem()
+        if problem:
+            self.notify(Notice("info", problem))
+            return False
+        if self.camera_dialog is not None:
+            self.camera_dialog.deleteLater()
+        self.camera_dialog = camera.CameraDialog(self.board, lambda: self.classifier, threads=self.torch_threads,
+                                                 parent=self)
+        self.camera_dialog.panel.start()
+        self.camera_dialog.show()
+        return True
+
+    def _camera_model_changed(self, *_args) -> None:
+        if self.camera_dialog is not None:
+            self.camera_dialog.panel.update_model()
+
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:
             for target, name in self._icon_targets:
@@ -1195,6 +1252,8 @@ class MainWindow(QMainWindow):
         if self.ready:
             self._on_params_changed()
         self.settings.sync()
+        if self.camera_dialog is not None:
+            self.camera_dialog.panel.shutdown()
         self.tasks.shutdown()
         self.thumbnails.shutdown()
         self.support.changed.disconnect(self._on_support_changed)

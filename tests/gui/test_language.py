@@ -1,0 +1,80 @@
+"""The interface's language: English by default, Simplified Chinese when chosen, remembered in the settings."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import close_window, make_window
+from PySide6.QtCore import QCoreApplication, QLocale
+
+from fewshot_studio.gui import i18n
+from fewshot_studio.gui.settings import Settings
+
+
+@pytest.fixture
+def chinese():
+    """Simplified Chinese installed for one test, as ``fewshot-studio gui --lang zh_CN`` does at start-up."""
+    assert i18n.install("zh_CN"), f"no compiled translation in {i18n.i18n_dir()}: run make translations"
+    yield
+    i18n.remove_translators()
+
+
+def menu_titles(window) -> list[str]:
+    return [a.text() for a in window.menuBar().actions()]
+
+
+def test_the_language_comes_from_the_command_line_the_environment_the_setting_or_the_locale():
+    assert i18n.choose_language(None, "system", env={}, locale=QLocale.c()) == "en"
+    assert i18n.choose_language(None, "system", env={}, locale=QLocale("zh_CN")) == "zh_CN"
+    assert i18n.choose_language(None, "system", env={}, locale=QLocale("zh_TW")) == "en"  # traditional: not yet
+    assert i18n.choose_language(None, "system", env={}, locale=QLocale("de_DE")) == "en"
+    assert i18n.choose_language(None, "zh_CN", env={}, locale=QLocale.c()) == "zh_CN"
+    assert i18n.choose_language(None, "en", env={}, locale=QLocale("zh_CN")) == "en"
+    assert i18n.choose_language(None, "en", env={i18n.ENV_VAR: "zh_CN.UTF-8"}) == "zh_CN"
+    assert i18n.choose_language("zh-CN", "en", env={i18n.ENV_VAR: "en"}) == "zh_CN"
+    assert i18n.choose_language("klingon", "system", env={}, locale=QLocale.c()) == "en"
+
+
+def test_english_by_default_under_the_c_locale(qtbot):
+    lang = i18n.choose_language(None, Settings().language, env={}, locale=QLocale.c())  # as start-up does
+    assert lang == "en"
+    assert i18n.install(lang) and i18n.current() == "en"  # English is the source: no translator to load
+    window = make_window(qtbot)
+    try:
+        assert menu_titles(window)[:4] == ["&File", "&Edit", "&Backbone", "&Model"]
+        assert window.adapt_button.text() == "Adapt"
+        assert window.board.new_button.text() == "New class"
+        assert window.language_actions["system"].isChecked()
+    finally:
+        close_window(qtbot, window)
+
+
+def test_the_chinese_translation_loads_and_changes_the_visible_texts(qtbot, chinese):
+    window = make_window(qtbot)
+    try:
+        titles = menu_titles(window)
+        assert titles[:4] == ["文件(&F)", "编辑(&E)", "骨干网络(&B)", "模型(&M)"]
+        assert "视图(&V)" in titles and "帮助(&H)" in titles
+        assert window.adapt_button.text() == "适配"
+        assert window.act_adapt.text() == "适配(&A)"
+        assert window.act_adapt.toolTip().startswith("让方法在支持集上进行适配")
+        assert window.board.new_button.text() == "新建类别"
+        assert window.predictions.summary.text() == "还没有结果。"
+        assert window.method_picker.combo.findText("原型网络") >= 0  # the engine's method titles too
+        assert window.windowTitle().startswith("未命名")
+        # Qt's own strings (standard dialog buttons) come from qtbase_zh_CN.
+        assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+    finally:
+        close_window(qtbot, window)
+
+
+def test_the_language_setting_is_remembered_for_the_next_start(qtbot):
+    window = make_window(qtbot)
+    try:
+        window.language_actions["zh_CN"].trigger()
+        assert Settings().language == "zh_CN"
+        assert "next time you start" in window.message_bar.text()
+        assert "下次启动" in window.message_bar.text()  # said in the chosen language too
+        assert menu_titles(window)[0] == "&File", "the window itself changes at the next start"
+        assert i18n.choose_language(None, Settings().language, env={}) == "zh_CN"
+    finally:
+        close_window(qtbot, window)
