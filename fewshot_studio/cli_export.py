@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import filecmp
-import shutil
 from pathlib import Path
-
-EXAMPLE_NAME = "onnx_predict.py"
-MSG_EXAMPLE_EXISTS = "{path} exists and is not the studio's example; move it away or export without --example"
 
 
 def run_export(args, *, err, warn) -> int:
     from .core.classifier import FewShotClassifier
     from .core.errors import FewShotError
-    from .core.export_onnx import MSG_NO_ORT, check_onnx, example_script, export_onnx
+    from .core.export_onnx import MSG_NO_ORT, check_onnx, export_onnx, write_example
 
     if args.check:
         try:
@@ -27,13 +22,7 @@ def run_export(args, *, err, warn) -> int:
           f"{clf.spec.name}; input 'image' uint8 RGB (N, 3, {p.input_size}, {p.input_size}): shorter side resized "
           f"to {p.resize_size}, centre-cropped to {p.input_size}; outputs probabilities, logits")
     if args.example:
-        target = path.with_name(EXAMPLE_NAME)
-        if target.exists() and not filecmp.cmp(target, example_script(), shallow=False):
-            raise FewShotError(MSG_EXAMPLE_EXISTS.format(path=target))
-        try:
-            shutil.copyfile(example_script(), target)
-        except OSError as exc:
-            raise FewShotError(f"cannot write {target}: {exc.strerror or exc}") from None
+        target = write_example(path.parent)
         print(f"wrote {target}: python {target.name} {path.name} IMAGES... (needs onnxruntime, pillow, numpy)")
     if args.check:
         report = check_onnx(clf, path, args.check)

@@ -23,6 +23,7 @@ import contextlib
 import copy
 import json
 import os
+import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ MSG_FAILED = ("exporting {method} on {backbone} to ONNX failed ({error}); the mo
               "and this is worth reporting")
 MSG_WRITE = "cannot write {path}: {error}; choose a folder you can write to"
 MSG_NOT_ONNX = "{path}: not a readable ONNX file ({error})"
+MSG_EXAMPLE_EXISTS = "{path} exists and is not the studio's example script; move it away first"
 MSG_NO_IMAGES = "no image to check the export with; give image files or folders of images"
 
 # Methods whose logits cannot be expressed as a fixed graph, with the reason (none today: every registered
@@ -136,6 +138,30 @@ def onnx_metadata(clf, outputs: list[str]) -> dict[str, str]:
     return meta
 
 
+def _cpu_copy(method):
+    """A copy of ``method`` with every tensor it holds (contexts, heads, modules) on the CPU."""
+    method = copy.deepcopy(method)
+    for name, value in vars(method).items():
+        if isinstance(value, (torch.Tensor, nn.Module)):
+            setattr(method, name, value.cpu())
+        elif isinstance(value, dict) and any(isinstance(v, torch.Tensor) for v in value.values()):
+            setattr(method, name, {k: v.cpu() if isinstance(v, torch.Tensor) else v for k, v in value.items()})
+    return method
+
+
+def write_example(folder: str | os.PathLike) -> Path:
+    """Copy the example script into ``folder`` (an identical copy there is kept; a different file is not
+    overwritten: ExportError)."""
+    target = Path(folder) / example_script().name
+    if target.exists() and target.read_bytes() != example_script().read_bytes():
+        raise ExportError(MSG_EXAMPLE_EXISTS.format(path=target))
+    try:
+        shutil.copyfile(example_script(), target)
+    except OSError as exc:
+        raise ExportError(MSG_WRITE.format(path=target, error=exc.strerror or exc)) from None
+    return target
+
+
 def _check_exportable(clf) -> None:
     name = clf.method.name
     if name in NOT_EXPORTABLE:
@@ -157,7 +183,7 @@ def export_onnx(clf, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
         backbone = copy.deepcopy(clf.backbone).cpu().float()
         if hasattr(backbone, "use_channels_last"):
             backbone = backbone.use_channels_last(False)
-        graph = ExportGraph(backbone, copy.deepcopy(clf.method), clf.preprocess, clf.support_features).cpu().eval()
+        graph = ExportGraph(backbone, _cpu_copy(clf.method), clf.preprocess, clf.support_features).cpu().eval()
     except RuntimeError as exc:  # e.g. a head_state that cannot be copied
         raise ExportError(MSG_FAILED.format(method=clf.method.name, backbone=clf.spec.name, error=exc)) from None
     outputs = list(OUTPUTS if graph.has_support else OUTPUTS[:2])

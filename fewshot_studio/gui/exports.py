@@ -60,19 +60,29 @@ class ExportActions(QObject):
             if not path:
                 return
         w.settings.set_last_dir("models", path)
-        from ..core.export_onnx import export_onnx
+        from ..core.export_onnx import ExportError, export_onnx, write_example
+
+        def work(clf=w.classifier, path=Path(path)):
+            out = export_onnx(clf, path)
+            try:
+                return out, write_example(out.parent)
+            except ExportError:  # another onnx_predict.py is there: keep it, the model is exported
+                return out, None
 
         w.statusBar().showMessage(self.tr("Exporting the model to {name}...").format(name=Path(path).name))
-        w.tasks.submit(export_onnx, w.classifier, Path(path), on_done=self._onnx_done,
+        w.tasks.submit(work, on_done=self._onnx_done,
                        on_failed=lambda exc, text: self._failed(exc, self.tr("Exporting the model to ONNX"), text))
 
-    def _onnx_done(self, path: Path) -> None:
+    def _onnx_done(self, result) -> None:
+        path, example = result
         p = self.window.classifier.preprocess if self.window.classifier is not None else None
         size = f" {p.input_size}x{p.input_size}" if p else ""
-        self.window.notify(Notice("success", self.tr(
-            "Exported the model to {path}. Its input is a batch of uint8 RGB images{size}; class names are in its "
-            "metadata; resources/examples/onnx_predict.py shows how to use it with onnxruntime.").format(
-                path=path, size=size)))
+        text = self.tr("Exported the model to {path}: its input is a batch of uint8 RGB images{size}, the class "
+                       "names are in its metadata.").format(path=path, size=size)
+        if example is not None:
+            text += " " + self.tr("{script} beside it classifies images with it, with only onnxruntime, pillow "
+                                  "and numpy installed.").format(script=example.name)
+        self.window.notify(Notice("success", text))
         self.sig_onnx_exported.emit(str(path))
 
     # --- support set as folders ------------------------------------------------------------------------------

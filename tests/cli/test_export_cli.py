@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from clihelp import assert_one_line_error, cli
@@ -56,13 +55,8 @@ def test_export_onnx_checks_parity_and_the_example_labels_like_predict(adapted):
         assert row["confidence"] == pytest.approx(studio[path]["confidence"], abs=1e-4)
 
 
-def test_export_errors_are_one_line(adapted, tmp_path):
+def test_export_without_onnxruntime_says_how_to_install_it(adapted, tmp_path):
     _, _, _, model = adapted
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    out = cli("export", model, "--onnx", blocker / "m.onnx", check_rc=2)
-    assert_one_line_error(out, "cannot write", "choose a folder you can write to")
-    # without onnxruntime, --check says how to install it (and nothing is exported)
     code = ("import sys; sys.modules['onnxruntime'] = None; from fewshot_studio.cli import main; "
             f"sys.exit(main(['export', {str(model)!r}, '--onnx', {str(tmp_path / 'x.onnx')!r}, '--check', '.']))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -70,27 +64,22 @@ def test_export_errors_are_one_line(adapted, tmp_path):
     assert not (tmp_path / "x.onnx").exists()
 
 
-def test_export_support_from_a_project_round_trips(adapted, tmp_path):
-    _, support_dir, _, _ = adapted
-    support, _ = SupportSet.from_folder(support_dir)
-    project = save_project(support, tmp_path / "shapes.fsproj")
+def test_export_support_from_a_project_round_trips_with_safe_names(tmp_path):
+    a = make_image_folder(tmp_path / "a", per_class=2, size=32)
+    b = make_image_folder(tmp_path / "b", classes=("red_circle",), per_class=1, size=32, seed=3)
+    support = SupportSet([("cats/dogs", [a / "red_circle" / "red_circle_0.png", b / "red_circle" / "red_circle_0.png"]),
+                          ("squares", sorted((a / "blue_square").iterdir()))])
+    project = save_project(support, tmp_path / "pets.fsproj")
     out = cli("export-support", project, tmp_path / "folders")
-    assert "9 images in 3 class folders" in out.stdout
+    assert "4 images in 2 class folders" in out.stdout
+    assert "renamed class 'cats/dogs' -> folder 'cats_dogs'" in out.stderr
     again, skipped = SupportSet.from_folder(tmp_path / "folders")
-    assert not skipped and again.class_names == support.class_names
-    for cls in support.classes:
-        assert sorted(p.read_bytes() for p in again[cls.name].images) == sorted(p.read_bytes() for p in cls.images)
-
-
-def test_export_support_from_a_support_file_reports_renames(tmp_path):
-    a = make_image_folder(tmp_path / "a", classes=("red_circle",), per_class=1)
-    b = make_image_folder(tmp_path / "b", classes=("red_circle",), per_class=1)
-    same = [a / "red_circle" / "red_circle_0.png", b / "red_circle" / "red_circle_0.png"]
-    SupportSet([("cats/dogs", same), ("ok", [a / "red_circle" / "red_circle_0.png"])]).save(tmp_path / "s.json")
-    out = cli("export-support", tmp_path / "s.json", tmp_path / "out")
-    assert "renamed" in out.stderr and "cats_dogs" in out.stderr
-    out = cli("export-support", tmp_path / "s.json", tmp_path / "out", check_rc=2)  # not empty any more
-    assert_one_line_error(out, "is not empty", "choose a new or empty folder")
-    assert sorted(p.name for p in (tmp_path / "out" / "cats_dogs").iterdir()) == ["red_circle_0 (2).png",
-                                                                                  "red_circle_0.png"]
-    assert Path(tmp_path / "out" / "ok" / "red_circle_0.png").is_file()
+    assert not skipped and again.class_names == ["cats_dogs", "squares"]
+    assert sorted(p.name for p in again["cats_dogs"].images) == ["red_circle_0 (2).png", "red_circle_0.png"]
+    for name, cls in zip(again.class_names, support.classes):
+        assert sorted(p.read_bytes() for p in again[name].images) == sorted(p.read_bytes() for p in cls.images)
+    # a place that cannot be written: one line that says what to do, and nothing half-written
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = cli("export-support", project, blocker / "out", check_rc=2)
+    assert_one_line_error(out, "cannot write to", "choose a folder you can write to")

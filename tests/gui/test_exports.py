@@ -46,6 +46,7 @@ def test_export_model_to_onnx_gives_a_file_onnxruntime_runs(qtbot, window, shape
     with qtbot.waitSignal(window.exports.sig_onnx_exported, timeout=RUN_TIMEOUT):
         window.exports.act_export_onnx.trigger()
     assert target.is_file() and "Exported the model" in window.message_bar.text()
+    assert (target.parent / "onnx_predict.py").is_file() and "onnx_predict.py" in window.message_bar.text()
     session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
     assert json.loads(meta["class_names"]) == support.class_names
