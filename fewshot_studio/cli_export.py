@@ -8,7 +8,7 @@ from pathlib import Path
 def run_export(args, *, err, warn) -> int:
     from .core.classifier import FewShotClassifier
     from .core.errors import FewShotError
-    from .core.export_onnx import MSG_NO_ORT, check_onnx, export_onnx, write_example
+    from .core.export_onnx import MSG_NO_ORT, OUTPUTS, check_onnx, export_onnx, write_example
 
     if args.check:
         try:
@@ -18,9 +18,10 @@ def run_export(args, *, err, warn) -> int:
     clf = FewShotClassifier.load(args.model, device="cpu")
     path = export_onnx(clf, args.onnx)
     p = clf.preprocess
+    outputs = [o for o in OUTPUTS if o != "nearest_similarity" or len(clf.support_features)]
     print(f"saved {path}: {len(clf.class_names)} classes [{', '.join(clf.class_names)}], {clf.method.name} on "
           f"{clf.spec.name}; input 'image' uint8 RGB (N, 3, {p.input_size}, {p.input_size}): shorter side resized "
-          f"to {p.resize_size}, centre-cropped to {p.input_size}; outputs probabilities, logits")
+          f"to {p.resize_size}, centre-cropped to {p.input_size}; outputs {', '.join(outputs)}")
     if args.example:
         target = write_example(path.parent)
         print(f"wrote {target}: python {target.name} {path.name} IMAGES... (needs onnxruntime, pillow, numpy)")

@@ -166,7 +166,11 @@ def _check_exportable(clf) -> None:
     name = clf.method.name
     if name in NOT_EXPORTABLE:
         raise ExportError(MSG_NOT_EXPORTABLE.format(method=name, why=NOT_EXPORTABLE[name]))
-    if not clf.method.head_state():
+    try:
+        adapted = bool(clf.method.head_state())
+    except (AttributeError, TypeError):  # a head or context that was never fitted is None
+        adapted = False
+    if not adapted:
         raise ExportError(MSG_NOT_ADAPTED.format(method=name))
 
 

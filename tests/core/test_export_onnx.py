@@ -3,6 +3,7 @@ consumer needs; the stand-alone example script labels images as ``predict --json
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -130,6 +131,13 @@ def test_unexportable_method_and_unwritable_place_are_clear_errors(tmp_path, dat
     with pytest.raises(ExportError, match="prototypical cannot be exported to ONNX: its logits need"):
         export_onnx(clf, tmp_path / "x.onnx")
     monkeypatch.delitem(NOT_EXPORTABLE, "prototypical")
+    from fewshot_studio.core.algorithms import get_method
+
+    for name in ("maml", "linear_probe", "relation"):  # a method that was never fitted
+        fresh = copy.copy(clf)
+        fresh.method = get_method(name)()
+        with pytest.raises(ExportError, match=f"has not been adapted yet \\(its {name} head is empty\\)"):
+            export_onnx(fresh, tmp_path / "x.onnx")
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
     with pytest.raises(ExportError, match="cannot write .*choose a folder you can write to"):
