@@ -5,6 +5,7 @@ classifies the demo's query images and saves ``packaging/screenshots/main-window
 
     python packaging/screenshot.py            # starts Xvfb itself through xvfb-run when $DISPLAY is unset
     python packaging/screenshot.py --theme dark --out /tmp/dark.png
+    python packaging/screenshot.py --lang zh_CN --out packaging/screenshots/main-window-zh_CN.png   # needs a CJK font
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main() -> int:
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     parser.add_argument("--method", default="linear_probe")
     parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--lang", default="en", help="interface language (en, zh_CN)")
     args = parser.parse_args()
 
     if not os.environ.get("DISPLAY") and not os.environ.get("FEWSHOT_SCREENSHOT_CHILD"):
@@ -104,7 +106,7 @@ def main() -> int:
         window.sig_run_failed.connect(failed)
         window.sig_predictions_done.connect(classified)
 
-    status = app.run(["--theme", args.theme], on_shown=shown)
+    status = app.run(["--theme", args.theme, "--lang", args.lang], on_shown=shown)
     shutil.rmtree(home, ignore_errors=True)
     return status if state["ok"] else 1
 

@@ -470,55 +470,55 @@
     <name>ExportActions</name>
     <message>
         <source>Export model to &amp;ONNX...</source>
-        <translation type="unfinished"></translation>
+        <translation>导出模型为 ONNX(&amp;O)...</translation>
     </message>
     <message>
         <source>Write the adapted model as one ONNX file for onnxruntime and other runtimes</source>
-        <translation type="unfinished"></translation>
+        <translation>将已适配的模型写成一个 ONNX 文件，供 onnxruntime 等运行时使用</translation>
     </message>
     <message>
         <source>E&amp;xport support set as folder...</source>
-        <translation type="unfinished"></translation>
+        <translation>将支持集导出为文件夹(&amp;X)...</translation>
     </message>
     <message>
         <source>Copy the classes&apos; images into a folder with one sub-folder per class</source>
-        <translation type="unfinished"></translation>
+        <translation>将各类别的图片复制到一个文件夹中，每个类别一个子文件夹</translation>
     </message>
     <message>
         <source>Exporting the model to {name}...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在将模型导出到 {name}...</translation>
     </message>
     <message>
         <source>Exporting the model to ONNX</source>
-        <translation type="unfinished"></translation>
+        <translation>导出模型为 ONNX</translation>
     </message>
     <message>
         <source>Exported the model to {path}: its input is a batch of uint8 RGB images{size}, the class names are in its metadata.</source>
-        <translation type="unfinished"></translation>
+        <translation>模型已导出到 {path}：其输入是一批 uint8 RGB 图片{size}，类别名称保存在其元数据中。</translation>
     </message>
     <message>
         <source>{script} beside it classifies images with it, with only onnxruntime, pillow and numpy installed.</source>
-        <translation type="unfinished"></translation>
+        <translation>旁边的 {script} 可用它对图片分类，只需安装 onnxruntime、pillow 和 numpy。</translation>
     </message>
     <message>
         <source>The support set has no images to export yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>支持集中还没有可导出的图片。</translation>
     </message>
     <message>
         <source>Copying the images to {folder}...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在将图片复制到 {folder}...</translation>
     </message>
     <message>
         <source>Exporting the support set</source>
-        <translation type="unfinished"></translation>
+        <translation>导出支持集</translation>
     </message>
     <message>
         <source>Exported {n} images in {c} class folders to {folder}.</source>
-        <translation type="unfinished"></translation>
+        <translation>已将 {n} 张图片按 {c} 个类别文件夹导出到 {folder}。</translation>
     </message>
     <message>
         <source>{k} names were changed to be valid file names.</source>
-        <translation type="unfinished"></translation>
+        <translation>有 {k} 个名称已修改为有效的文件名。</translation>
     </message>
 </context>
 <context>
@@ -1098,7 +1098,7 @@ Drag it onto a class card to label it.</source>
     </message>
     <message>
         <source>&lt;b&gt;Model ready&lt;/b&gt;: {method} on {backbone}, {n} classes, adapted in {duration} on {device}.</source>
-        <translation>&lt;b&gt;模型已就绪&lt;/b&gt;：基于 {backbone} 的 {method}，{n} 个类别，在 {device} 上适配用时 {duration}。</translation>
+        <translation>&lt;b&gt;模型已就绪&lt;/b&gt;：基于 {backbone} 的{method}，{n} 个类别，在 {device} 上适配用时 {duration}。</translation>
     </message>
     <message>
         <source>Done: {n} step in {duration}</source>
@@ -1194,7 +1194,7 @@ Drag it onto a class card to label it.</source>
     </message>
     <message>
         <source>&lt;b&gt;Model loaded&lt;/b&gt; from {file}: {method} on {backbone}, classes {classes}.</source>
-        <translation>&lt;b&gt;模型已加载&lt;/b&gt;，来自 {file}：基于 {backbone} 的 {method}，类别：{classes}。</translation>
+        <translation>&lt;b&gt;模型已加载&lt;/b&gt;，来自 {file}：基于 {backbone} 的{method}，类别：{classes}。</translation>
     </message>
     <message>
         <source>Loaded the model {file} ({n} classes).</source>
@@ -1770,7 +1770,7 @@ Top classes:
     </message>
     <message>
         <source>Using {method} on {backbone}; press Adapt.</source>
-        <translation>使用基于 {backbone} 的 {method}；请点击“适配”。</translation>
+        <translation>使用基于 {backbone} 的{method}；请点击“适配”。</translation>
     </message>
 </context>
 <context>
@@ -1873,7 +1873,7 @@ Top classes:
     </message>
     <message>
         <source>Cross-validating {method} on {backbone}: {scheme}...</source>
-        <translation>正在对基于 {backbone} 的 {method} 做交叉验证：{scheme}...</translation>
+        <translation>正在对基于 {backbone} 的{method} 做交叉验证：{scheme}...</translation>
     </message>
     <message>
         <source> (cancelling...)</source>
@@ -1889,7 +1889,7 @@ Top classes:
     </message>
     <message>
         <source>&lt;b&gt;{acc:.1%}&lt;/b&gt; right ({right} of {n}; 95% interval {low:.1%} to {high:.1%}), {scheme}, {method} on {backbone}, {secs:.1f} s.</source>
-        <translation>正确率 &lt;b&gt;{acc:.1%}&lt;/b&gt;（{n} 张中 {right} 张正确；95% 区间 {low:.1%} 到 {high:.1%}），{scheme}，基于 {backbone} 的 {method}，用时 {secs:.1f} 秒。</translation>
+        <translation>正确率 &lt;b&gt;{acc:.1%}&lt;/b&gt;（{n} 张中 {right} 张正确；95% 区间 {low:.1%} 到 {high:.1%}），{scheme}，基于 {backbone} 的{method}，用时 {secs:.1f} 秒。</translation>
     </message>
     <message>
         <source>{n} image(s) misclassified. Click a cell of the matrix to see its images.</source>
@@ -2035,11 +2035,11 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <name>parent</name>
     <message>
         <source>Export model to ONNX</source>
-        <translation type="unfinished"></translation>
+        <translation>导出模型为 ONNX</translation>
     </message>
     <message>
         <source>Export the support set into a folder (one sub-folder per class)</source>
-        <translation type="unfinished"></translation>
+        <translation>将支持集导出到文件夹（每个类别一个子文件夹）</translation>
     </message>
 </context>
 <context>
@@ -2053,7 +2053,7 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <name>w</name>
     <message>
         <source>There is no model yet: build the support set and press Adapt (Ctrl+Enter), or load a saved model (Model &gt; Load model...).</source>
-        <translation type="unfinished">还没有模型：请建好支持集并点击“适配”（Ctrl+Enter），或加载已保存的模型（模型 &gt; 加载模型...）。</translation>
+        <translation>还没有模型：请建好支持集并点击“适配”（Ctrl+Enter），或加载已保存的模型（模型 &gt; 加载模型...）。</translation>
     </message>
 </context>
 </TS>
