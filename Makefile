@@ -24,5 +24,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/adapt_latency.py
 
+# Refresh the interface's translations: new strings from fewshot_studio/gui into resources/i18n/*.ts (translate
+# them there, by hand or with pyside6-linguist), then compile the .qm files the studio loads.
+.PHONY: translations
+translations: $(STAMP)
+	$(VENV)/bin/pyside6-lupdate -no-obsolete -locations none fewshot_studio/gui/*.py \
+	  -ts resources/i18n/fewshot_studio_zh_CN.ts
+	$(VENV)/bin/pyside6-lrelease resources/i18n/fewshot_studio_zh_CN.ts -qm resources/i18n/fewshot_studio_zh_CN.qm
+
 clean:
 	rm -rf $(VENV) build *.egg-info
