@@ -87,7 +87,10 @@ class FewShotClassifier:
         x = x.to(self.device)
         if self.method.feature_kind == "map":
             maps = self.backbone.feature_map(x)
-            return maps, maps.mean(dim=(2, 3))
+            pooled = maps.mean(dim=(2, 3))
+            if pooled.shape[-1] != self.support_features.shape[-1]:
+                pooled = self.backbone(x)  # support features are the backbone's pooled output (conv4: flattened)
+            return maps, pooled
         pooled = self.backbone(x)
         return pooled, pooled
 

@@ -16,7 +16,8 @@ from imagegen import make_image_folder, make_queries
 from fewshot_studio.core.algorithms import list_methods
 from fewshot_studio.core.engine import AdaptRun
 from fewshot_studio.core.export_onnx import (NOT_EXPORTABLE, PROBABILITY_TOLERANCE, ExportError, check_onnx,
-                                             example_script, export_onnx, open_session, read_onnx_metadata)
+                                             example_script, export_onnx, open_session, read_onnx_metadata,
+                                             studio_input)
 from fewshot_studio.core.support import SupportSet
 
 pytest.importorskip("onnxruntime")
@@ -157,3 +158,17 @@ def test_the_graph_keeps_working_without_the_studio_objects(tmp_path, data):
     assert len(before) == 3  # probabilities, logits, nearest_similarity
     for a, b in zip(before, after):
         assert np.array_equal(a, b)
+
+
+def test_relation_on_conv4_predicts_and_its_export_agrees(tmp_path, data):
+    """conv4's pooled features are its flattened maps (1600-d), not the maps' mean (64-d): the nearest
+    support images are found with the former, in the studio and in the exported graph."""
+    support, queries = data
+    clf = AdaptRun(support, "conv4", "relation", QUICK["relation"]).run()
+    preds, _ = clf.predict(queries, nearest=1)
+    assert len(preds) == len(queries) and all(p.nearest for p in preds)
+    path = export_onnx(clf, tmp_path / "relation.onnx")
+    base = torch.cat([clf.preprocess.load([q]) for q in queries])
+    probs, _, nearest = open_session(path).run(None, {"image": studio_input(clf.preprocess, base)})
+    assert [support.class_names[i] for i in probs.argmax(1)] == [p.label for p in preds]
+    assert nearest == pytest.approx([p.nearest[0][2] for p in preds], abs=1e-5)
