@@ -114,7 +114,17 @@ def test_efficientnet_export_with_metadata_and_example_script(tmp_path, data):
     assert json.loads(meta["std"]) == pytest.approx(list(clf.preprocess.std))
     assert meta["studio_version"] and "uint8" in meta["input"]
 
-    # the example runs with only onnxruntime, pillow and numpy: labels and confidences are the studio's
+    # the example runs with only onnxruntime, pillow and numpy: labels and confidences are the studio's,
+    # also for a large JPEG (decoded in draft mode), a transparent PNG and a palette GIF
+    from PIL import Image
+
+    big = Image.open(queries[0]).convert("RGB").resize((640, 480))
+    big.save(tmp_path / "big.jpg", quality=90)
+    rgba = Image.open(queries[-1]).convert("RGBA")
+    rgba.putalpha(180)
+    rgba.save(tmp_path / "alpha.png")
+    Image.open(queries[1]).convert("P").save(tmp_path / "palette.gif")
+    queries = [*queries, tmp_path / "big.jpg", tmp_path / "alpha.png", tmp_path / "palette.gif"]
     out = subprocess.run([sys.executable, str(example_script()), str(path), *map(str, queries), "--json"],
                          capture_output=True, text=True, timeout=120, check=True)
     rows = {r["path"]: r for r in json.loads(out.stdout)}
