@@ -162,6 +162,12 @@ def cmd_predict(args) -> int:
     from .core.classifier import FewShotClassifier
 
     clf = FewShotClassifier.load(args.model, device=args.device)
+    if getattr(args, "open_set", None) and clf.open_set is None:  # a model saved without a threshold
+        from .core.openset import calibrate_from_features
+
+        clf.open_set = calibrate_from_features(clf.support_features, clf.support_labels)
+        _warn(f"{args.model} has no open-set threshold; using {clf.open_set.threshold:.3f}, from leave-one-out on its "
+              "support features (adapt with --open-set for one cross-validated with the method)")
     preds, skipped = clf.predict(args.paths, top_k=args.top_k, open_set=getattr(args, "open_set", None))
     for s in skipped:
         _warn(f"skipped {s}")

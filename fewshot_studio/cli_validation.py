@@ -49,7 +49,7 @@ def format_result(r) -> str:
              f"accuracy {_pct(r.accuracy)} (95% CI {_pct(low)} to {_pct(high)}), {r.correct} of {r.n} right", "",
              f"{'class':<{w}}{'images':>7}{'right':>7}{'accuracy':>10}{'precision':>11}"]
     for c in r.per_class():
-        prec = "-" if c["precision"] != c["precision"] else _pct(c["precision"])
+        prec = "-" if c["precision"] is None else _pct(c["precision"])
         lines.append(f"{c['name']:<{w}}{c['images']:>7}{c['correct']:>7}{_pct(c['accuracy']):>10}{prec:>11}")
     cw = max(8, *(len(n) for n in names)) + 2
     lines += ["", "confusion matrix (rows: true class, columns: predicted class)",

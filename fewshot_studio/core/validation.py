@@ -124,7 +124,8 @@ class ValidationResult:
         return m
 
     def per_class(self) -> list[dict]:
-        """For each class: images, correct, accuracy (recall) and precision."""
+        """For each class: images, correct, accuracy (recall) and precision (None when nothing was predicted
+        as that class)."""
         m = self.confusion()
         out = []
         for i, name in enumerate(self.class_names):
@@ -132,7 +133,7 @@ class ValidationResult:
             predicted = sum(row[i] for row in m)
             out.append({"name": name, "images": n, "correct": right,
                         "accuracy": right / n if n else float("nan"),
-                        "precision": right / predicted if predicted else float("nan")})
+                        "precision": right / predicted if predicted else None})
         return out
 
     def misclassified(self, true: int | None = None, predicted: int | None = None) -> list[Misclassified]:

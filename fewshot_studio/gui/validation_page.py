@@ -134,6 +134,7 @@ class ValidationPage(QWidget):
         self.best = None
         self.job: Job | None = None
         self._work = None  # the CrossValidation or Comparison running
+        self.refresh = None  # called before each run to take the window's current support set and pickers
         self._jobs_alive: set[Job] = set()
 
         self.context_label = QLabel()
@@ -304,7 +305,11 @@ class ValidationPage(QWidget):
         self.sig_failed.emit(str(exc))
 
     def start_validation(self) -> bool:
-        if self.running or self.support is None:
+        if self.running:
+            return False
+        if self.refresh is not None:
+            self.refresh()
+        if self.support is None:
             return False
         from ..core.errors import FewShotError
         from ..core.validation import CrossValidation
@@ -319,7 +324,11 @@ class ValidationPage(QWidget):
         return self._start(cv, self._on_validation_returned, "validate")
 
     def start_compare(self) -> bool:
-        if self.running or self.support is None:
+        if self.running:
+            return False
+        if self.refresh is not None:
+            self.refresh()
+        if self.support is None:
             return False
         from ..core.errors import FewShotError
         from ..core.validation import Candidate, Comparison
@@ -377,7 +386,7 @@ class ValidationPage(QWidget):
         rows = r.per_class()
         self.table.setRowCount(len(rows))
         for i, c in enumerate(rows):
-            prec = "-" if c["precision"] != c["precision"] else f"{c['precision']:.0%}"
+            prec = "-" if c["precision"] is None else f"{c['precision']:.0%}"
             for j, value in enumerate((c["name"], str(c["images"]), str(c["correct"]), f"{c['accuracy']:.0%}", prec)):
                 item = QTableWidgetItem(value)
                 if j:
@@ -518,6 +527,7 @@ class ValidationController(QObject):
             if hasattr(menu, "insertAction") and menu is not window:
                 menu.insertAction(window.act_meta_train, self.action)
         window.predictions.sig_open_set_toggled.connect(self._on_open_set_toggled)
+        window.sig_model_loaded.connect(self._on_model_loaded)
 
     # --- the page ------------------------------------------------------------------------------------------
     def show_page(self) -> ValidationPage | None:
@@ -535,14 +545,20 @@ class ValidationController(QObject):
             self.page.sig_failed.connect(lambda text: w.statusBar().showMessage(text, 8000))
             self.page_window.setCentralWidget(self.page)
             self.page_window.resize(1000, 760)
+            self.page.refresh = self._refresh
+        self._refresh()
+        self.page_window.show()
+        self.page_window.raise_()
+        return self.page
+
+    def _refresh(self) -> None:
+        """Give the page the window's support set (a snapshot) and its current backbone, method and values."""
+        w = self.window
         methods = [(m[0], m[1]) for m in w.engine.methods]
         backbones = [b.name for b in w.engine.backbones if b.available]
         self.page.set_context(w._snapshot(), w.backbone_picker.current(), w.method_picker.current(),
                               w.params_form.values(), methods=methods, backbones=backbones,
                               torch_threads=w.torch_threads)
-        self.page_window.show()
-        self.page_window.raise_()
-        return self.page
 
     @Slot(str, str)
     def _use_best(self, backbone: str, method: str) -> None:
@@ -577,6 +593,12 @@ class ValidationController(QObject):
             clf.open_set.enabled = False
         if clf is not None and w.predictions.queries:
             w.classify(w.predictions.queries)
+
+    @Slot(object)
+    def _on_model_loaded(self, classifier) -> None:
+        """A model saved with "None of these" switched on opens with the box ticked."""
+        rule = getattr(classifier, "open_set", None)
+        self.window.predictions.open_set_box.setChecked(bool(rule is not None and rule.enabled))
 
     def shutdown(self) -> None:
         if self.page is not None:

@@ -68,3 +68,15 @@ def test_adapt_open_set_then_predict_reports_unknown_images(data):
 
     off = cli("predict", model, *data["unseen"], "--no-open-set").stdout
     assert "unknown" not in off and len(off.strip().splitlines()) == len(data["unseen"])
+
+
+def test_predict_open_set_on_a_model_saved_without_a_threshold_calibrates_from_its_support_features(data):
+    from fewshot_studio.core.engine import AdaptRun
+    from fewshot_studio.core.support import SupportSet
+
+    model = data["root"] / "plain.safetensors"
+    AdaptRun(SupportSet.from_folder(data["known"])[0], "efficientnet_lite0", "prototypical").run().save(model)
+    out = cli("predict", model, *data["unseen"], "--open-set", "--json")
+    assert "has no open-set threshold" in out.stderr and "leave-one-out" in out.stderr
+    rows = json.loads(out.stdout)
+    assert sum(r["unknown"] for r in rows) >= 4 and all(r["label"] is None for r in rows if r["unknown"])

@@ -81,3 +81,19 @@ def test_the_none_of_these_toggle_turns_an_unlike_image_into_none_of_these(qtbot
     with qtbot.waitSignal(window.sig_predictions_done, timeout=RUN_TIMEOUT):
         window.predictions.open_set_box.setChecked(False)
     assert not any(p.unknown for p in window.predictions.predictions)
+
+
+def test_a_long_validation_shows_progress_and_cancel_stops_it(qtbot, window, shapes):
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+    assert window.backbone_picker.set_current("conv4")
+    assert window.method_picker.set_current("linear_probe")
+    window.params_form.set_values({"steps": 3000})  # about a second per fold: 12 folds would take a while
+    page = window.validation.show_page()
+    with qtbot.waitSignal(page.sig_ended, timeout=RUN_TIMEOUT):
+        assert page.start_validation()
+        qtbot.waitUntil(lambda: page.progress.format().startswith("Fold "), timeout=RUN_TIMEOUT)
+        assert page.progress.maximum() == 12 and 1 <= page.progress.value() < 12
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+        assert "cancelling" in page.progress.format()
+    assert page.progress.format() == "Cancelled" and page.result is None
+    assert page.validate_button.isEnabled() and not page.cancel_button.isEnabled()
