@@ -205,8 +205,9 @@ def export_onnx(clf, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
         for key, value in onnx_metadata(clf, outputs).items():
             entry = model.metadata_props.add()
             entry.key, entry.value = key, value
+        contract = INPUT_CONTRACT.format(s=s, r=clf.preprocess.resize_size)
         model.doc_string = (f"Few-shot Studio classifier ({clf.method.name} on {clf.spec.name}), classes: "
-                            f"{', '.join(clf.class_names)}. Input: {INPUT_CONTRACT.format(s=s, r=clf.preprocess.resize_size)}.")
+                            f"{', '.join(clf.class_names)}. Input: {contract}.")
         onnx.checker.check_model(model)
         onnx.save(model, str(tmp))
         os.replace(tmp, path)

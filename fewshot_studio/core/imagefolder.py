@@ -29,7 +29,8 @@ from .support import SupportSet
 
 MSG_NOT_EMPTY = "{folder} is not empty; choose a new or empty folder, so that no file there is overwritten"
 MSG_NOT_FOLDER = "{folder} is a file, not a folder; choose a new or empty folder"
-MSG_MISSING = "cannot export the support set: {image} (class {name!r}) no longer exists; remove it from the class or put the file back"
+MSG_MISSING = ("cannot export the support set: {image} (class {name!r}) no longer exists; remove it from the class "
+               "or put the file back")
 MSG_WRITE = "cannot write to {folder}: {error}; choose a folder you can write to"
 MSG_EMPTY = "the support set has no images to export"
 

@@ -15,9 +15,17 @@ from imagegen import make_image_folder, make_queries
 
 from fewshot_studio.core.algorithms import list_methods
 from fewshot_studio.core.engine import AdaptRun
-from fewshot_studio.core.export_onnx import (NOT_EXPORTABLE, PROBABILITY_TOLERANCE, ExportError, check_onnx,
-                                             example_script, export_onnx, open_session, read_onnx_metadata,
-                                             studio_input)
+from fewshot_studio.core.export_onnx import (
+    NOT_EXPORTABLE,
+    PROBABILITY_TOLERANCE,
+    ExportError,
+    check_onnx,
+    example_script,
+    export_onnx,
+    open_session,
+    read_onnx_metadata,
+    studio_input,
+)
 from fewshot_studio.core.support import SupportSet
 
 pytest.importorskip("onnxruntime")
@@ -77,9 +85,9 @@ def test_matching_full_context_embeddings(tmp_path, data):
     make them 41M parameters: slow to adapt here)."""
     from torch import nn
 
+    from fewshot_studio.core.algorithms import get_method
     from fewshot_studio.core.backbones import Backbone, get_backbone
     from fewshot_studio.core.classifier import FewShotClassifier
-    from fewshot_studio.core.algorithms import get_method
 
     support, queries = data
     torch.manual_seed(0)
