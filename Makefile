@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test bench clean
+.PHONY: run demo test bench clean bundle install-desktop
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,13 @@ translations: $(STAMP)
 	  -ts resources/i18n/fewshot_studio_zh_CN.ts
 	$(VENV)/bin/pyside6-lrelease resources/i18n/fewshot_studio_zh_CN.ts -qm resources/i18n/fewshot_studio_zh_CN.qm
 
+# The one-folder application in dist/fewshot-studio, then its smoke tests (minutes, GBs: not in CI).
+bundle: $(STAMP)
+	packaging/build_bundle.sh --venv $(VENV)
+
+# The desktop entry, icons, AppStream data and .fsproj type in ~/.local/share, for `fewshot-studio` on PATH.
+install-desktop:
+	packaging/linux/install-desktop.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
