@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -95,6 +95,7 @@ class EmbeddingMapView(QWidget):
         self.plot.hideButtons()
         self.plot.setAspectLocked(False)
         self.legend = self.plot.addLegend(offset=(8, 8))
+        self._restyle()
 
         self.preview_image = QLabel()
         self.preview_image.setFixedSize(PREVIEW, PREVIEW)
@@ -280,7 +281,8 @@ class EmbeddingMapView(QWidget):
                 item = pg.ScatterPlotItem(
                     x=result.coords[index, 0], y=result.coords[index, 1], data=index, symbol=SYMBOLS[kind],
                     size=11 if kind == "support" else 10, pen=pg.mkPen(colour.darker(140), width=1),
-                    brush=pg.mkBrush(fill), hoverable=True, hoverSize=16, hoverPen=pg.mkPen("w", width=2),
+                    brush=pg.mkBrush(fill), hoverable=True, hoverSize=16,
+                    hoverPen=pg.mkPen(self.palette().color(QPalette.ColorRole.Text), width=2),
                     tip=None, name=name if kind == "support" or not result.indices(label=name, kind="support")
                     else None)
                 item.sigHovered.connect(self._on_hovered)
@@ -346,10 +348,31 @@ class EmbeddingMapView(QWidget):
         if path == self.preview_path:
             self._show_thumbnail(path)
 
+    # --- palette -------------------------------------------------------------------------------------------
+    def _restyle(self) -> None:
+        """Follow the theme like the training plots: Base background, Text axes, no SI prefixes."""
+        pal = self.palette()
+        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
+        text = pal.color(QPalette.ColorRole.Text)
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+            axis.enableAutoSIPrefix(False)
+        self.legend.setLabelTextColor(text)
+        for item in self.items.values():
+            item.opts["hoverPen"] = pg.mkPen(text, width=2)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.PaletteChange:
+            self._restyle()
+        super().changeEvent(event)
+
     def _update(self) -> None:
         running = self.running
         self.refresh_button.setText(self.tr("Cancel") if running else self.tr("Draw"))
         self.refresh_button.setEnabled(running or self.classifier is not None)
+        self.progress.setVisible(running)
         if self.classifier is None and self.map is None:
             self.status.setText(self.tr("No model yet: adapt one (Ctrl+Enter) or load one to see where its images "
                                         "lie."))

@@ -339,6 +339,7 @@ class LabelNextPanel(QWidget):
         self.rank_button.setText(self.tr("Cancel") if running else self.tr("Rank"))
         self.rank_button.setIcon(icons.icon("cancel" if running else "adapt"))
         self.rank_button.setEnabled(running or self.classifier is not None)
+        self.progress.setVisible(running)
         self.rank_button.setToolTip(self.tr("Stop ranking") if running else (
             self.tr("Rank the folder's images with the current model") if self.classifier is not None else
             self.tr("Adapt a model (or load one) first")))
