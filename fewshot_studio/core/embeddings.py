@@ -8,6 +8,8 @@ stop it between batches) that returns an :class:`ImageEmbeddings`.
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,39 @@ MSG_NO_IMAGES = ("no usable images in {what}{why}; give a folder of image files 
                  "searched too)")
 MSG_ALL_LABELLED = ("every image in {what} is already one of the model's support images; give a folder of "
                     "images that are not labelled yet")
+
+
+CACHE_PER_MODEL = 20000  # images remembered per classifier (features + probabilities, ~5 KB each at D=1280)
+
+# classifier -> {(path, mtime, size): (pooled features (D,), probabilities (C,))}. Ranking again with another
+# score, then drawing the map of the same folder, embeds each image once; a new model starts afresh.
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def _file_key(path: Path) -> tuple:
+    try:
+        st = os.stat(path)
+        return (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (str(path), 0, 0)
+
+
+def forget(classifier=None) -> None:
+    """Drop what was remembered about ``classifier``'s images (every classifier's by default)."""
+    with _cache_lock:
+        if classifier is None:
+            _cache.clear()
+        else:
+            _cache.pop(classifier, None)
+
+
+def _remembered(classifier) -> dict:
+    with _cache_lock:
+        memo = _cache.get(classifier)
+        if memo is None:
+            memo = _cache[classifier] = {}
+        return memo
 
 
 class NoImagesError(FewShotError):
@@ -79,27 +114,37 @@ def embed_images(classifier: FewShotClassifier, paths: Iterable[str | os.PathLik
             (labelled if os.path.normcase(os.path.abspath(f)) in known else keep).append(f)
         files = keep
     batch_size = batch_size or inference_batch(classifier.device)
-    kept: list[Path] = []
-    features, probs = [], []
+    memo = _remembered(classifier)
+    keys = {f: _file_key(f) for f in files}
+    with _cache_lock:
+        done = {f: memo[keys[f]] for f in files if keys[f] in memo}
+    todo = [f for f in files if f not in done]
     total = len(files)
-    for start in range(0, total, batch_size):
-        yield Stage("embedding images", start, total)
+    for start in range(0, len(todo), batch_size):
+        yield Stage("embedding images", len(done), total)
         batch, names = [], []
-        for path in files[start:start + batch_size]:
+        for path in todo[start:start + batch_size]:
             try:
                 batch.append(classifier.preprocess.load([path]))
                 names.append(path)
             except ImageError as exc:
                 skipped.append(Skipped(Path(path), exc.reason))
-        if not batch:
-            continue
-        with torch.no_grad():
-            x = classifier.preprocess.view(torch.cat(batch).to(classifier.device))
-            feats, pooled = classifier.features(x)
-            probs.append(F.softmax(classifier.method.logits(feats.float()), dim=-1).float().cpu())
-            features.append(pooled.float().cpu())
-        kept += names
+        if batch:
+            with torch.no_grad():
+                x = classifier.preprocess.view(torch.cat(batch).to(classifier.device))
+                feats, pooled = classifier.features(x)
+                probs = F.softmax(classifier.method.logits(feats.float()), dim=-1).float().cpu()
+                pooled = pooled.float().cpu()
+            with _cache_lock:
+                for i, path in enumerate(names):
+                    done[path] = (pooled[i], probs[i])
+                    if len(memo) < CACHE_PER_MODEL:
+                        memo[keys[path]] = done[path]
+        done.update({p: None for p in todo[start:start + batch_size] if p not in done})  # counted, unusable
     yield Stage("embedding images", total, total)
+    kept = [f for f in files if done.get(f) is not None]
+    features = [torch.stack([done[f][0] for f in kept])] if kept else []
+    probs = [torch.stack([done[f][1] for f in kept])] if kept else []
     if not kept:
         if labelled and not skipped:
             raise NoImagesError(MSG_ALL_LABELLED.format(what=_describe(given)))

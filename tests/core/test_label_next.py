@@ -12,7 +12,7 @@ from imagegen import SHAPES, draw_shape, make_image_folder
 from PIL import Image
 
 from fewshot_studio.core import embedding_map as emap
-from fewshot_studio.core.embeddings import NoImagesError
+from fewshot_studio.core.embeddings import NoImagesError, forget
 from fewshot_studio.core.engine import AdaptRun, Stage
 from fewshot_studio.core.errors import ImageError, ParameterError
 from fewshot_studio.core.label_next import RankRun, diverse_order, rank_images, uncertainty
@@ -114,11 +114,29 @@ def test_support_images_are_not_ranked_again_and_bad_input_says_what_to_do(world
 
 def test_cancelled_ranking_stops_before_the_next_batch(world):
     clf, pool, _, _ = world
+    forget(clf)
     run = RankRun(clf, [pool], batch_size=2)
     first = next(iter_ := iter(run))
     assert first == Stage("embedding images", 0, 12)
     run.cancel()
     assert list(iter_) == [] and run.result is None
+
+
+def test_images_are_embedded_once_per_model(world, monkeypatch):
+    clf, pool, clear, blended = world
+    forget(clf)
+    seen = []
+    features = clf.features
+    monkeypatch.setattr(clf, "features", lambda x: (seen.append(x.shape[0]), features(x))[1])
+    by_margin = rank_images(clf, [pool], "margin", diversity=0)
+    assert sum(seen) == len(clear) + len(blended)
+    by_entropy = rank_images(clf, [pool], "entropy", diversity=0)
+    emap.embedding_map(clf, [pool])
+    assert sum(seen) == len(clear) + len(blended), "ranking again and the map reuse the features"
+    assert {i.path: i.margin for i in by_margin.items} == {i.path: i.margin for i in by_entropy.items}
+    forget(clf)
+    rank_images(clf, clear[:2])
+    assert sum(seen) == len(clear) + len(blended) + 2
 
 
 def test_pca_separates_well_separated_classes(world):
