@@ -27,6 +27,8 @@ _EXPORTS = {
     "FewShotClassifier": "classifier", "Prediction": "classifier",
     "load_classifier": "model_io", "save_classifier": "model_io",
     "resolve_device": "devices", "device_label": "devices",
+    "RankRun": "label_next", "rank_images": "label_next", "Ranking": "label_next",
+    "EmbeddingMapRun": "embedding_map", "EmbeddingMap": "embedding_map",
     "CrossValidation": "validation", "Comparison": "validation", "Candidate": "validation",
     "OpenSetRule": "openset",
 }
