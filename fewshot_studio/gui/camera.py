@@ -268,12 +268,10 @@ class CameraPanel(QWidget):
         qtm, _ = multimedia()
         self.stop_camera()
         self.session = qtm.QMediaCaptureSession(self)
-        self.sink = qtm.QVideoSink(self)
-        self.sink.videoFrameChanged.connect(self.on_video_frame)
         self.camera = qtm.QCamera(device, self)
         self.camera.errorOccurred.connect(self._on_camera_error)
         self.session.setCamera(self.camera)
-        self.session.setVideoSink(self.sink)
+        self.session.setVideoSink(self.attach_sink(qtm.QVideoSink(self)))
         self.camera.start()
         self.status.setText(self.tr("Camera: {name}").format(name=device.description()))
 
@@ -282,7 +280,6 @@ class CameraPanel(QWidget):
         if device is not None:
             self._start_camera(device)
 
-    @Slot(object, str)
     def _on_camera_error(self, _error, text: str) -> None:
         self.status.setText(self.tr("The camera stopped: {error}").format(error=text))
 
@@ -296,7 +293,12 @@ class CameraPanel(QWidget):
         self.camera = self.session = self.sink = None
 
     # --- frames --------------------------------------------------------------------------------------
-    @Slot(object)
+    def attach_sink(self, sink):
+        """Take frames from a ``QVideoSink`` (the camera's; tests give one frames with ``setVideoFrame``)."""
+        self.sink = sink
+        sink.videoFrameChanged.connect(self.on_video_frame)
+        return sink
+
     def on_video_frame(self, frame) -> None:
         """The camera's frames (``QVideoFrame``) arrive here."""
         if frame is not None and frame.isValid():

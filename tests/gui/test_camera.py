@@ -24,12 +24,15 @@ def frame(colour: str = "#d03030", size=(320, 240)) -> QImage:
 
 
 def feed(panel: CameraPanel, image: QImage) -> None:
-    """Deliver a frame the way the camera does: as a QVideoFrame when QtMultimedia is there."""
+    """Deliver a frame the way the camera does, through a QVideoSink, when QtMultimedia is there; without it,
+    to the method the sink's frames end in."""
     qtm, _ = camera.multimedia()
-    if qtm is not None:
-        panel.on_video_frame(qtm.QVideoFrame(image))
-    else:
+    if qtm is None:
         panel.on_frame(image)
+        return
+    if panel.sink is None:
+        panel.attach_sink(qtm.QVideoSink(panel))
+    panel.sink.setVideoFrame(qtm.QVideoFrame(image))
 
 
 def load_shapes(qtbot, window, shapes) -> None:
