@@ -127,6 +127,13 @@ def test_cancel_ranking_then_close_the_window_while_it_ranks(qtbot, window, shap
     ranked = []
     panel.sig_ranked.connect(ranked.append)
 
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not an image")
+    assert panel.rank(empty)
+    qtbot.waitUntil(lambda: not panel.running, timeout=RUN_TIMEOUT)
+    assert "No usable images in" in window.message_bar.text() and "notes.txt: not an image" in panel.status.text()
+
     assert panel.rank(pool)
     qtbot.mouseClick(panel.rank_button, Qt.MouseButton.LeftButton)  # the button reads Cancel while it runs
     qtbot.waitUntil(lambda: not panel.running, timeout=RUN_TIMEOUT)
