@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from fewshot_studio.core.embedding_map import tsne_available
 from fewshot_studio.gui.embedding_map import PALETTE, PREVIEW, SYMBOLS
 
 CLASSES = ("blue_square", "green_triangle", "red_circle")  # the board's order: sub-folders sorted by name
@@ -87,6 +88,10 @@ def test_embedding_map_colours_classes_and_shows_the_hovered_image(qtbot, window
         pass  # the result arrives through the event loop, which runs while the block exits
     support_only = blocker.args[0]
     assert len(support_only) == 12 and set(support_only.kinds) == {"support"}
+    tsne = view.method_combo.model().item(view.method_combo.findData("tsne"))
+    assert tsne.isEnabled() == tsne_available()
+    if not tsne_available():
+        assert "pip install 'fewshot-studio[tsne]'" in tsne.toolTip() and not view.set_method("tsne")
 
     with qtbot.waitSignal(view.sig_drawn, timeout=RUN_TIMEOUT) as blocker:
         view.set_queries([next(iter(queries)).parent])
