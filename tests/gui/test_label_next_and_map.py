@@ -120,6 +120,12 @@ def test_embedding_map_colours_classes_and_shows_the_hovered_image(qtbot, window
     expected = window.thumbnails.scaled(path, PREVIEW, view.devicePixelRatioF()).toImage()
     qtbot.waitUntil(lambda: view.preview_image.pixmap().toImage() == expected, timeout=5000)
 
+    if tsne_available():  # choosing t-SNE redraws the same points (the features are remembered)
+        with qtbot.waitSignal(view.sig_drawn, timeout=RUN_TIMEOUT) as blocker:
+            assert view.set_method("tsne")
+        assert blocker.args[0].method == "tsne" and len(blocker.args[0]) == 21
+        assert view.plot.getAxis("bottom").labelText == "t-SNE 1"
+
 
 def test_cancel_ranking_then_close_the_window_while_it_ranks(qtbot, window, shapes, tmp_path):
     pool = tmp_path / "many"
