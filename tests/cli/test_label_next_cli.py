@@ -52,10 +52,14 @@ def test_rank_json_lists_the_blends_first_and_warns_about_skipped_files(world):
     assert "skipped" in out.stderr and "notes.txt: not an image file" in out.stderr
 
 
-def test_embed_writes_a_csv_map_of_support_and_query_images(world):
+def test_embed_writes_a_csv_map_of_support_and_query_images(world, capsys):
+    from fewshot_studio.cli import main  # in-process: the subprocess path is the same as rank's, tested above
+
     root, model, pool, _ = world
-    out = cli("embed", model, pool, "--output", root / "map.csv")
-    assert out.stdout.startswith(f"saved {root / 'map.csv'}: 20 points (12 support, 8 query), PCA; the axes hold")
+    assert main(["embed", str(model), str(pool), "--output", str(root / "map.csv")]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith(f"saved {root / 'map.csv'}: 20 points (12 support, 8 query), PCA; the axes hold")
+    assert "notes.txt: not an image file" in out.err
     rows = list(csv.DictReader(io.StringIO((root / "map.csv").read_text())))
     assert [r["kind"] for r in rows] == ["support"] * 12 + ["query"] * 8
     assert {r["label"] for r in rows} == set(CLASSES)
