@@ -13,10 +13,6 @@ import sys
 from .cli import _bad, _load_support, _warn
 
 
-def _folds(text: str):
-    return text if text in ("auto", "loo") else text
-
-
 def _bar(total: int, quiet: bool, desc: str):
     from tqdm import tqdm
 
@@ -70,7 +66,7 @@ def cmd_validate(args) -> int:
     for s in skipped:
         _warn(f"skipped {s}")
     cv = CrossValidation(support, args.backbone, args.algorithm, parse_assignments(args.param or []),
-                         folds=_folds(args.folds), weights=args.weights or "pretrained", device=args.device,
+                         folds=args.folds, weights=args.weights or "pretrained", device=args.device,
                          seed=args.seed)
     bar = _bar(cv.total_folds, args.quiet, "preparing")
     try:
@@ -130,7 +126,7 @@ def cmd_compare(args) -> int:
         _warn(f"skipped {s}")
     cands = candidates(args.backbone or ["efficientnet_lite0"], args.algorithm or ["prototypical", "linear_probe"],
                        args.param or [])
-    comparison = Comparison(support, cands, folds=_folds(args.folds), device=args.device, seed=args.seed)
+    comparison = Comparison(support, cands, folds=args.folds, device=args.device, seed=args.seed)
     bar = _bar(len(cands), args.quiet, "comparing")
     try:
         for event in comparison:
