@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelp import assert_one_line_error, cli
+from clihelp import cli
 from imagegen import SHAPES, draw_shape, make_image_folder
 from PIL import Image
 
