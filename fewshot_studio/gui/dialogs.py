@@ -3,6 +3,8 @@ QFileDialog or QMessageBox directly."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QMessageBox, QTableWidget, QTableWidgetItem,
@@ -84,7 +86,8 @@ def ask_save_changes(parent: QWidget, name: str) -> str:
 
 def show_shortcuts(parent: QWidget, actions) -> None:
     """A table of every action that has a keyboard shortcut."""
-    rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+    rows = [(re.sub(r"\(&\w\)", "", a.text()).replace("&", ""),  # "文件(&F)" -> "文件"
+             a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
             for a in actions if not a.shortcut().isEmpty()]
     dialog = QDialog(parent)
     dialog.setWindowTitle(QCoreApplication.translate("dialogs", "Keyboard shortcuts"))

@@ -69,6 +69,12 @@ def format_duration(seconds: float) -> str:
     return QCoreApplication.translate("MainWindow", "{h} h {m} min").format(h=s // 3600, m=s % 3600 // 60)
 
 
+# The engine's stage names during a run, for the translators (shown through self.tr(stage.name)).
+ENGINE_STAGES = (QT_TRANSLATE_NOOP("MainWindow", "building backbone"),
+                 QT_TRANSLATE_NOOP("MainWindow", "loading images"),
+                 QT_TRANSLATE_NOOP("MainWindow", "embedding support images"))
+
+
 def _title_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -702,10 +708,10 @@ class MainWindow(QMainWindow):
             if stage.total > 1:
                 self.progress.setRange(0, stage.total)
                 self.progress.setValue(stage.done)
-                self.progress.setFormat(f"{_title_case(stage.name)} ({stage.done}/{stage.total}){suffix}")
+                self.progress.setFormat(f"{_title_case(self.tr(stage.name))} ({stage.done}/{stage.total}){suffix}")
             else:
                 self.progress.setRange(0, 0)
-                self.progress.setFormat(f"{_title_case(stage.name)}...{suffix}")
+                self.progress.setFormat(f"{_title_case(self.tr(stage.name))}...{suffix}")
 
     @Slot(object)
     def _on_run_returned(self, classifier) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
@@ -19,6 +19,9 @@ from .pickers import ParamsForm
 from .worker import GeneratorWorker, Job
 
 BUILTIN_BACKBONES = ("conv4", "resnet12", "efficientnet_lite0")
+# The engine's stage names, for the translators (shown through self.tr(event.name)).
+ENGINE_STAGES = (QT_TRANSLATE_NOOP("MetaTrainPage", "loading dataset"),
+                 QT_TRANSLATE_NOOP("MetaTrainPage", "building backbone"))
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
@@ -239,7 +242,7 @@ class MetaTrainPage(QWidget):
                                               "saved)").format(step=event.step, mean=f"{100 * r.mean:.1f}",
                                                                ci=f"{100 * r.ci95:.1f}"))
             elif isinstance(event, Stage):
-                self.status.setText(event.name + "...")
+                self.status.setText(self.tr(event.name) + "...")
         self._redraw()
 
     def _redraw(self) -> None:

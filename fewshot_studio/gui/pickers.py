@@ -32,6 +32,15 @@ class BackboneInfo:
     detail: str  # a path, or what is missing and how to get it
 
 
+# The built-in backbones' descriptions, for the translators (torchvision's are made up per model: not listed).
+BUILTIN_DESCRIPTIONS = (
+    QT_TRANSLATE_NOOP("BackbonePicker", "EfficientNet-Lite0, ImageNet-1k weights installed with the studio (4.7 M "
+                                        "parameters, fast on CPU)"),
+    QT_TRANSLATE_NOOP("BackbonePicker", "Conv-4: four 64-channel conv blocks, the classic few-shot backbone (random "
+                                        "until meta-trained)"),
+    QT_TRANSLATE_NOOP("BackbonePicker", "ResNet-12 (64-160-320-640), the usual meta-learning backbone (random until "
+                                        "meta-trained)"),
+)
 FAMILY_TITLES = {"efficientnet-lite": QT_TRANSLATE_NOOP("BackbonePicker", "Built in"),
                  "builtin": QT_TRANSLATE_NOOP("BackbonePicker", "Built in"),
                  "torchvision": QT_TRANSLATE_NOOP("BackbonePicker", "torchvision (ImageNet)")}
@@ -124,7 +133,7 @@ class BackbonePicker(QWidget):
 
     def _style_item(self, row: int, info: BackboneInfo) -> None:
         weights = self.tr("Weights: {source}").format(source=info.source)
-        self.combo.setItemData(row, f"{info.description}\n{weights}\n{info.detail}".strip(),
+        self.combo.setItemData(row, f"{self.tr(info.description)}\n{weights}\n{info.detail}".strip(),
                                Qt.ItemDataRole.ToolTipRole)
         if not info.available:
             self.combo.setItemIcon(row, icons.icon("warning"))
@@ -167,7 +176,7 @@ class BackbonePicker(QWidget):
 
     def _show_current(self) -> None:
         info = self.info()
-        self.description.setText(info.description if info else "")
+        self.description.setText(self.tr(info.description) if info else "")
         self.warning_row.setVisible(bool(info and not info.available))
         if info and not info.available:
             self.warning_icon.setPixmap(icons.pixmap("warning", 16, self.devicePixelRatioF()))

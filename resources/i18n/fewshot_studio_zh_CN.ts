@@ -4,6 +4,18 @@
 <context>
     <name>BackbonePicker</name>
     <message>
+        <source>EfficientNet-Lite0, ImageNet-1k weights installed with the studio (4.7 M parameters, fast on CPU)</source>
+        <translation>EfficientNet-Lite0，随工作室安装的 ImageNet-1k 权重（470 万参数，CPU 上运行快）</translation>
+    </message>
+    <message>
+        <source>Conv-4: four 64-channel conv blocks, the classic few-shot backbone (random until meta-trained)</source>
+        <translation>Conv-4：四个 64 通道卷积块，经典的小样本骨干网络（元训练前为随机权重）</translation>
+    </message>
+    <message>
+        <source>ResNet-12 (64-160-320-640), the usual meta-learning backbone (random until meta-trained)</source>
+        <translation>ResNet-12（64-160-320-640），常用的元学习骨干网络（元训练前为随机权重）</translation>
+    </message>
+    <message>
         <source>Built in</source>
         <translation>内置</translation>
     </message>
@@ -709,6 +721,18 @@ Drag it onto a class card to label it.</source>
         <translation>{h} 小时 {m} 分钟</translation>
     </message>
     <message>
+        <source>building backbone</source>
+        <translation>正在构建骨干网络</translation>
+    </message>
+    <message>
+        <source>loading images</source>
+        <translation>正在加载图片</translation>
+    </message>
+    <message>
+        <source>embedding support images</source>
+        <translation>正在提取支持集图片特征</translation>
+    </message>
+    <message>
         <source>Untitled</source>
         <translation>未命名</translation>
     </message>
@@ -1286,6 +1310,14 @@ Drag it onto a class card to label it.</source>
 </context>
 <context>
     <name>MetaTrainPage</name>
+    <message>
+        <source>loading dataset</source>
+        <translation>正在加载数据集</translation>
+    </message>
+    <message>
+        <source>building backbone</source>
+        <translation>正在构建骨干网络</translation>
+    </message>
     <message>
         <source>Omniglot .npz / .zip, or a folder with one sub-folder per class</source>
         <translation>Omniglot .npz / .zip，或每个类别一个子文件夹的文件夹</translation>
