@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPro
 
 from . import dialogs, icons
 from .class_board import Notice, skipped_notice
+from .label_next_panel import follow_jobs
 from .thumbnails import ThumbnailCache
 from .worker import GeneratorWorker, Job
 
@@ -400,7 +401,7 @@ def show_embedding_map(window) -> EmbeddingMapView:
         window.sig_run_finished.connect(view.set_classifier)
         window.sig_model_loaded.connect(view.set_classifier)
         view.sig_notify.connect(window.notify)
-        _follow_jobs(window, view)
+        follow_jobs(window, view)
     if not view.queries:  # the images the user is working on: Label next's folder, else the predictions' queries
         panel = getattr(window, "label_next_panel", None)
         folder = panel.folder if panel is not None else None
@@ -413,18 +414,4 @@ def show_embedding_map(window) -> EmbeddingMapView:
     else:
         view._update()
     return view
-
-
-def _follow_jobs(window, view) -> None:
-    """The window waits for the view's jobs when it closes, as for its own (see MainWindow.closeEvent)."""
-
-    def started(job) -> None:
-        window._jobs_alive.add(job)
-
-    def done(job) -> None:
-        window._jobs_alive.discard(job)
-        window._maybe_finish_close()
-
-    view.sig_job_started.connect(started)
-    view.sig_job_done.connect(done)
 

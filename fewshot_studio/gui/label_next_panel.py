@@ -374,14 +374,15 @@ def show_label_next(window) -> LabelNextPanel:
         window.sig_run_finished.connect(panel.set_classifier)
         window.sig_model_loaded.connect(panel.set_classifier)
         panel.sig_notify.connect(window.notify)
-        _follow_jobs(window, panel)
+        follow_jobs(window, panel)
     window.label_next_dock.show()
     window.label_next_dock.raise_()
     return panel
 
 
-def _follow_jobs(window, panel) -> None:
-    """The window waits for the panel's jobs when it closes, as for its own (see MainWindow.closeEvent)."""
+def follow_jobs(window, panel) -> None:
+    """The window waits for a panel's jobs (``sig_job_started``/``sig_job_done``) when it closes, as for its
+    own (see MainWindow.closeEvent)."""
 
     def started(job) -> None:
         window._jobs_alive.add(job)
