@@ -358,9 +358,9 @@ class CameraPanel(QWidget):
         if not self.live_check.isChecked():
             return
         if prediction.label is None:
-            head = self.tr("<b>None of these</b>")
+            head = "<big>" + self.tr("<b>None of these</b>") + "</big>"
         else:
-            head = f"<b>{prediction.label}</b> {prediction.confidence:.0%}"
+            head = f"<big><b>{prediction.label}</b> {prediction.confidence:.0%}</big>"
         others = ", ".join(f"{c} {s:.0%}" for c, s in prediction.top_k[1:3])
         self.live_label.setText(head + (f" &nbsp; <span style='color:gray'>{others}</span>" if others else ""))
 
