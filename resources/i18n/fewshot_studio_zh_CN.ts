@@ -1804,6 +1804,14 @@ Top classes:
         <source>Using {method} on {backbone}; press Adapt.</source>
         <translation>使用基于 {backbone} 的{method}；请点击“适配”。</translation>
     </message>
+    <message>
+        <source>Calibrating &quot;None of these&quot; by cross-validation on the support set...</source>
+        <translation>正在通过支持集上的交叉验证校准“都不是”...</translation>
+    </message>
+    <message>
+        <source>&quot;None of these&quot; is calibrated: similarity threshold {t:.3f}.</source>
+        <translation>“都不是”已校准：相似度阈值 {t:.3f}。</translation>
+    </message>
 </context>
 <context>
     <name>ValidationPage</name>
