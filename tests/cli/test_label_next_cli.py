@@ -98,3 +98,13 @@ def test_t_sne_without_scikit_learn_says_how_to_get_it(world, monkeypatch, capsy
     assert main(["embed", str(model), str(pool), "--method", "tsne"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install 'fewshot-studio[tsne]'" in err[0] and "or use PCA" in err[0]
+
+
+def test_help_lists_rank_and_embed(capsys):
+    from fewshot_studio.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])  # once crashed on the "95%" in evaluate's summary (argparse %-formats help)
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "rank " in out and "embed " in out and "95% confidence" in out
