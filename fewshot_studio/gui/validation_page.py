@@ -510,6 +510,8 @@ class ValidationController(QObject):
     """The window's side of validation: Model > Validate and compare..., "Use the best", and the predictions
     panel's "None of these" toggle. Made by the main window with one line; keeps that file small."""
 
+    sig_calibrated = Signal(object)  # the OpenSetRule that cross-validation gave the current model
+
     def __init__(self, window):
         super().__init__(window)
         from PySide6.QtGui import QAction
@@ -528,6 +530,10 @@ class ValidationController(QObject):
                 menu.insertAction(window.act_meta_train, self.action)
         window.predictions.sig_open_set_toggled.connect(self._on_open_set_toggled)
         window.sig_model_loaded.connect(self._on_model_loaded)
+        window.sig_run_finished.connect(self._on_run_finished)
+        self.calibration_job: Job | None = None  # cross-validation for the open-set threshold
+        self._calibrating = None  # the classifier it calibrates
+        self._jobs_alive: set[Job] = set()
 
     # --- the page ------------------------------------------------------------------------------------------
     def show_page(self) -> ValidationPage | None:
@@ -591,8 +597,82 @@ class ValidationController(QObject):
         clf = w.classifier
         if clf is not None and not on and clf.open_set is not None:
             clf.open_set.enabled = False
+        if on and self.calibrate(clf):
+            return  # classifies again when the threshold is ready
         if clf is not None and w.predictions.queries:
             w.classify(w.predictions.queries)
+
+    def _can_cross_validate(self, clf) -> bool:
+        """A model adapted here on the support set as it is now, with a frozen backbone: cross-validating its
+        method costs a few folds of head fitting on features the engine has cached."""
+        w = self.window
+        return (clf is not None and clf.open_set is None and not clf.backbone_trained
+                and getattr(w, "_model_key", None) is not None and w._model_key == w._support_key())
+
+    def calibrate(self, clf) -> bool:
+        """Start cross-validating ``clf``'s method on the support set for its open-set threshold (off the GUI
+        thread); False when that does not apply (the features-only calibration is used instead)."""
+        if not self._can_cross_validate(clf) or self.calibration_job is not None:
+            return False
+        from ..core.errors import FewShotError
+        from ..core.validation import CrossValidation
+
+        w = self.window
+        try:
+            cv = CrossValidation(w._snapshot(), clf.spec.name, clf.method.name, clf.method.params_dict(),
+                                 weights=clf.weights)
+        except FewShotError:
+            return False
+        threads = w.torch_threads
+
+        def job():
+            import torch
+
+            torch.set_num_threads(threads)
+            yield from cv
+            return cv.result
+
+        worker = GeneratorWorker(job, on_cancel=cv.cancel)
+        worker.sig_returned.connect(self._on_calibration_returned)
+        self._calibrating = clf
+        worker.sig_done.connect(self._calibration_done)
+        self.calibration_job = Job(worker, "open-set calibration")
+        self._jobs_alive.add(self.calibration_job)
+        w.predictions.progress.setRange(0, 0)
+        w.predictions.progress.show()
+        w.statusBar().showMessage(self.tr("Calibrating \"None of these\" by cross-validation on the support set..."))
+        self.calibration_job.start()
+        return True
+
+    @Slot(object)
+    def _on_calibration_returned(self, result) -> None:
+        clf, self._calibrating = self._calibrating, None
+        if clf is None:
+            return
+        if clf.open_set is None or clf.open_set.calibration.startswith("support features"):
+            clf.open_set = result.open_set_rule(enabled=self.open_set_on)  # replaces a quick features-only one
+        self.sig_calibrated.emit(clf.open_set)
+
+    @Slot()
+    def _calibration_done(self) -> None:
+        job, self.calibration_job = self.calibration_job, None
+        if job is not None:
+            job.wait(10000)
+            self._jobs_alive.discard(job)
+        w = self.window
+        w.predictions.progress.hide()
+        if w.closed:
+            return
+        if w.classifier is not None and w.predictions.queries and self.open_set_on:
+            w.classify(w.predictions.queries)
+        elif w.classifier is not None and w.classifier.open_set is not None:
+            w.statusBar().showMessage(self.tr("\"None of these\" is calibrated: similarity threshold {t:.3f}.").format(
+                t=w.classifier.open_set.threshold), 8000)
+
+    @Slot(object)
+    def _on_run_finished(self, classifier) -> None:
+        if self.open_set_on:
+            self.calibrate(classifier)
 
     @Slot(object)
     def _on_model_loaded(self, classifier) -> None:
@@ -601,5 +681,9 @@ class ValidationController(QObject):
         self.window.predictions.open_set_box.setChecked(bool(rule is not None and rule.enabled))
 
     def shutdown(self) -> None:
+        for job in list(self._jobs_alive):
+            job.cancel()
+        for job in list(self._jobs_alive):
+            job.wait(60000)
         if self.page is not None:
             self.page.shutdown()

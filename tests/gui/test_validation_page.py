@@ -72,6 +72,7 @@ def test_the_none_of_these_toggle_turns_an_unlike_image_into_none_of_these(qtbot
     with qtbot.waitSignal(window.sig_predictions_done, timeout=RUN_TIMEOUT):
         qtbot.mouseClick(window.predictions.open_set_box, Qt.MouseButton.LeftButton)
     assert window.predictions.open_set_box.isChecked() and window.classifier.open_set is not None
+    assert window.classifier.open_set.calibration == "cross-validation (leave-one-out)", "the method, held out"
     by_path = {p.path: model.data(model.index(i)) for i, p in enumerate(window.predictions.predictions)}
     assert sum("None of these" in by_path[str(u)] for u in unseen) >= 3, by_path
     accepted = [k for k, truth in known.items() if f": {truth} (" in by_path[str(k)]]
@@ -87,7 +88,7 @@ def test_a_long_validation_shows_progress_and_cancel_stops_it(qtbot, window, sha
     drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
     assert window.backbone_picker.set_current("conv4")
     assert window.method_picker.set_current("linear_probe")
-    window.params_form.set_values({"steps": 3000})  # about a second per fold: 12 folds would take a while
+    window.params_form.set_values({"steps": 1000})  # a fraction of a second per fold, 12 folds
     page = window.validation.show_page()
     with qtbot.waitSignal(page.sig_ended, timeout=RUN_TIMEOUT):
         assert page.start_validation()
