@@ -44,7 +44,8 @@ class ConfusionHeatmap(QWidget):
     def _geometry(self) -> tuple[int, int, int]:
         """(left margin, top margin, cell side)."""
         fm = QFontMetrics(self.font())
-        left = min(140, max((fm.horizontalAdvance(n) for n in self.names), default=40) + 12)
+        left = min(140, max(fm.horizontalAdvance(self.tr("true class")),
+                            *(fm.horizontalAdvance(n) for n in self.names)) + 12)
         top = fm.height() * 2 + 6
         n = max(1, len(self.names))
         side = max(16, min((self.width() - left - 4) // n, (self.height() - top - 4) // n))
@@ -89,6 +90,8 @@ class ConfusionHeatmap(QWidget):
         painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(QRect(left, 0, side * len(self.names), fm.height()), Qt.AlignmentFlag.AlignCenter,
                          self.tr("predicted class"))
+        painter.drawText(QRect(0, fm.height() + 2, left - 6, fm.height()),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.tr("true class"))
         for i, name in enumerate(self.names):
             painter.setPen(text)
             painter.drawText(QRect(left + i * side, fm.height() + 2, side, fm.height()), Qt.AlignmentFlag.AlignCenter,
