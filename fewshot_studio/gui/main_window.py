@@ -12,6 +12,7 @@ import gc
 import math
 import os
 import re
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal, Slot
@@ -1159,8 +1160,9 @@ class MainWindow(QMainWindow):
             return False
         if self.camera_dialog is not None:
             self.camera_dialog.deleteLater()
-        self.camera_dialog = camera.CameraDialog(self.board, lambda: self.classifier, threads=self.torch_threads,
-                                                 parent=self)
+        window = weakref.ref(self)  # no reference cycle through the dialog: gc.freeze() would make it immortal
+        self.camera_dialog = camera.CameraDialog(self.board, lambda: getattr(window(), "classifier", None),
+                                                 threads=self.torch_threads, parent=self)
         self.camera_dialog.panel.start()
         self.camera_dialog.show()
         return True
