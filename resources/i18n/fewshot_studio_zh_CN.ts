@@ -347,6 +347,10 @@
 <context>
     <name>ConfusionHeatmap</name>
     <message>
+        <source>true class</source>
+        <translation>真实类别</translation>
+    </message>
+    <message>
         <source>{n} image(s) of {true} predicted as {pred}</source>
         <translation>{n} 张 {true} 的图片被预测为 {pred}</translation>
     </message>
