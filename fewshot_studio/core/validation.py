@@ -358,7 +358,13 @@ class CrossValidation:
             yield _Fold(torch.tensor(test), p, c, nearest_similarity(pooled.cpu(), clf.support_features))
 
     def _fresh_method(self):
-        return self.method_cls(**self.params)
+        """A new, unfitted method, with the modules a meta-training checkpoint holds for it (as Adapt does)."""
+        method = self.method_cls(**self.params)
+        if not hasattr(self, "_meta_state"):
+            self._meta_state = getattr(self.spec, "method_state", lambda name: None)(method.name)
+        if self._meta_state is not None and hasattr(method, "load_meta_state"):
+            method.load_meta_state(self._meta_state)
+        return method
 
     def _generator(self) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed if self.seed is not None else 0)

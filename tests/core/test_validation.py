@@ -147,3 +147,24 @@ def test_open_set_rejects_an_unseen_class_and_keeps_the_known_ones(known, tmp_pa
     quick = calibrate_from_features(old.support_features, old.support_labels)
     assert quick.threshold == pytest.approx(rule.threshold, abs=0.05)
     assert torch.is_tensor(old.support_features)
+
+
+def test_each_fold_starts_from_the_modules_a_meta_training_checkpoint_holds(tmp_path, confusable):
+    from fewshot_studio.core.backbones import BACKBONES, get_backbone, rescan_checkpoints
+    from fewshot_studio.core.meta_train import MetaTrainConfig, MetaTrainRun
+
+    base = make_image_folder(tmp_path / "base", classes=("red_circle", "blue_square", "green_triangle",
+                                                          "yellow_cross"), per_class=4, size=32)
+    run = MetaTrainRun(MetaTrainConfig(dataset=str(base), method="relation", backbone="conv4", image_size=28,
+                                       ways=2, shots=1, queries=1, meta_batch=1, steps=2, val_every=100,
+                                       val_episodes=2, val_fraction=0.5))
+    list(run)
+    rescan_checkpoints()
+    name = run.config.output_path().stem
+    try:
+        state = get_backbone(name).method_state("relation")
+        fold_method = CrossValidation(confusable, name, "relation")._fresh_method()
+    finally:
+        BACKBONES.remove(name)  # its file goes with this test's folder: no stale backbone for later tests
+    nets = fold_method.nets.state_dict()
+    assert state and all(torch.equal(nets[k[len("nets."):]], v) for k, v in state.items() if k.startswith("nets."))
