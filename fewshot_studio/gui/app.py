@@ -64,10 +64,15 @@ def run(argv: list[str] | None = None, *, on_created: Callable | None = None, on
         settings.theme = args.theme
     from . import i18n
 
-    i18n.install(i18n.choose_language(args.lang, settings.language))
+    lang, no_font = i18n.startup_language(args.lang, settings.language)
+    i18n.install(lang)
     Theme.ensure(app, settings.theme)
     app.setWindowIcon(QIcon(str(icons.icon_path("fewshot-studio"))))
     window = MainWindow(settings)
+    if no_font:
+        from .class_board import Notice
+
+        window.notify(Notice("warning", no_font))
     app.aboutToQuit.connect(window.shutdown)
     if os.environ.get(SMOKE_ENV, "").strip() not in ("", "0"):
         _quit_when_loaded(app, window)

@@ -14,6 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtGui import QFontDatabase
 
 ENV_VAR = "FEWSHOT_STUDIO_LANG"
 SYSTEM = "system"
@@ -21,6 +22,13 @@ SYSTEM = "system"
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 ALIASES = {"c": "en", "posix": "en", "en_us": "en", "en_gb": "en", "zh": "zh_CN", "zh_hans": "zh_CN",
            "zh_cn": "zh_CN", "zh_sg": "zh_CN", "chinese": "zh_CN"}
+
+# A language whose characters no installed font has would show boxes: the studio stays in English and says
+# this (in English, which every font draws).
+SCRIPTS = {"zh_CN": QFontDatabase.WritingSystem.SimplifiedChinese}
+MSG_NO_FONT = ("The interface would be in {name}, but no installed font has its characters, so it stays in English. "
+               "Install one (Debian/Ubuntu: sudo apt-get install fonts-wqy-microhei, or fonts-noto-cjk) and restart "
+               "the studio.")
 
 # "The language changes the next time you start the studio.", in each language itself (the window says it in
 # the language it speaks now, through tr(), and in the chosen one from here).
@@ -70,6 +78,20 @@ def choose_language(arg: str | None = None, setting: str | None = None, env: dic
             if lang is not None:
                 return lang
     return system_language(locale)
+
+
+def has_font_for(lang: str) -> bool:
+    """Whether an installed font draws ``lang``'s script (call once a QGuiApplication exists)."""
+    script = SCRIPTS.get(lang)
+    return script is None or bool(QFontDatabase.families(script))
+
+
+def startup_language(arg: str | None, setting: str | None) -> tuple[str, str]:
+    """The language to start in and, when it had to fall back to English for want of a font, why."""
+    lang = choose_language(arg, setting)
+    if not has_font_for(lang):
+        return "en", MSG_NO_FONT.format(name=LANGUAGES.get(lang, lang))
+    return lang, ""
 
 
 def remove_translators() -> None:

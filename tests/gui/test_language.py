@@ -59,6 +59,17 @@ def test_every_translation_keeps_its_placeholders_and_the_qm_is_compiled_from_th
     assert finished > 400
 
 
+def test_without_a_font_for_its_characters_the_studio_starts_in_english_and_says_why(qapp, monkeypatch):
+    monkeypatch.setenv(i18n.ENV_VAR, "")
+    monkeypatch.setattr(i18n.QFontDatabase, "families", lambda *args: [])  # no CJK font (CI has none)
+    lang, why = i18n.startup_language("zh_CN", "system")
+    assert lang == "en"
+    assert "简体中文" in why and "fonts-wqy-microhei" in why
+    monkeypatch.setattr(i18n.QFontDatabase, "families", lambda *args: ["WenQuanYi Micro Hei"])
+    assert i18n.startup_language("zh_CN", "system") == ("zh_CN", "")
+    assert i18n.startup_language(None, "en") == ("en", "")
+
+
 def test_english_by_default_under_the_c_locale(qtbot):
     lang = i18n.choose_language(None, Settings().language, env={}, locale=QLocale.c())  # as start-up does
     assert lang == "en"
