@@ -517,9 +517,11 @@ class ValidationController(QObject):
 
     def __init__(self, window):
         super().__init__(window)
+        import weakref
+
         from PySide6.QtGui import QAction
 
-        self.window = window
+        self._window = weakref.ref(window)  # the window owns this object: no reference cycle back to it
         self.page: ValidationPage | None = None
         self.page_window = None
         self.action = QAction(self.tr("&Validate and compare..."), window)
@@ -538,6 +540,10 @@ class ValidationController(QObject):
         self._calibrating = None  # the classifier it calibrates
         self._jobs_alive: set[Job] = set()
 
+    @property
+    def window(self):
+        return self._window()
+
     # --- the page ------------------------------------------------------------------------------------------
     def show_page(self) -> ValidationPage | None:
         from PySide6.QtWidgets import QMainWindow
@@ -551,7 +557,7 @@ class ValidationController(QObject):
             self.page_window.setWindowTitle(self.tr("Validation - Few-shot Studio"))
             self.page = ValidationPage(w.thumbnails)
             self.page.sig_use_best.connect(self._use_best)
-            self.page.sig_failed.connect(lambda text: w.statusBar().showMessage(text, 8000))
+            self.page.sig_failed.connect(self._on_page_failed)
             self.page_window.setCentralWidget(self.page)
             self.page_window.resize(1000, 760)
             self.page.refresh = self._refresh
@@ -559,6 +565,10 @@ class ValidationController(QObject):
         self.page_window.show()
         self.page_window.raise_()
         return self.page
+
+    @Slot(str)
+    def _on_page_failed(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 8000)
 
     def _refresh(self) -> None:
         """Give the page the window's support set (a snapshot) and its current backbone, method and values."""
