@@ -8,6 +8,7 @@ this module, so that tests replace them.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -39,13 +40,20 @@ class ExportActions(QObject):
 
     def __init__(self, window):
         super().__init__(window)
-        self.window = window
+        # The window owns this object (and keeps it in ``window.exports``): a strong reference back would be
+        # a cycle, and the window's gc.freeze() after the engine loads would keep it (and the window's Python
+        # object, after its C++ object is deleted) alive for good.
+        self._window = weakref.ref(window)
         self.act_export_onnx = window._action(
             self.tr("Export model to &ONNX..."), self.export_onnx, None, None,
             self.tr("Write the adapted model as one ONNX file for onnxruntime and other runtimes"))
         self.act_export_support = window._action(
             self.tr("E&xport support set as folder..."), self.export_support, None, None,
             self.tr("Copy the classes' images into a folder with one sub-folder per class"))
+
+    @property
+    def window(self):
+        return self._window()
 
     # --- ONNX ------------------------------------------------------------------------------------------------
     def export_onnx(self, path: str | None = None) -> None:
