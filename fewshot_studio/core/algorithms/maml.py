@@ -11,8 +11,11 @@ Choices, documented:
   ``nn.BatchNorm2d`` gives wrong second-order gradients. After adapting to a user's support set, the
   statistics of the support images are frozen into the model, so that a prediction for an image does not
   depend on which other images are classified with it.
-- The classification head starts at zero for every task (as "unicorn-MAML", Ye & Chao 2022), so one
-  meta-learned initialisation serves any number of classes and any order of labels.
+- The classification head is not meta-learned, so one initialisation serves any number of classes and any
+  order of labels. It starts each task at the class prototypes of the support features (``head_init=
+  "prototypes"``, Proto-MAML, Triantafillou et al. 2020: weights 2c_k, bias -|c_k|^2, i.e. a squared-Euclidean
+  nearest-centroid classifier before the first step; gradients flow through it while meta-training), or at
+  zero (``"zero"``, as "unicorn-MAML", Ye & Chao 2022). The anchors benchmark (BENCHMARKS.md) measured both.
 """
 
 from __future__ import annotations
@@ -36,11 +39,12 @@ HEAD_W, HEAD_B = "head.weight", "head.bias"
 @dataclass
 class MAMLParams:
     inner_lr: float = hparam(0.4, "Inner-loop (adaptation) learning rate, plain SGD", low=1e-6, high=10.0, log_scale=True)
-    inner_steps: int = hparam(2, "Inner-loop steps per task while meta-training (the head starts at zero, so the "
-                              "first step adapts only the head)", low=1, high=100)
+    inner_steps: int = hparam(2, "Inner-loop steps per task while meta-training", low=1, high=100)
     adapt_steps: int = hparam(5, "Inner-loop steps when adapting to your support set or an evaluation task",
                               low=1, high=1000)
     first_order: bool = hparam(False, "Ignore second derivatives (first-order MAML): faster, less memory")
+    head_init: str = hparam("prototypes", "How each task's classification head starts: at the class prototypes "
+                            "of the support features (Proto-MAML), or at zero", choices=("prototypes", "zero"))
     batched: str = hparam("auto", "Meta-batch by torch.func.vmap or a loop (auto: vmap on GPUs)",
                           choices=("auto", "vmap", "loop"))
 
@@ -70,16 +74,20 @@ class MAMLFamily(FewShotMethod):
         lr = self.params.inner_lr
         if self.head_only:
             features = functional_call(backbone, (params, buffers), (xs,))
-            head = {HEAD_W: features.new_zeros(ways, features.shape[-1]), HEAD_B: features.new_zeros(ways)}
+            head = init_head(features, ys, ways, self.params.head_init)
+
+            inner_features = features.detach() if first_order else features
 
             def head_loss(h):
-                return F.cross_entropy(features @ h[HEAD_W].T + h[HEAD_B], ys)
+                return F.cross_entropy(inner_features @ h[HEAD_W].T + h[HEAD_B], ys)
 
             for _ in range(steps):
-                g = grad(head_loss)(head)
-                head = {k: v - lr * (g[k].detach() if first_order else g[k]) for k, v in head.items()}
+                head = sgd_step(head, head_loss, lr, first_order)
             return params, head
-        head = {HEAD_W: xs.new_zeros(ways, dim), HEAD_B: xs.new_zeros(ways)}
+        if self.params.head_init == "zero":
+            head = {HEAD_W: xs.new_zeros(ways, dim), HEAD_B: xs.new_zeros(ways)}
+        else:
+            head = init_head(functional_call(backbone, (params, buffers), (xs,)), ys, ways, self.params.head_init)
         fast = {**params, **head}
 
         def loss(f):
@@ -87,8 +95,7 @@ class MAMLFamily(FewShotMethod):
                                                 {HEAD_W: f[HEAD_W], HEAD_B: f[HEAD_B]}, xs), ys)
 
         for _ in range(steps):
-            g = grad(loss)(fast)
-            fast = {k: v - lr * (g[k].detach() if first_order else g[k]) for k, v in fast.items()}
+            fast = sgd_step(fast, loss, lr, first_order)
         return {k: fast[k] for k in params}, {HEAD_W: fast[HEAD_W], HEAD_B: fast[HEAD_B]}
 
     def task_loss(self, backbone, params, buffers, xs, ys, xq, yq, ways: int, dim: int):
@@ -152,8 +159,7 @@ class MAMLFamily(FewShotMethod):
         xs = task.views()
         if self.head_only:
             features = task.features if task.features is not None else task.embed_all()
-            head = {HEAD_W: features.new_zeros(task.n_classes, features.shape[-1]),
-                    HEAD_B: features.new_zeros(task.n_classes)}
+            head = init_head(features, task.labels, task.n_classes, p.head_init)
             for _ in range(p.adapt_steps):
                 with torch.enable_grad():
                     h = {k: v.detach().requires_grad_(True) for k, v in head.items()}
@@ -167,8 +173,10 @@ class MAMLFamily(FewShotMethod):
         backbone = self.prepare_backbone(task.backbone)
         params = {k: v.detach() for k, v in backbone.named_parameters()}
         buffers = dict(backbone.named_buffers())
-        dim = feature_dim(backbone, xs)
-        fast = {**params, HEAD_W: xs.new_zeros(task.n_classes, dim), HEAD_B: xs.new_zeros(task.n_classes)}
+        with torch.no_grad():
+            head = init_head(functional_call(backbone, (params, buffers), (xs,)), task.labels, task.n_classes,
+                             p.head_init)
+        fast = {**params, **head}
         names = list(fast)
         for _ in range(p.adapt_steps):
             with torch.enable_grad():
@@ -194,6 +202,29 @@ class MAMLFamily(FewShotMethod):
     def load_head_state(self, state):
         self.head = {HEAD_W: state[HEAD_W], HEAD_B: state[HEAD_B]}
         self.n_classes = state[HEAD_W].shape[0]
+
+
+def init_head(features: torch.Tensor, labels: torch.Tensor, ways: int, mode: str) -> dict[str, torch.Tensor]:
+    """A task's starting head from support features (n, d) and labels (n,): weights (ways, d), bias (ways,).
+
+    "prototypes": logits 2 c_k.x - |c_k|^2 = |x|^2 - |x - c_k|^2, so softmax ranks classes by squared Euclidean
+    distance to the class means c_k; "zero": all zeros. Works under vmap (no data-dependent shapes).
+    """
+    if mode == "zero":
+        return {HEAD_W: features.new_zeros(ways, features.shape[-1]), HEAD_B: features.new_zeros(ways)}
+    onehot = (labels[:, None] == torch.arange(ways, device=labels.device)).to(features.dtype)  # (n, ways)
+    protos = (onehot.T @ features) / onehot.sum(0).clamp_min(1)[:, None]
+    return {HEAD_W: 2 * protos, HEAD_B: -(protos * protos).sum(-1)}
+
+
+def sgd_step(weights: dict, loss, lr: float, first_order: bool) -> dict:
+    """One inner SGD step, ``w - lr * grad(loss)(w)``.
+
+    First order: the gradient is taken at detached weights, so no graph for second derivatives is recorded
+    at all (detaching the gradient afterwards gives the same values but still pays for that graph).
+    """
+    g = grad(loss)({k: v.detach() for k, v in weights.items()} if first_order else weights)
+    return {k: v - lr * g[k] for k, v in weights.items()}
 
 
 @torch.no_grad()

@@ -4,7 +4,8 @@ Meta-update: theta <- theta + meta_lr * mean_i (theta_i - theta), where theta_i 
 ``inner_steps`` SGD steps on task i (its support and query images together). It is expressed as the
 gradient ``theta - mean_i theta_i`` of a surrogate loss, so that any optimiser and DistributedDataParallel
 apply it unchanged (with plain SGD at learning rate meta_lr it is exactly the formula above).
-Adaptation to a user's support set is the MAML family's (zero-initialised head, SGD steps).
+Adaptation to a user's support set is the MAML family's (SGD steps; the head starts at zero by default, as
+Reptile was measured in BENCHMARKS.md, or at the prototypes).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch.func import grad
+from torch.func import functional_call, grad
 
 from ..params import hparam
-from .maml import HEAD_B, HEAD_W, MAMLFamily, feature_dim
+from .maml import HEAD_B, HEAD_W, MAMLFamily, feature_dim, init_head
 from .registry import register_method
 
 
@@ -27,6 +28,8 @@ class ReptileParams:
     adapt_steps: int = hparam(10, "SGD steps when adapting to your support set or an evaluation task",
                               low=1, high=1000)
     first_order: bool = hparam(True, "Reptile is first-order by construction")
+    head_init: str = hparam("zero", "How each task's classification head starts: at zero, or at the class "
+                            "prototypes of the support features", choices=("zero", "prototypes"))
     batched: str = hparam("loop", "Tasks are processed one after the other", choices=("loop",))
 
 
@@ -37,9 +40,12 @@ class Reptile(MAMLFamily):
     Params = ReptileParams
 
     def adapted_weights(self, backbone, params, buffers, x, y, ways: int, dim: int) -> dict[str, torch.Tensor]:
-        """theta_i and its head: ``inner_steps`` SGD steps from ``params`` on (x, y), head from zero."""
-        fast = {**{k: v.detach() for k, v in params.items()},
-                HEAD_W: x.new_zeros(ways, dim), HEAD_B: x.new_zeros(ways)}
+        """theta_i and its head: ``inner_steps`` SGD steps from ``params`` on (x, y), head from ``head_init``."""
+        fast = {k: v.detach() for k, v in params.items()}
+        with torch.no_grad():
+            features = functional_call(backbone, (fast, buffers), (x,)) if self.params.head_init != "zero" else \
+                x.new_zeros(1, dim)
+        fast.update(init_head(features, y, ways, self.params.head_init))
 
         def loss(f):
             return F.cross_entropy(self._logits(backbone, {k: f[k] for k in params}, buffers,
