@@ -34,6 +34,9 @@ def accuracy(clf, truth) -> float:
     ("prototypical", {}),
     ("prototypical", {"distance": "euclidean"}),
     ("linear_probe", {"steps": 30}),
+    # fine-tuning asked for, but nothing to train (frozen backbone, no learned modules): one step, no crash
+    ("matching", {"finetune_steps": 5, "backbone_lr": 0.0}),
+    ("prototypical", {"finetune_steps": 5, "backbone_lr": 0.0}),
 ])
 def test_frozen_methods_classify_held_out_images(shapes, method, params):
     support, truth = shapes

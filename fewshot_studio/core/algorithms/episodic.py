@@ -72,6 +72,11 @@ class EpisodicMethod(FewShotMethod):
         """The method's learned modules for features of this shape (without the batch dimension)."""
         return nn.ModuleDict()
 
+    def has_learned_nets(self) -> bool:
+        """Whether :meth:`build_nets` gives modules with parameters (fine-tuning then has something to train
+        even with a frozen backbone)."""
+        return True
+
     def support_context(self, features: torch.Tensor, labels: torch.Tensor, ways: int) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
@@ -131,8 +136,12 @@ class EpisodicMethod(FewShotMethod):
     def trains_backbone(self) -> bool:
         return self.params.finetune_steps > 0 and self.params.backbone_lr > 0
 
+    def finetunes(self) -> bool:
+        """Fine-tuning on pseudo-episodes happens only when there is something to train."""
+        return self.params.finetune_steps > 0 and (self.trains_backbone() or self.has_learned_nets())
+
     def total_steps(self) -> int:
-        return max(1, self.params.finetune_steps)
+        return self.params.finetune_steps if self.finetunes() else 1
 
     def fit(self, task: FitTask) -> Iterator[StepReport]:
         p = self.params
@@ -140,16 +149,18 @@ class EpisodicMethod(FewShotMethod):
         with torch.no_grad():
             probe = self.features_of(task.backbone, task.views(torch.arange(1, device=task.device)))
         self.ensure_nets(tuple(probe.shape[1:]), task.device)
-        if p.finetune_steps > 0:
-            groups = [{"params": list(self.nets.parameters()), "lr": p.lr}]
-            if self.trains_backbone():
-                groups.append({"params": [q for q in task.backbone.parameters() if q.requires_grad],
-                               "lr": p.backbone_lr})
-            optimizer = torch.optim.Adam([g for g in groups if g["params"]])
+        groups = [{"params": list(self.nets.parameters()), "lr": p.lr}]
+        if self.trains_backbone():
+            groups.append({"params": [q for q in task.backbone.parameters() if q.requires_grad],
+                           "lr": p.backbone_lr})
+        groups = [g for g in groups if g["params"]]
+        finetune_steps = p.finetune_steps if self.finetunes() and groups else 0
+        if finetune_steps > 0:
+            optimizer = torch.optim.Adam(groups)
             # a frozen backbone without augmentation sees the same images every step: embed them once
             cache = None if self.trains_backbone() or p.augment else self._embed_plain(task)
             self.nets.train()
-            for _ in range(p.finetune_steps):
+            for _ in range(finetune_steps):
                 s_idx, q_idx = pseudo_episode(task.labels, task.n_classes, task.generator)
                 ys, yq = task.labels[s_idx], task.labels[q_idx]
                 with torch.enable_grad(), task.precision.autocast():
@@ -165,7 +176,7 @@ class EpisodicMethod(FewShotMethod):
             features = self._embed_plain(task)
             self.context = {k: v.detach() for k, v in
                             self.support_context(features.float(), task.labels, task.n_classes).items()}
-            if p.finetune_steps == 0:
+            if finetune_steps == 0:
                 logits = self.query_logits(features.float(), self.context)
                 yield StepReport(F.cross_entropy(logits, task.labels).item(), accuracy(logits, task.labels), 0.0)
 

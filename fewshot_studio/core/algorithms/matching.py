@@ -56,6 +56,9 @@ class MatchingNetworks(EpisodicMethod):
     description = "Cosine attention over your examples' embeddings (optional full-context LSTMs)"
     Params = MatchingParams
 
+    def has_learned_nets(self) -> bool:
+        return self.params.fce
+
     def build_nets(self, feature_shape):
         nets = nn.ModuleDict()
         if self.params.fce:

@@ -31,6 +31,9 @@ class PrototypicalNetworks(EpisodicMethod):
     description = "Nearest class mean in feature space; optionally fine-tunes the backbone first"
     Params = ProtoParams
 
+    def has_learned_nets(self) -> bool:
+        return False
+
     def support_context(self, features, labels, ways):
         return {"prototypes": prototypes(features, labels, ways)}
 
