@@ -138,3 +138,19 @@ def test_bad_weight_files(tmp_path, content, suffix, message):
 
 def test_registry_loads_torchvision_lazily():
     assert "efficientnet_lite0" in BACKBONES.names(load=False)
+
+
+def test_a_backbone_without_pretrained_weights_starts_the_same_in_every_run():
+    """conv4 has no pretrained weights: "pretrained" gives a fixed initialisation, whatever the global seed,
+    so two commands on the same images see the same features; "random" follows the caller's seed."""
+    import torch
+
+    from fewshot_studio.core.backbones import get_backbone
+
+    def weights(kind, seed):
+        torch.manual_seed(seed)
+        return list(get_backbone("conv4").build(kind).state_dict().values())
+
+    assert all(torch.equal(a, b) for a, b in zip(weights("pretrained", 1), weights("pretrained", 2)))
+    assert not all(torch.equal(a, b) for a, b in zip(weights("random", 1), weights("random", 2)))
+    assert all(torch.equal(a, b) for a, b in zip(weights("random", 3), weights("random", 3)))

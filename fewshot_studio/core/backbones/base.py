@@ -105,15 +105,25 @@ class BackboneSpec(ABC):
         return weights_dir() / f"{self.name}.safetensors"
 
     def build(self, weights: str | os.PathLike | None = "pretrained") -> Backbone:
-        """Build the backbone: ``"pretrained"`` (the default weights), ``"random"``, or a weights file."""
-        model = self.architecture()
+        """Build the backbone: ``"pretrained"`` (the default weights), ``"random"``, or a weights file.
+
+        ``"random"`` draws from torch's global generator (callers seed it). A backbone without pretrained
+        weights built as ``"pretrained"`` gets the same fixed initialisation in every process (seed 0), so that
+        two runs or two commands on the same images give the same features.
+        """
         if weights == "random" or weights is None:
-            state = None
+            model, state = self.architecture(), None
         elif weights == "pretrained":
             imported = self.imported_weights_path()
             state = read_state_dict(imported) if imported.exists() else self._default_state_dict()
+            if state is None:
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(0)
+                    model = self.architecture()
+            else:
+                model = self.architecture()
         else:
-            state = read_state_dict(Path(weights))
+            model, state = self.architecture(), read_state_dict(Path(weights))
         backbone = self.wrap(model)
         if state is not None:
             load_into(backbone, state, self.name)
