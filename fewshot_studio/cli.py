@@ -343,7 +343,7 @@ def cmd_embed(args) -> int:
 
 # --- parser --------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from .core.devices import DEVICE_CHOICES
+    from .core.device_names import DEVICE_CHOICES
 
     parser = argparse.ArgumentParser(prog=PROG, description="Few-shot image classification: teach new classes "
                                      "from a handful of examples. With no command, opens the studio window.")

@@ -6,9 +6,8 @@ import contextlib
 
 import torch
 
+from .device_names import DEVICE_CHOICES
 from .errors import DeviceError
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def resolve_device(requested: str | torch.device = "auto") -> torch.device:
