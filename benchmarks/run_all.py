@@ -144,6 +144,14 @@ class Bench:
         self._local = threading.local()
         self._all: list[Worker] = []
         self._lock = threading.Lock()
+        self.reused = 0
+        self._done = {}  # a resumed run's finished answers, by job
+        answers = workdir / "answers.jsonl"
+        if answers.exists():
+            for line in answers.read_text().splitlines():
+                rec = json.loads(line)
+                if rec["answer"].get("ok") and rec["job"].get("job") != "hello":
+                    self._done[job_key(rec["job"])] = rec["answer"]
 
     def kind(self, lib: str) -> str:
         return "ours" if lib == "ours" else "anchors"
@@ -162,18 +170,30 @@ class Bench:
                 self._all.append(workers[k])
         return workers[k]
 
+    def _reuse(self, job: dict) -> dict | None:
+        answer = self._done.get(job_key(job))
+        if answer is not None:
+            self.reused += 1
+            print(f"  reused from the interrupted run: {job.get('label', job['job'])}", flush=True)
+        return answer
+
+    def _record(self, job: dict, answer: dict) -> None:
+        with self._lock, open(self.workdir / "answers.jsonl", "a") as f:  # kept if the run is interrupted
+            f.write(json.dumps({"job": job, "answer": answer}, default=str) + "\n")
+
     def run(self, job: dict) -> dict:
         job = dict(job, workdir=str(self.workdir), device=self.args.device)
         if not self.available(job["lib"]):
             return {"ok": False, "error": "anchors not installed: run bash benchmarks/anchors/setup.sh"}
+        if (done := self._reuse(job)) is not None:
+            return done
         t = time.perf_counter()
         try:
             answer = self.worker(job["lib"]).ask(job)
         except (WorkerError, BrokenPipeError, OSError) as exc:
             answer = {"ok": False, "error": str(exc)}
         answer["wall"] = time.perf_counter() - t
-        with self._lock, open(self.workdir / "answers.jsonl", "a") as f:  # kept if the run is interrupted
-            f.write(json.dumps({"job": job, "answer": answer}, default=str) + "\n")
+        self._record(job, answer)
         status = "ok" if answer["ok"] else f"FAILED: {answer['error']}"
         print(f"  [{time.strftime('%H:%M:%S')}] {job.get('label', job['job'])}: {answer['wall']:.0f} s, {status}",
               flush=True)
@@ -202,15 +222,25 @@ class Bench:
             t.join()
         return results
 
-    def once(self, job: dict) -> dict:
+    def once(self, job: dict, tag: str = "") -> dict:
+        """``tag`` tells apart repeats of the same job (speed rounds) when a run is resumed."""
         job = dict(job, workdir=str(self.workdir), device=self.args.device)
         if not self.available(job["lib"]):
             return {"ok": False, "error": "anchors not installed"}
-        return once(self.pythons[self.kind(job["lib"])], job, self.env, self.log)
+        key = dict(job, tag=tag)
+        if (done := self._reuse(key)) is not None:
+            return done
+        answer = once(self.pythons[self.kind(job["lib"])], job, self.env, self.log)
+        self._record(key, answer)
+        return answer
 
     def close(self) -> None:
         for w in self._all:
             w.close()
+
+
+def job_key(job: dict) -> str:
+    return json.dumps(job, sort_keys=True, default=str)
 
 
 # --- statistics and formatting --------------------------------------------------------------------------------------
@@ -613,7 +643,7 @@ def item4_speed(bench: Bench, b: Budget, data: dict, seed: int) -> tuple[str, li
         for name, ours, anchor in pairs:
             first, second = (("ours", ours), ("anchor", anchor)) if r % 2 == 0 else (("anchor", anchor), ("ours", ours))
             for side, job in (first, second):
-                ans = bench.once(job)
+                ans = bench.once(job, tag=f"round {r}")
                 got[name][side].append(ans)
                 status = "ok" if ans["ok"] else f"FAILED {ans['error']}"
                 rate = f"{ans['result']['steps_per_s']:.3f} steps/s" if ans["ok"] else ""
@@ -691,6 +721,8 @@ def parse_args(argv=None):
     ap.add_argument("--python", default=sys.executable, help="interpreter for our rows")
     ap.add_argument("--anchors-python", default=str(ANCHORS_PYTHON) if ANCHORS_PYTHON.exists() else "",
                     help="interpreter with learn2learn and easyfsl (default: benchmarks/.venv-anchors)")
+    ap.add_argument("--resume", metavar="WORKDIR", help="the work folder of an interrupted run (printed at its "
+                    "start): its finished jobs are reused, the rest run; same options as that run")
     ap.add_argument("--title", default="Benchmarks against learn2learn and easyfsl")
     return ap.parse_args(argv)
 
@@ -737,7 +769,7 @@ def main(argv=None, budget: Budget | None = None) -> int:
     b = budget_for(args, budget)
     items = {int(x) for x in args.items.split(",") if x.strip()}
     started = time.time()
-    workdir = Path(tempfile.mkdtemp(prefix="fewshot-anchors-"))
+    workdir = Path(args.resume) if args.resume else Path(tempfile.mkdtemp(prefix="fewshot-anchors-"))
     print(f"run_all ({b.mode}): work folder {workdir}; worker log {workdir / 'workers.log'}", flush=True)
     sys.path.insert(0, str(ROOT))
     bench = Bench(args, workdir)
@@ -818,7 +850,8 @@ def main(argv=None, budget: Budget | None = None) -> int:
         bench.close()
     took = time.time() - started
     out = [f"## {args.title} ({b.mode})", "", header(args, b, raw.get("versions", {}), started).replace(
-        "{took}", f"{took / 60:.1f} min"), ""]
+        "{took}", f"{took / 60:.1f} min" + (f" after resuming {args.resume} ({bench.reused} finished jobs of the "
+                             "interrupted run reused)" if args.resume else "")), ""]
     for title, parts in sorted(sections):
         out += [f"### {title}", ""]
         for p in parts:
