@@ -530,18 +530,18 @@ def suffix(job: dict, conv: str) -> str:
 
 CONV_NOTES = {
     "transductive": "batch norm from the query batch, as learn2learn evaluates",
-    "engine": "open_predictor: inner loop on a standard-BN backbone with the checkpoint's calibrated "
-              "statistics, not the batch-statistics norm it was meta-trained with (engine issue)",
+    "engine": "the checkpoint as `fewshot-studio evaluate` opens it (open_predictor): the engine's own path",
 }
 
 
 NOTES = {
-    ("ours", "maml"): "BN statistics frozen from the support set (not transductive); zero head per task",
+    ("ours", "maml"): "BN statistics frozen from the support set (not transductive); head from zero per task (head_init default)",
     ("ours", "reptile"): "10 SGD steps at evaluation; BN frozen from the support set",
     ("ours", "fomaml"): "as ours · MAML, first order",
-    ("ours", "anil"): "head from zero, adapted on frozen features; BN frozen from the support set",
+    ("ours", "anil"): "head from the support prototypes (head_init default), adapted on frozen features; BN frozen from the support set",
     ("ours", "prototypical"): "cosine, scale 10 (our default)",
     ("ours", "matching"): "cosine attention, no FCE (our default)",
+    ("ours", "relation"): "class feature maps averaged (class_pool default; the paper sums them)",
     ("l2l", "maml"): "transductive BN (train mode); learned 5-way head; 20-way: a head of zeros at test",
     ("l2l", "anil"): "transductive BN; learned 5-way head; 20-way: a head of zeros at test",
     ("easyfsl", "prototypical"): "Euclidean (easyfsl's default)",

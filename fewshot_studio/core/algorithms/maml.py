@@ -32,7 +32,7 @@ from torch.func import functional_call, grad, vmap
 
 from ..params import hparam
 from .base import FewShotMethod, FitTask, StepReport
-from .functional import calibrate, to_batch_stat_norm, to_standard_norm
+from .functional import calibrate, primitive_batch_norm, to_batch_stat_norm, to_standard_norm
 from .heads import accuracy
 from .registry import register_method
 
@@ -117,8 +117,9 @@ class MAMLFamily(FewShotMethod):
         buffers = dict(backbone.named_buffers())
         dim = feature_dim(backbone, xs[0])
         if self.use_vmap(xs.device):
-            losses, accs = vmap(lambda a, b, c, d: self.task_loss(backbone, params, buffers, a, b, c, d, ways, dim))(
-                xs, ys, xq, yq)
+            with primitive_batch_norm():
+                losses, accs = vmap(lambda a, b, c, d: self.task_loss(backbone, params, buffers, a, b, c, d, ways,
+                                                                      dim))(xs, ys, xq, yq)
         else:
             pairs = [self.task_loss(backbone, params, buffers, xs[i], ys[i], xq[i], yq[i], ways, dim)
                      for i in range(xs.shape[0])]
