@@ -6,6 +6,7 @@
   with a fixed scale of 10;
 - ProtoNet with easyfsl's logits (minus the plain Euclidean distance), and ProtoNet with support and query
   embedded in separate batches (so batch norm sees each set's statistics, as in easyfsl's usage);
+- ProtoNet (cosine) with a meta-learned scale instead of the fixed 10 (``--variants learned-scale``);
 - Relation Networks with each class's feature maps averaged (easyfsl) instead of summed (our implementation,
   as in Sung et al.), patched in this process only: a sum grows with the number of shots, so a module
   meta-trained on 1-shot tasks sees out-of-range inputs at 5-shot.
@@ -26,7 +27,7 @@ from runner import episode_accuracies, eval_pool  # noqa: E402
 
 from fewshot_studio.core.algorithms import prototypical  # noqa: E402
 from fewshot_studio.core.algorithms.episodic import EpisodicMethod  # noqa: E402
-from fewshot_studio.core.algorithms.heads import prototypes  # noqa: E402
+from fewshot_studio.core.algorithms.heads import prototype_logits, prototypes  # noqa: E402
 from fewshot_studio.core.algorithms.relation import RelationNetworks  # noqa: E402
 from fewshot_studio.core.episodes import EpisodeSampler, omniglot_pool  # noqa: E402
 from fewshot_studio.core.evaluation import mean_ci95, open_predictor  # noqa: E402
@@ -42,6 +43,26 @@ def plain_euclidean(queries, protos, distance, scale):
 def separate_batches(self, backbone, xs, ys, xq, yq, ways):
     """Support and query through the backbone in two batches (batch-norm statistics of each), as easyfsl."""
     return self.features_loss(self.features_of(backbone, xs), ys, self.features_of(backbone, xq), yq, ways)
+
+
+class LearnedScale(torch.nn.Module):
+    """A meta-learned cosine temperature (metric scaling, Oreshkin et al. 2018), started at the fixed scale."""
+
+    def __init__(self, init: float):
+        super().__init__()
+        self.log = torch.nn.Parameter(torch.tensor(float(init)).log())
+
+    def forward(self):
+        return self.log.exp()
+
+
+def scale_nets(self, feature_shape):
+    return torch.nn.ModuleDict({"scale": LearnedScale(self.params.scale)})
+
+
+def learned_scale_logits(self, features, context):
+    scale = self.nets["scale"]() if "scale" in self.nets else self.params.scale
+    return prototype_logits(features, context["prototypes"], "cosine", scale)
 
 
 def mean_class_maps(self, features, labels, ways):
@@ -62,6 +83,10 @@ def main() -> None:
     ev = eval_pool({"npz": args.npz, "alphabets": held}, 28)
     work = Path(tempfile.mkdtemp(prefix="what-if-"))
     variants = {"cosine": ("ProtoNet, cosine, scale 10 (our default)", "prototypical", {}, {}),
+                "learned-scale": ("ProtoNet, cosine with a meta-learned scale", "prototypical", {},
+                                  {(prototypical.PrototypicalNetworks, "build_nets"): scale_nets,
+                                   (prototypical.PrototypicalNetworks, "has_learned_nets"): lambda self: True,
+                                   (prototypical.PrototypicalNetworks, "query_logits"): learned_scale_logits}),
                 "relation-sum": ("Relation, class maps summed (ours, Sung et al.)", "relation", {}, {}),
                 "euclidean": ("ProtoNet, squared Euclidean", "prototypical", {"distance": "euclidean"}, {}),
                 "relation-mean": ("Relation, class maps averaged", "relation", {},
