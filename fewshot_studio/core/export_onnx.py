@@ -294,7 +294,8 @@ def check_onnx(clf, path: str | os.PathLike, images, *, batch_size: int = 16) ->
         except ImageError as exc:
             skipped.append(Skipped(Path(file), exc.reason))
     if not bases:
-        raise ExportError(MSG_NO_IMAGES)
+        why = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
+        raise ExportError(MSG_NO_IMAGES + (f" (skipped {why})" if why else ""))
     diff_p = diff_l = 0.0
     same = 0
     base = torch.cat(bases)
