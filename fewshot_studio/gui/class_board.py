@@ -155,6 +155,18 @@ class Notice:
     actions: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
 
 
+def error_notice(exc: BaseException, details: str, unexpected: str) -> Notice:
+    """A failed job as a Notice: a FewShotError's own message (written for users), else ``unexpected`` (a
+    translated text with an ``{error}`` field) and the traceback in the details."""
+    from ..core.errors import FewShotError
+
+    if isinstance(exc, FewShotError):
+        text, details = str(exc), ""
+    else:
+        text = unexpected.format(error=f"{type(exc).__name__}: {exc}")
+    return Notice("error", text[:1].upper() + text[1:], details=details)
+
+
 def skipped_notice(skipped: list[Skipped], added: int, head: str | None = None) -> Notice:
     """"2 files were skipped: a.txt: not an image...; b.png: file is empty" (every file in the details).
     ``head`` replaces the first sentence ("Added 3 images. ", "Nothing was added. ")."""

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPro
                                QWidget)
 
 from . import dialogs, icons
-from .class_board import Notice, skipped_notice
+from .class_board import error_notice, skipped_notice
 from .label_next_panel import follow_jobs
 from .thumbnails import ThumbnailCache
 from .worker import GeneratorWorker, Job
@@ -231,13 +231,9 @@ class EmbeddingMapView(QWidget):
         self._show_error(exc, text)
 
     def _show_error(self, exc: Exception, text: str) -> None:
-        from ..core.errors import FewShotError
-
-        message = str(exc) if isinstance(exc, FewShotError) else self.tr(
-            "The map could not be drawn ({error}).").format(error=f"{type(exc).__name__}: {exc}")
-        message = message[:1].upper() + message[1:]
-        self.status.setText(message)
-        self.sig_notify.emit(Notice("error", message, details="" if isinstance(exc, FewShotError) else text))
+        notice = error_notice(exc, text, self.tr("The map could not be drawn ({error})."))
+        self.status.setText(notice.text)
+        self.sig_notify.emit(notice)
 
     @Slot()
     def _on_done(self) -> None:

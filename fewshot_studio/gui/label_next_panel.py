@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
                                QWidget)
 
 from . import dialogs, icons
-from .class_board import Notice, images_mime, skipped_notice
+from .class_board import Notice, error_notice, images_mime, skipped_notice
 from .thumbnails import ThumbnailCache
 from .worker import GeneratorWorker, Job
 
@@ -263,13 +263,9 @@ class LabelNextPanel(QWidget):
 
     @Slot(object, str)
     def _on_failed(self, exc: Exception, text: str) -> None:
-        from ..core.errors import FewShotError
-
-        message = str(exc) if isinstance(exc, FewShotError) else self.tr(
-            "Ranking failed unexpectedly ({error}).").format(error=f"{type(exc).__name__}: {exc}")
-        message = message[:1].upper() + message[1:]
-        self.status.setText(message)
-        self.sig_notify.emit(Notice("error", message, details="" if isinstance(exc, FewShotError) else text))
+        notice = error_notice(exc, text, self.tr("Ranking failed unexpectedly ({error})."))
+        self.status.setText(notice.text)
+        self.sig_notify.emit(notice)
 
     @Slot()
     def _on_done(self) -> None:
