@@ -380,12 +380,5 @@ def follow_jobs(window, panel) -> None:
     """The window waits for a panel's jobs (``sig_job_started``/``sig_job_done``) when it closes, as for its
     own (see MainWindow.closeEvent)."""
 
-    def started(job) -> None:
-        window._jobs_alive.add(job)
-
-    def done(job) -> None:
-        window._jobs_alive.discard(job)
-        window._maybe_finish_close()
-
-    panel.sig_job_started.connect(started)
-    panel.sig_job_done.connect(done)
+    panel.sig_job_started.connect(window.track_job)
+    panel.sig_job_done.connect(window.job_finished)

@@ -1248,6 +1248,15 @@ class MainWindow(QMainWindow):
         if self._close_pending and not [j for j in self._jobs() if not j.finished]:
             QTimer.singleShot(0, self.close)
 
+    def track_job(self, job: Job) -> None:
+        """A job started by a panel: closing the window waits for it, as for the window's own."""
+        self._jobs_alive.add(job)
+
+    def job_finished(self, job: Job) -> None:
+        """A tracked job's thread has ended (a close that was waiting for it goes on)."""
+        self._jobs_alive.discard(job)
+        self._maybe_finish_close()
+
     def shutdown(self) -> None:
         """Stop everything the window started and remember its layout (idempotent)."""
         if self.closed:
