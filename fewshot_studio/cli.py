@@ -96,7 +96,7 @@ def _bad(message: str) -> int:
 def _run_with_bar(run, quiet: bool):
     from tqdm import tqdm
 
-    from .core.engine import Progress
+    from .core.runs import Progress
 
     interactive = sys.stderr.isatty()
     bar = tqdm(total=run.method.total_steps(), unit="step", file=sys.stderr, disable=True if quiet else None,
@@ -235,7 +235,7 @@ def cmd_export_support(args) -> int:
 def cmd_meta_train(args) -> int:
     from tqdm import tqdm
 
-    from .core.engine import Progress
+    from .core.runs import Progress
     from .core.meta_train import MetaTrainConfig, MetaTrainRun, Validation
     from .core.params import parse_assignments
 

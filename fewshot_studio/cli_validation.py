@@ -21,7 +21,7 @@ def _bar(total: int, quiet: bool, desc: str):
 
 
 def _iterate(cv, bar, prefix: str = "") -> None:
-    from .core.engine import Stage
+    from .core.runs import Stage
     from .core.validation import FoldDone
 
     for event in cv:

@@ -168,7 +168,7 @@ class StepClock:
 class Ours:
     @staticmethod
     def train(job: dict, clock: StepClock | None = None, memory: Memory | None = None):
-        from fewshot_studio.core.engine import Progress, Stage
+        from fewshot_studio.core.runs import Progress, Stage
         from fewshot_studio.core.meta_train import MetaTrainConfig, MetaTrainRun
 
         t = job["train"]

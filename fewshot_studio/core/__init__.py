@@ -23,7 +23,7 @@ _EXPORTS = {
     "get_backbone": "backbones", "list_backbones": "backbones", "import_weights": "backbones",
     "DEFAULT_BACKBONE": "backbones",
     "get_method": "algorithms", "list_methods": "algorithms", "DEFAULT_METHOD": "algorithms",
-    "AdaptRun": "engine", "adapt": "engine", "Progress": "engine", "Stage": "engine",
+    "AdaptRun": "engine", "adapt": "engine", "Progress": "runs", "Stage": "runs", "Run": "runs",
     "FewShotClassifier": "classifier", "Prediction": "classifier",
     "load_classifier": "model_io", "save_classifier": "model_io",
     "resolve_device": "devices", "device_label": "devices",

@@ -17,7 +17,6 @@ import importlib.util
 import io
 import json
 import os
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +27,9 @@ import torch.nn.functional as F
 
 from .classifier import FewShotClassifier
 from .embeddings import embed_images
-from .engine import Stage
 from .errors import FewShotError, ParameterError
 from .images import Skipped
+from .runs import Run, Stage
 
 METHODS = ("pca", "tsne")
 DEFAULT_METHOD = "pca"
@@ -165,7 +164,7 @@ class EmbeddingMap:
         return path
 
 
-class EmbeddingMapRun:
+class EmbeddingMapRun(Run[EmbeddingMap]):
     """Embed the query images (if any), then project them with the model's support features.
 
     Iterate it for :class:`Stage` events; ``result`` holds the :class:`EmbeddingMap` at the end. ``cancel()``
@@ -175,6 +174,7 @@ class EmbeddingMapRun:
     def __init__(self, classifier: FewShotClassifier, queries: Iterable[str | os.PathLike] = (), *,
                  method: str = DEFAULT_METHOD, include_support: bool = True, seed: int = 0,
                  batch_size: int | None = None):
+        super().__init__()
         if method not in METHODS:
             raise ParameterError(MSG_BAD_METHOD.format(method=method))
         if method == "tsne" and not tsne_available():
@@ -185,17 +185,8 @@ class EmbeddingMapRun:
         self.include_support = include_support
         self.seed = seed
         self.batch_size = batch_size
-        self.result: EmbeddingMap | None = None
-        self._cancel = threading.Event()
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def __iter__(self) -> Iterator[Stage]:
+    def _events(self) -> Iterator[Stage]:
         clf = self.classifier
         names = list(clf.class_names)
         feats, kinds, labels, paths, conf = [], [], [], [], []
@@ -207,15 +198,10 @@ class EmbeddingMapRun:
             conf += [None] * len(clf.support_features)
         skipped: list[Skipped] = []
         if self.queries:
-            gen = embed_images(clf, self.queries, batch_size=self.batch_size, exclude_support=self.include_support)
-            try:
-                while True:
-                    if self._cancel.is_set():
-                        gen.close()
-                        return
-                    yield next(gen)
-            except StopIteration as stop:
-                emb = stop.value
+            emb = yield from self._until_cancelled(
+                embed_images(clf, self.queries, batch_size=self.batch_size, exclude_support=self.include_support))
+            if emb is None:
+                return
             feats.append(emb.features)
             best, idx = emb.probs.max(-1)
             labels += [names[int(i)] for i in idx.tolist()]
@@ -225,17 +211,12 @@ class EmbeddingMapRun:
             skipped = emb.skipped
         if not feats:
             raise EmbeddingMapError(MSG_NO_POINTS)
-        if self._cancel.is_set():
+        if self.cancelled:
             return
         yield Stage(f"projecting ({'t-SNE' if self.method == 'tsne' else 'PCA'})", 0, 1)
         coords, explained = project(torch.cat(feats), self.method, self.seed)
         self.result = EmbeddingMap(self.method, names, coords, kinds, labels, paths, conf, explained, skipped)
         yield Stage("projecting", 1, 1)
-
-    def run(self) -> EmbeddingMap | None:
-        for _ in self:
-            pass
-        return self.result
 
 
 def embedding_map(classifier: FewShotClassifier, queries: Iterable[str | os.PathLike] = (),

@@ -1,7 +1,7 @@
 """Images a classifier has not been told about -> its features and class probabilities, in batches.
 
 Both "what to label next" (:mod:`.label_next`) and the embedding map (:mod:`.embedding_map`) start here.
-:func:`embed_images` is a generator of :class:`~.engine.Stage` events (so a window can show progress and
+:func:`embed_images` is a generator of :class:`~.runs.Stage` events (so a window can show progress and
 stop it between batches) that returns an :class:`ImageEmbeddings`.
 """
 
@@ -19,9 +19,9 @@ import torch.nn.functional as F
 
 from .classifier import FewShotClassifier, expand_paths
 from .devices import inference_batch
-from .engine import Stage
 from .errors import FewShotError, ImageError
 from .images import Skipped
+from .runs import Stage
 
 MSG_NOT_FOUND = "not found; give a folder of images (or image files)"
 MSG_NO_IMAGES = ("no usable images in {what}{why}; give a folder of image files (PNG, JPEG...; sub-folders are "

@@ -15,7 +15,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,41 +23,15 @@ from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, get_method
 from .backbones import DEFAULT_BACKBONE, Backbone, BackboneSpec, get_backbone
 from .classifier import FewShotClassifier
 from .devices import Precision, device_label, inference_batch, resolve_device
-from .errors import DeviceError, DivergedError, RunCancelled, WeightsUnavailableError
+from .errors import DeviceError, DivergedError, WeightsUnavailableError
 from .paths import offline
+from .runs import Progress, Run, Stage
 from .support import SupportSet
 
 MSG_DIVERGED = ("the loss became {loss} at step {step}; the run stopped and the previous model is kept. "
                 "Lower the learning rate (it was {lr:g}) or use fewer steps")
 MSG_OOM = ("the GPU ran out of memory ({device}); the previous model is kept. Use a smaller backbone, a "
            "smaller batch size, or run on the CPU (--device cpu)")
-
-
-@dataclass(frozen=True)
-class Stage:
-    """Preparation before the first step: ``name`` is what is happening, ``done`` of ``total`` items."""
-
-    name: str
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One optimisation step finished."""
-
-    step: int  # 1-based
-    total: int
-    loss: float
-    accuracy: float  # on the images this step saw, 0..1
-    lr: float
-    elapsed: float  # seconds since the run started
-    device: str  # what the user reads: "CPU", "GPU: NVIDIA H100 ..."
-
-    @property
-    def eta(self) -> float:
-        """Seconds left, from the mean step time so far."""
-        return self.elapsed / self.step * (self.total - self.step) if self.step else float("nan")
 
 
 # --- caches shared by the runs of one process --------------------------------------------------------------
@@ -120,7 +93,7 @@ def _file_key(path: Path) -> tuple:
         return (str(path), 0, 0)
 
 
-class AdaptRun:
+class AdaptRun(Run[FewShotClassifier]):
     """Adapt ``method`` with ``backbone`` to a support set. Iterate it for events; ``result`` at the end.
 
     >>> run = AdaptRun(support, "efficientnet_lite0", "prototypical")
@@ -132,6 +105,7 @@ class AdaptRun:
                  method: str | FewShotMethod = DEFAULT_METHOD, params: dict | None = None, *,
                  weights: str | os.PathLike = "pretrained", device: str = "auto", seed: int | None = 0,
                  mixed_precision: bool = True, embed_batch: int | None = None):
+        super().__init__()
         support.validate()
         self.class_names = support.class_names
         self.samples = support.samples()
@@ -150,35 +124,15 @@ class AdaptRun:
         self.seed = seed
         self.mixed_precision = mixed_precision
         self.embed_batch = embed_batch or inference_batch(self.device)
-        self.result: FewShotClassifier | None = None
-        self._cancel = threading.Event()
 
-    def cancel(self) -> None:
-        """Ask the run to stop after the current step; iteration then raises :class:`RunCancelled`."""
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def run(self, on_event=None) -> FewShotClassifier:
-        """Run to the end, passing each event to ``on_event``; returns the classifier."""
-        for event in self:
-            if on_event:
-                on_event(event)
-        return self.result
-
-    def __iter__(self) -> Iterator[Stage | Progress]:
+    def _events(self) -> Iterator[Stage | Progress]:
+        """Cancelled runs raise :class:`RunCancelled` after their current step."""
         try:
             yield from self._run()
         except torch.cuda.OutOfMemoryError:
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
             raise DeviceError(MSG_OOM.format(device=device_label(self.device))) from None
-
-    def _check_cancel(self, step: int, total: int) -> None:
-        if self._cancel.is_set():
-            raise RunCancelled(step, total)
 
     def _run(self):
         start = time.perf_counter()
@@ -196,14 +150,14 @@ class AdaptRun:
         trains = self.method.trains_backbone()
         backbone = copy.deepcopy(shared).requires_grad_(True) if trains else shared
         backbone = backbone.to(self.device).eval()
-        self._check_cancel(0, total_steps)
+        self._raise_if_cancelled(0, total_steps)
 
         pre = self.spec.preprocess
         images = []
         for i, path in enumerate(paths):
             yield Stage("loading images", i, len(paths))
             images.append(pre.load([path]))
-            self._check_cancel(0, total_steps)
+            self._raise_if_cancelled(0, total_steps)
         images = torch.cat(images).to(self.device)
         task = FitTask(backbone, pre, images, labels, len(self.class_names), self.device,
                        Precision(self.device, self.mixed_precision), generator, embed_batch=self.embed_batch)
@@ -220,7 +174,7 @@ class AdaptRun:
                 raise DivergedError(MSG_DIVERGED.format(loss=report.loss, step=step, lr=report.lr))
             yield Progress(step, total_steps, report.loss, report.accuracy, report.lr,
                            time.perf_counter() - start, label)
-            self._check_cancel(step, total_steps)
+            self._raise_if_cancelled(step, total_steps)
 
         if trains:
             features = task.embed_all()
@@ -247,7 +201,7 @@ class AdaptRun:
                 for i, f in zip(chunk, out):
                     known[i] = f
                     _features.put(keys[i], f)
-            self._check_cancel(0, self.method.total_steps())
+            self._raise_if_cancelled(0, self.method.total_steps())
         return torch.stack([known[i] for i in range(len(paths))]).to(task.device)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +31,9 @@ import torch.nn.functional as F
 
 from .classifier import FewShotClassifier
 from .embeddings import ImageEmbeddings, embed_images
-from .engine import Stage
 from .errors import ParameterError
 from .images import Skipped
+from .runs import Run, Stage
 
 SCORES = ("margin", "entropy")
 DEFAULT_SCORE = "margin"
@@ -134,7 +133,7 @@ def rank_embeddings(emb: ImageEmbeddings, by: str = DEFAULT_SCORE, diversity: fl
     return Ranking(by, diversity, items, list(emb.skipped), list(emb.already_labelled))
 
 
-class RankRun:
+class RankRun(Run[Ranking]):
     """Rank the images under ``paths`` for ``classifier``. Iterate it for Stage events; ``result`` at the end.
 
     ``cancel()`` (thread-safe) stops it before the next batch: iteration then ends early and ``result``
@@ -143,6 +142,7 @@ class RankRun:
 
     def __init__(self, classifier: FewShotClassifier, paths: Iterable[str | os.PathLike], *, by: str = DEFAULT_SCORE,
                  diversity: float = DEFAULT_DIVERSITY, batch_size: int | None = None):
+        super().__init__()
         if by not in SCORES:
             raise ParameterError(MSG_BAD_SCORE.format(by=by))
         if not 0 <= diversity <= 1:
@@ -152,34 +152,15 @@ class RankRun:
         self.by = by
         self.diversity = diversity
         self.batch_size = batch_size
-        self.result: Ranking | None = None
-        self._cancel = threading.Event()
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def __iter__(self) -> Iterator[Stage]:
-        gen = embed_images(self.classifier, self.paths, batch_size=self.batch_size)
-        try:
-            while True:
-                if self._cancel.is_set():
-                    gen.close()
-                    return
-                yield next(gen)
-        except StopIteration as stop:
-            emb = stop.value
+    def _events(self) -> Iterator[Stage]:
+        emb = yield from self._until_cancelled(
+            embed_images(self.classifier, self.paths, batch_size=self.batch_size))
+        if emb is None:
+            return
         yield Stage("ranking", 0, 1)
         self.result = rank_embeddings(emb, self.by, self.diversity)
         yield Stage("ranking", 1, 1)
-
-    def run(self) -> Ranking | None:
-        for _ in self:
-            pass
-        return self.result
 
 
 def rank_images(classifier: FewShotClassifier, paths: Iterable[str | os.PathLike], by: str = DEFAULT_SCORE,

@@ -1,7 +1,7 @@
 """Episodic meta-training: many small tasks from a base dataset, periodic validation, checkpoints.
 
-:class:`MetaTrainRun` is a generator of events like :class:`.engine.AdaptRun`: :class:`.engine.Stage`,
-:class:`.engine.Progress` per meta-step, and :class:`Validation` every ``val_every`` steps (mean accuracy on
+:class:`MetaTrainRun` is a :class:`.runs.Run` like :class:`.engine.AdaptRun`: :class:`.runs.Stage`,
+:class:`.runs.Progress` per meta-step, and :class:`Validation` every ``val_every`` steps (mean accuracy on
 held-out classes with a 95% confidence interval). The best checkpoint is kept at ``output``, the latest at
 ``<output stem>.last.safetensors`` for resuming. Under ``torchrun`` the same run uses
 DistributedDataParallel: each process takes its share of the meta-batch, gradients are all-reduced.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import os
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,11 +24,11 @@ from .algorithms.episodic import EpisodicMethod
 from .backbones import get_backbone
 from .checkpoints import Checkpoint, checkpoints_dir, save_checkpoint
 from .devices import device_label, resolve_device
-from .engine import Progress, Stage
 from .episodes import DatasetError, EpisodeSampler, open_pool
 from .errors import DivergedError, ParameterError, RunCancelled
 from .evaluation import EvalResult, evaluate_episodes
 from .preprocess import Preprocess
+from .runs import Progress, Run, Stage
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -98,8 +97,11 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
 
 
-class MetaTrainRun:
+class MetaTrainRun(Run[Path]):
+    """Meta-train ``config``. Iterate for events; ``result`` is the best checkpoint's path at the end."""
+
     def __init__(self, config: MetaTrainConfig, *, resume: str | os.PathLike | None = None):
+        super().__init__()
         self.resume = Checkpoint(resume) if resume else None
         if self.resume is not None:
             saved = dict(self.resume.meta["config"])
@@ -123,12 +125,8 @@ class MetaTrainRun:
         self.rank, self.world = _distributed()
         if config.meta_batch % self.world:
             raise ParameterError(f"--meta-batch {config.meta_batch} must be a multiple of the {self.world} processes")
-        self._cancel = threading.Event()
         self.best: EvalResult | None = None
         self.history: list[dict] = []
-
-    def cancel(self) -> None:
-        self._cancel.set()
 
     @property
     def is_main(self) -> bool:
@@ -168,7 +166,7 @@ class MetaTrainRun:
         save_checkpoint(path, backbone=backbone, nets=objective.nets,
                         feature_shape=getattr(self.method, "feature_shape", None), meta=meta, optimizer=optimizer)
 
-    def __iter__(self):
+    def _events(self):
         c = self.config
         start_time = time.perf_counter()
         label = device_label(self.device)
@@ -254,11 +252,5 @@ class MetaTrainRun:
                 if self.is_main:
                     self._save(last, objective, optimizer, done, calibration)
                 raise RunCancelled(done, c.steps)
-        self.output = out
-
-    def run(self, on_event=None):
-        for event in self:
-            if on_event:
-                on_event(event)
-        return self.config.output_path()
+        self.result = out
 

@@ -1,6 +1,6 @@
 """How good is the model? Cross-validation on the support set, and comparing methods side by side.
 
-:class:`CrossValidation` is a generator of progress events, like :class:`~.engine.AdaptRun`: iterate it,
+:class:`CrossValidation` is a :class:`~.runs.Run`, like :class:`~.engine.AdaptRun`: iterate it,
 ``cancel()`` between folds, read ``result`` at the end. Each fold adapts a fresh method to the images that
 remain and classifies the held-out ones.
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,8 +27,9 @@ import torch.nn.functional as F
 from .algorithms import DEFAULT_METHOD, FitTask, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .devices import Precision, device_label, inference_batch, resolve_device
-from .errors import RunCancelled, SupportSetError
+from .errors import FewShotError, RunCancelled, SupportSetError
 from .openset import DEFAULT_QUANTILE, OpenSetRule, calibrate, nearest_similarity
+from .runs import Progress, Run, Stage
 from .support import SupportSet
 
 LOO_MAX_IMAGES = 50
@@ -201,7 +201,7 @@ def check_support(support: SupportSet) -> None:
             it="them" if many else "it", each="each of them" if many else "it"))
 
 
-class CrossValidation:
+class CrossValidation(Run[ValidationResult]):
     """Cross-validate ``method`` with ``backbone`` on a support set. Iterate for events; ``result`` at the end.
 
     >>> cv = CrossValidation(support, "efficientnet_lite0", "prototypical")
@@ -212,6 +212,7 @@ class CrossValidation:
     def __init__(self, support: SupportSet, backbone: str = DEFAULT_BACKBONE, method: str = DEFAULT_METHOD,
                  params: dict | None = None, *, folds: str | int = "auto", weights: str | os.PathLike = "pretrained",
                  device: str = "auto", seed: int | None = 0):
+        super().__init__()
         check_support(support)
         self.support = SupportSet((c.name, list(c.images)) for c in support.classes)  # a snapshot
         self.class_names = support.class_names
@@ -229,31 +230,13 @@ class CrossValidation:
         self.seed = seed
         labels = [c for _, c in self.samples]
         self.plan, self.scheme = plan_folds(labels, folds, self.fast, seed or 0)
-        self.result: ValidationResult | None = None
-        self._cancel = threading.Event()
-        self._inner = None
 
     @property
     def total_folds(self) -> int:
         return len(self.plan)
 
-    def cancel(self) -> None:
-        """Stop after the current fold (or the current step of a fold's adaptation): raises RunCancelled."""
-        self._cancel.set()
-        if self._inner is not None:
-            self._inner.cancel()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def run(self, on_event=None) -> ValidationResult:
-        for event in self:
-            if on_event:
-                on_event(event)
-        return self.result
-
-    def __iter__(self) -> Iterator:
+    def _events(self) -> Iterator:
+        """Cancelled runs raise RunCancelled after the current fold (or the current step of its adaptation)."""
         start = time.perf_counter()
         n = len(self.samples)
         labels = torch.tensor([c for _, c in self.samples])
@@ -265,8 +248,7 @@ class CrossValidation:
         for item in gen:
             if not isinstance(item, _Fold):
                 yield item  # a Stage: embedding, or a fold's adaptation step
-                if self._cancel.is_set():
-                    raise RunCancelled(fold, self.total_folds)
+                self._raise_if_cancelled(fold, self.total_folds)
                 continue
             fold += 1
             test = item.test
@@ -274,8 +256,7 @@ class CrossValidation:
             seen += len(test)
             correct += int((pred[test] == labels[test]).sum())
             yield FoldDone(fold, self.total_folds, correct, seen, time.perf_counter() - start)
-            if self._cancel.is_set():
-                raise RunCancelled(fold, self.total_folds)
+            self._raise_if_cancelled(fold, self.total_folds)
         self.result = ValidationResult(
             self.class_names, [str(p) for p, _ in self.samples], labels.tolist(), pred.tolist(), conf.tolist(),
             sim.tolist(), self.total_folds, self.scheme, self.backbone_name, self.method_name, self.params,
@@ -283,14 +264,12 @@ class CrossValidation:
 
     # --- frozen backbone: embed once, refit the head per fold ----------------------------------------------------
     def _fast_folds(self, labels: torch.Tensor):
-        from .engine import AdaptRun, Stage, load_backbone
+        from .engine import AdaptRun, load_backbone
 
         # The engine's own embedding: the same backbone cache and per-file feature cache as Adapt.
         run = AdaptRun(self.support, self.backbone_name, self._fresh_method(), weights=self.weights,
                        device=str(self.device), seed=self.seed)
-        self._inner = run
-        if self._cancel.is_set():
-            run.cancel()
+        self._follow(run)
         yield Stage("building backbone", 0, 1)
         shared, key = load_backbone(self.spec, self.weights)
         backbone = shared.to(self.device).eval()
@@ -306,7 +285,7 @@ class CrossValidation:
         task = FitTask(backbone, pre, images, dev_labels, len(self.class_names), self.device, Precision(self.device),
                        self._generator(), embed_batch=inference_batch(self.device))
         pooled = yield from run._cached_features(task, key, paths)
-        self._inner = None
+        self._follow(None)
         if run.method.feature_kind == "map":
             with torch.no_grad():
                 feats = torch.cat([backbone.feature_map(pre.view(images[i:i + 16])).float()
@@ -325,8 +304,7 @@ class CrossValidation:
             for _ in method.fit(fold_task):
                 if self._cancel.is_set():
                     break
-            if self._cancel.is_set():
-                raise RunCancelled(0, self.total_folds)
+            self._raise_if_cancelled(0, self.total_folds)
             with torch.no_grad():
                 probs = F.softmax(method.logits(feats[test_t]).float(), dim=-1)
             c, p = probs.max(dim=-1)
@@ -334,7 +312,7 @@ class CrossValidation:
 
     # --- a trained backbone: one adaptation per fold ------------------------------------------------------------
     def _slow_folds(self):
-        from .engine import AdaptRun, Progress, Stage
+        from .engine import AdaptRun
 
         for f, test in enumerate(self.plan, 1):
             held = set(test)
@@ -342,13 +320,11 @@ class CrossValidation:
                                for k, name in enumerate(self.class_names))
             run = AdaptRun(train, self.backbone_name, self._fresh_method(), weights=self.weights,
                            device=str(self.device), seed=self.seed)
-            self._inner = run
-            if self._cancel.is_set():
-                run.cancel()
+            self._follow(run)
             for event in run:
                 if isinstance(event, Progress):
                     yield Stage(f"fold {f} of {self.total_folds}: adapting", event.step, event.total)
-            self._inner = None
+            self._follow(None)
             clf = run.result
             base = torch.cat([clf.preprocess.load([self.samples[i][0]]) for i in test])
             with torch.no_grad():
@@ -404,12 +380,13 @@ class ComparisonRow:
                 "scheme": self.result.scheme, "images": self.result.n}
 
 
-class Comparison:
+class Comparison(Run[list]):
     """Cross-validate several (backbone, method) candidates on one support set; ``rows`` at the end,
     ``best`` the most accurate (ties: the faster). A candidate that cannot run is reported, not fatal."""
 
     def __init__(self, support: SupportSet, candidates: list[Candidate], *, folds: str | int = "auto",
                  device: str = "auto", seed: int | None = 0):
+        super().__init__()
         check_support(support)
         if not candidates:
             raise SupportSetError("nothing to compare; choose at least one method and one backbone")
@@ -417,42 +394,21 @@ class Comparison:
         self.candidates = list(candidates)
         self.folds, self.device, self.seed = folds, device, seed
         self.rows: list[ComparisonRow] = []
-        self._cancel = threading.Event()
-        self._current: CrossValidation | None = None
-
-    def cancel(self) -> None:
-        self._cancel.set()
-        if self._current is not None:
-            self._current.cancel()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        self.result = self.rows
 
     @property
     def best(self) -> ComparisonRow | None:
         done = [r for r in self.rows if r.result is not None]
         return max(done, key=lambda r: (r.result.accuracy, -r.result.seconds), default=None)
 
-    def run(self, on_event=None) -> list[ComparisonRow]:
-        for event in self:
-            if on_event:
-                on_event(event)
-        return self.rows
-
-    def __iter__(self):
-        from .errors import FewShotError
-
+    def _events(self):
         for i, cand in enumerate(self.candidates):
-            if self._cancel.is_set():
-                raise RunCancelled(i, len(self.candidates))
+            self._raise_if_cancelled(i, len(self.candidates))
             yield CandidateStarted(i, len(self.candidates), cand)
             try:
                 cv = CrossValidation(self.support, cand.backbone, cand.method, cand.params, folds=self.folds,
                                      device=self.device, seed=self.seed)
-                self._current = cv
-                if self._cancel.is_set():
-                    cv.cancel()
+                self._follow(cv)
                 yield from cv
                 self.rows.append(ComparisonRow(cand, cv.result))
             except RunCancelled:
@@ -460,4 +416,4 @@ class Comparison:
             except FewShotError as exc:
                 self.rows.append(ComparisonRow(cand, None, str(exc)))
             finally:
-                self._current = None
+                self._follow(None)

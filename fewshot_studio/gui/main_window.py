@@ -688,7 +688,7 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def _on_run_events(self, events: list) -> None:
-        from ..core.engine import Progress, Stage
+        from ..core.runs import Progress, Stage
 
         progress = [e for e in events if isinstance(e, Progress)]
         stages = [e for e in events if isinstance(e, Stage)]

@@ -223,7 +223,7 @@ class MetaTrainPage(QWidget):
             self.job.wait(ms)
 
     def _on_events(self, events: list) -> None:
-        from fewshot_studio.core.engine import Progress, Stage
+        from fewshot_studio.core.runs import Progress, Stage
         from fewshot_studio.core.meta_train import Validation
 
         for event in events:

@@ -356,7 +356,7 @@ class ValidationPage(QWidget):
 
     @Slot(list)
     def _on_events(self, events: list) -> None:
-        from ..core.engine import Stage
+        from ..core.runs import Stage
         from ..core.validation import CandidateStarted, FoldDone
 
         for event in events[-3:]:

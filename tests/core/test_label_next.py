@@ -13,7 +13,8 @@ from PIL import Image
 
 from fewshot_studio.core import embedding_map as emap
 from fewshot_studio.core.embeddings import NoImagesError, forget
-from fewshot_studio.core.engine import AdaptRun, Stage
+from fewshot_studio.core.engine import AdaptRun
+from fewshot_studio.core.runs import Stage
 from fewshot_studio.core.errors import ImageError, ParameterError
 from fewshot_studio.core.label_next import RankRun, diverse_order, rank_images, uncertainty
 from fewshot_studio.core.support import SupportSet

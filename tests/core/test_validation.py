@@ -6,7 +6,8 @@ import pytest
 import torch
 from imagegen import make_confusable_folder, make_image_folder, make_queries
 
-from fewshot_studio.core.engine import AdaptRun, Stage
+from fewshot_studio.core.engine import AdaptRun
+from fewshot_studio.core.runs import Stage
 from fewshot_studio.core.errors import FewShotError, RunCancelled, SupportSetError
 from fewshot_studio.core.model_io import load_classifier, read_metadata
 from fewshot_studio.core.openset import calibrate_from_features
