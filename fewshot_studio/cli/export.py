@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import argparse
+
+from .common import Command, error, load_support, model_argument, warn, warn_skipped
 
 
-def run_export(args, *, err, warn) -> int:
-    from .core.classifier import FewShotClassifier
-    from .core.errors import FewShotError
-    from .core.export_onnx import MSG_NO_ORT, OUTPUTS, check_onnx, export_onnx, write_example
+def cmd_export(args) -> int:
+    from ..core.classifier import FewShotClassifier
+    from ..core.errors import FewShotError
+    from ..core.export_onnx import MSG_NO_ORT, OUTPUTS, check_onnx, export_onnx, write_example
 
     if args.check:
         try:
@@ -27,32 +29,42 @@ def run_export(args, *, err, warn) -> int:
         print(f"wrote {target}: python {target.name} {path.name} IMAGES... (needs onnxruntime, pillow, numpy)")
     if args.check:
         report = check_onnx(clf, path, args.check)
-        for s in report.skipped:
-            warn(f"skipped {s}")
+        warn_skipped(report.skipped)
         print(report)
         if not report.ok:
-            err("the ONNX file does not give PyTorch's results on these images; please report this")
+            error("the ONNX file does not give PyTorch's results on these images; please report this")
             return 1
     return 0
 
 
-def run_export_support(args, *, warn) -> int:
-    from .core.imagefolder import export_image_folder
-    from .core.project import SUFFIX, open_project
-    from .core.support import SupportSet
+def cmd_export_support(args) -> int:
+    from ..core.imagefolder import export_image_folder
 
-    source = Path(args.support)
-    if source.is_file() and source.suffix.lower() == SUFFIX:
-        project = open_project(source)
-        support, skipped = project.support, project.skipped
-    elif source.is_file() and source.suffix.lower() == ".json":
-        support, skipped = SupportSet.load(source), []
-    else:
-        support, skipped = SupportSet.from_folder(source)
-    for s in skipped:
-        warn(f"skipped {s}")
+    support = load_support(args.support, projects=True)
     result = export_image_folder(support, args.output)
     for line in result.renamed:
         warn(f"renamed {line}")
     print(f"wrote {result}")
     return 0
+
+
+def _export_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX file")
+    p.add_argument("--check", nargs="+", metavar="IMAGE", help="images or folders: compare onnxruntime's "
+                   "outputs with PyTorch's on them (needs onnxruntime)")
+    p.add_argument("--example", action="store_true", help="also write onnx_predict.py beside OUT.onnx: a "
+                   "predict script that needs only onnxruntime, pillow and numpy")
+
+
+def _export_support_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("support", metavar="SUPPORT", help="a project (.fsproj), a support-set .json, or a folder")
+    p.add_argument("output", metavar="OUT_DIR", help="a new or empty folder")
+
+
+def commands() -> tuple[Command, ...]:
+    return (
+        Command("export", cmd_export, "export a saved model as one ONNX graph (backbone, normalisation and method) "
+                "for onnxruntime and other ONNX runtimes", (model_argument(), _export_options)),
+        Command("export-support", cmd_export_support, "write a support set as a folder with one sub-folder of "
+                "images per class (the layout adapt and Import class folders read)", (_export_support_options,)),
+    )

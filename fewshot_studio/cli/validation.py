@@ -1,4 +1,5 @@
-"""The command line's ``validate`` and ``compare`` commands: cross-validation on the support set.
+"""``validate`` and ``compare`` (cross-validation on the support set), ``rank`` and ``embed`` (a model's view of
+unlabelled images: which to label next, and a 2-D map).
 
 ``validate SUPPORT_DIR --backbone B --algorithm A [--param k=v] [--folds auto|loo|N] [--json]``
 ``compare SUPPORT_DIR --algorithm a --algorithm b --backbone x [--backbone y] [--folds ...] [--json]``
@@ -7,30 +8,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+from pathlib import Path
 
-from .cli import _bad, _load_support, _warn
-
-
-def _bar(total: int, quiet: bool, desc: str):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="fold", file=sys.stderr, disable=True if quiet else None, dynamic_ncols=True,
-                desc=desc, mininterval=0.1 if sys.stderr.isatty() else 2.0)
-
-
-def _iterate(cv, bar, prefix: str = "") -> None:
-    from .core.runs import Stage
-    from .core.validation import FoldDone
-
-    for event in cv:
-        if isinstance(event, FoldDone):
-            bar.set_description(f"{prefix}fold {event.fold}/{event.total}")
-            bar.set_postfix(acc=f"{event.correct / max(1, event.seen):.0%}", refresh=False)
-            bar.update(event.fold - bar.n)
-        elif isinstance(event, Stage):
-            bar.set_description(f"{prefix}{event.name}")
+from .common import (Command, ProgressBar, bad_input, combine, device_option, follow, json_option, load_support,
+                     method_options, model_argument, param_option, parse_params, quiet_option, support_argument,
+                     warn, warn_skipped)
 
 
 def _pct(x: float) -> str:
@@ -59,20 +43,18 @@ def format_result(r) -> str:
 
 
 def cmd_validate(args) -> int:
-    from .core.params import parse_assignments
-    from .core.validation import CrossValidation
+    from ..core.runs import Stage
+    from ..core.validation import CrossValidation, FoldDone
 
-    support, skipped = _load_support(args.support)
-    for s in skipped:
-        _warn(f"skipped {s}")
-    cv = CrossValidation(support, args.backbone, args.algorithm, parse_assignments(args.param or []),
-                         folds=args.folds, weights=args.weights or "pretrained", device=args.device,
-                         seed=args.seed)
-    bar = _bar(cv.total_folds, args.quiet, "preparing")
-    try:
-        _iterate(cv, bar)
-    finally:
-        bar.close()
+    support = load_support(args.support)
+    cv = CrossValidation(support, args.backbone, args.algorithm, parse_params(args), folds=args.folds,
+                         weights=args.weights or "pretrained", device=args.device, seed=args.seed)
+    with ProgressBar(cv.total_folds, quiet=args.quiet, unit="fold") as bar:
+        def fold(event) -> None:
+            bar.describe(f"fold {event.fold}/{event.total}", acc=f"{event.correct / max(1, event.seen):.0%}")
+            bar.advance_to(event.fold)
+
+        follow(cv, {FoldDone: fold, Stage: lambda e: bar.stage(e, counts=False)})
     r = cv.result
     if args.json:
         out = r.to_dict()
@@ -85,10 +67,10 @@ def cmd_validate(args) -> int:
 
 def candidates(backbones: list[str], algorithms: list[str], assignments: list[str]):
     """Every algorithm with every backbone; ``NAME=VALUE`` goes to each algorithm that has NAME."""
-    from .core.algorithms import get_method
-    from .core.errors import ParameterError
-    from .core.params import parse_assignments
-    from .core.validation import Candidate
+    from ..core.algorithms import get_method
+    from ..core.errors import ParameterError
+    from ..core.params import parse_assignments
+    from ..core.validation import Candidate
 
     values = parse_assignments(assignments)
     per_method, used = {}, set()
@@ -119,27 +101,23 @@ def format_comparison(rows, best) -> str:
 
 
 def cmd_compare(args) -> int:
-    from .core.validation import CandidateStarted, Comparison
+    from ..core.validation import CandidateStarted, Comparison
 
-    support, skipped = _load_support(args.support)
-    for s in skipped:
-        _warn(f"skipped {s}")
+    support = load_support(args.support)
     cands = candidates(args.backbone or ["efficientnet_lite0"], args.algorithm or ["prototypical", "linear_probe"],
                        args.param or [])
     comparison = Comparison(support, cands, folds=args.folds, device=args.device, seed=args.seed)
-    bar = _bar(len(cands), args.quiet, "comparing")
-    try:
-        for event in comparison:
-            if isinstance(event, CandidateStarted):
-                bar.set_description(f"{event.candidate.label} ({event.index + 1}/{event.total})")
-                bar.update(event.index - bar.n)
-        bar.update(len(cands) - bar.n)
-    finally:
-        bar.close()
+    with ProgressBar(len(cands), quiet=args.quiet, unit="fold", desc="comparing") as bar:
+        def started(event) -> None:
+            bar.describe(f"{event.candidate.label} ({event.index + 1}/{event.total})")
+            bar.advance_to(event.index)
+
+        follow(comparison, {CandidateStarted: started})
+        bar.advance_to(len(cands))
     rows, best = comparison.rows, comparison.best
     if best is None:
-        return _bad("no candidate could be cross-validated: " + "; ".join(f"{r.candidate.label}: {r.error}"
-                                                                          for r in rows))
+        return bad_input("no candidate could be cross-validated: " + "; ".join(f"{r.candidate.label}: {r.error}"
+                                                                               for r in rows))
     if args.json:
         print(json.dumps({"rows": [r.to_dict() for r in rows], "best": best.to_dict()}, indent=2))
     else:
@@ -147,31 +125,106 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def add_commands(add, device_opt) -> None:
-    """Register ``validate`` and ``compare`` on the main parser (``add(name, func, help)`` makes a subparser)."""
-    from pathlib import Path
+def cmd_rank(args) -> int:
+    from ..core.classifier import FewShotClassifier
+    from ..core.label_next import RankRun
 
-    def common(p):
-        p.add_argument("support", metavar="SUPPORT_DIR", type=Path, help="folder with one sub-folder of images per "
-                       "class (or a support-set .json)")
-        p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a hyperparameter (repeatable)")
-        p.add_argument("--folds", default="auto", help="auto (default: leave-one-out up to 50 images with a frozen "
-                       "backbone, else stratified 5-fold), loo, or a number of folds")
-        device_opt(p)
-        p.add_argument("--seed", type=int, default=0, help="random seed for the folds and the methods (default 0)")
-        p.add_argument("--json", action="store_true", help="machine-readable output")
-        p.add_argument("--quiet", action="store_true", help="no progress bar")
+    if args.top is not None and args.top < 1:
+        return bad_input("--top must be at least 1")
+    clf = FewShotClassifier.load(args.model, device=args.device)
+    ranking = RankRun(clf, args.paths, by=args.by, diversity=args.diversity).run()
+    warn_skipped(ranking.skipped)
+    if ranking.already_labelled:
+        n = len(ranking.already_labelled)
+        warn(f"{n} image{'s are' if n != 1 else ' is'} already among the model's support images; left out")
+    items = ranking.top(args.top)
+    if args.json:
+        print(json.dumps([i.to_dict() for i in items], indent=2))
+        return 0
+    for i in items:
+        print(f"{i.rank:>4}  {i.score:.3f}  {i.label} {i.confidence:.0%}  {i.path}")
+    return 0
 
-    p = add("validate", cmd_validate, "cross-validate a method on a support set: overall accuracy with its confidence "
-            "interval, accuracy per class, the confusion matrix and the misclassified images")
-    common(p)
-    p.add_argument("--backbone", default="efficientnet_lite0", help="see: fewshot-studio backbones")
-    p.add_argument("--algorithm", default="prototypical", help="see: fewshot-studio algorithms")
+
+def cmd_embed(args) -> int:
+    from ..core.classifier import FewShotClassifier
+    from ..core.embedding_map import EmbeddingMapRun
+
+    if args.output and Path(args.output).suffix.lower() not in (".csv", ".json"):
+        return bad_input(f"{args.output}: the map is written as .csv or .json; give a file name ending in one of those")
+    clf = FewShotClassifier.load(args.model, device=args.device)
+    result = EmbeddingMapRun(clf, args.paths, method=args.method, include_support=not args.no_support,
+                             seed=args.seed).run()
+    warn_skipped(result.skipped)
+    if not args.output:
+        print(result.to_csv(), end="")
+        return 0
+    path = result.save(args.output)
+    n_support = result.kinds.count("support")
+    axes = (f"; the axes hold {result.explained[0]:.0%} and {result.explained[1]:.0%} of the variance"
+            if result.explained else "")
+    print(f"saved {path}: {len(result)} points ({n_support} support, {len(result) - n_support} query), "
+          f"{'t-SNE' if args.method == 'tsne' else 'PCA'}{axes}")
+    return 0
+
+
+# --- options -------------------------------------------------------------------------------------------------
+def _folds_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--folds", default="auto", help="auto (default: leave-one-out up to 50 images with a frozen "
+                   "backbone, else stratified 5-fold), loo, or a number of folds")
+
+
+def _seed_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, help="random seed for the folds and the methods (default 0)")
+
+
+def cross_validation_options() -> argparse.ArgumentParser:
+    """What ``validate`` and ``compare`` share: the support set, the folds, and how to run."""
+    return combine(support_argument(), param_option(), _folds_option, device_option(), _seed_option, json_option(),
+                   quiet_option())
+
+
+def _validate_weights(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="backbone weights: pretrained (default), random, or a weights file")
 
-    p = add("compare", cmd_compare, "cross-validate every --algorithm with every --backbone on the same support set "
-            "and rank them by accuracy (with confidence intervals and time taken)")
-    common(p)
+
+def _compare_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backbone", action="append", help="a backbone to try (repeatable; default efficientnet_lite0)")
     p.add_argument("--algorithm", action="append", help="a method to try (repeatable; default prototypical and "
                    "linear_probe)")
+
+
+def _rank_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", metavar="FOLDER", nargs="+", help="folders of unlabelled images (or image files)")
+    p.add_argument("--by", choices=("margin", "entropy"), default="margin",
+                   help="margin (default): how close the two likeliest classes are; entropy: how spread the "
+                   "probabilities are over all classes")
+    p.add_argument("--top", type=int, metavar="N", help="list only the first N images")
+    p.add_argument("--diversity", type=float, default=0.3, metavar="W",
+                   help="0..1: how strongly near-duplicates are moved down the list (default 0.3; 0: off)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of {rank, path, score, margin, "
+                   "entropy, label, confidence, top_k}")
+
+
+def _embed_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", metavar="IMAGES", nargs="*", help="query images or folders (optional)")
+    p.add_argument("--method", choices=("pca", "tsne"), default="pca",
+                   help="pca (default) or tsne (needs scikit-learn: pip install 'fewshot-studio[tsne]')")
+    p.add_argument("--no-support", action="store_true", help="map only the query images")
+    p.add_argument("--seed", type=int, default=0, help="t-SNE's random seed (default 0)")
+    p.add_argument("--output", "-o", metavar="MAP", help="map.csv or map.json (default: CSV on standard output)")
+
+
+def commands() -> tuple[Command, ...]:
+    return (
+        Command("validate", cmd_validate, "cross-validate a method on a support set: overall accuracy with its "
+                "confidence interval, accuracy per class, the confusion matrix and the misclassified images",
+                (cross_validation_options(), method_options(), _validate_weights)),
+        Command("compare", cmd_compare, "cross-validate every --algorithm with every --backbone on the same support "
+                "set and rank them by accuracy (with confidence intervals and time taken)",
+                (cross_validation_options(), _compare_options)),
+        Command("rank", cmd_rank, "rank unlabelled images by how much labelling each would help the model "
+                "(most uncertain first)", (model_argument(), _rank_options, device_option())),
+        Command("embed", cmd_embed, "2-D map of a model's support images and of query images (PCA or t-SNE), "
+                "as CSV or JSON", (model_argument(), _embed_options, device_option())),
+    )
