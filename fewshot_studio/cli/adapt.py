@@ -1,0 +1,165 @@
+"""``adapt``, ``predict``, ``inspect`` and ``demo``: make a classifier from a support set, and use it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .common import (Command, ProgressBar, bad_input, device_option, follow, json_option, load_support,
+                     method_options, model_argument, param_option, parse_params, quiet_option, support_argument,
+                     warn, warn_skipped)
+
+
+def method_values(method: str, args) -> dict:
+    """The method's hyperparameters from ``--param`` and ``--steps``."""
+    from ..core.algorithms import get_method
+    from ..core.errors import ParameterError
+
+    values = parse_params(args)
+    if args.steps is not None:
+        cls = get_method(method)
+        if not cls.steps_param:
+            raise ParameterError(f"--steps does not apply to {method}")
+        values[cls.steps_param] = str(args.steps)
+    return values
+
+
+def adapt_with_bar(run, quiet: bool):
+    """Follow an :class:`~fewshot_studio.core.engine.AdaptRun` on a progress bar; returns its last Progress."""
+    from ..core.runs import Progress, Stage
+
+    with ProgressBar(run.method.total_steps(), quiet=quiet) as bar:
+        return follow(run, {Progress: lambda e: bar.step(e, f"adapting on {e.device}"), Stage: bar.stage})
+
+
+def cmd_adapt(args) -> int:
+    from ..core.engine import AdaptRun
+
+    support = load_support(args.support)
+    values = method_values(args.algorithm, args)
+    run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
+                   device=args.device, seed=args.seed)
+    last = adapt_with_bar(run, args.quiet)
+    if getattr(args, "open_set", False):  # "None of these": threshold calibrated by cross-validation
+        from ..core.validation import CrossValidation
+
+        cv = CrossValidation(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
+                             device=args.device, seed=args.seed)
+        cv.run()
+        run.result.open_set = cv.result.open_set_rule(enabled=True)
+        print(f"open set: images less similar than {run.result.open_set.threshold:.3f} to every support image "
+              f"are reported as unknown ({cv.result.scheme}, {cv.result.n} held-out images)")
+    path = run.result.save(args.output)
+    summary = ", ".join(f"{c['name']} ({c['images']})" for c in support.summary()["classes"])
+    acc = f", support accuracy {last.accuracy:.0%}" if last else ""
+    print(f"saved {path}: {len(support)} classes [{summary}], {args.backbone} + {args.algorithm}"
+          f"{acc}, {run.result.info['seconds']:.1f} s on {last.device if last else args.device}")
+    return 0
+
+
+def print_predictions(preds, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([p.to_dict() for p in preds], indent=2))
+        return
+    width = max((len(p.path) for p in preds), default=0)
+    for p in preds:
+        others = ", ".join(f"{c} {s:.0%}" for c, s in p.top_k[1:])
+        if p.unknown:  # open set: unlike every class; the best guesses stay in brackets
+            others = ", ".join(f"{c} {s:.0%}" for c, s in p.top_k)
+            print(f"{p.path:<{width}}  unknown  similarity {p.similarity:.3f}   ({others})")
+            continue
+        print(f"{p.path:<{width}}  {p.label}  {p.confidence:.1%}" + (f"   ({others})" if others else ""))
+
+
+def cmd_predict(args) -> int:
+    from ..core.classifier import FewShotClassifier
+
+    clf = FewShotClassifier.load(args.model, device=args.device)
+    if getattr(args, "open_set", None) and clf.open_set is None:  # a model saved without a threshold
+        from ..core.openset import calibrate_from_features
+
+        clf.open_set = calibrate_from_features(clf.support_features, clf.support_labels)
+        warn(f"{args.model} has no open-set threshold; using {clf.open_set.threshold:.3f}, from leave-one-out on its "
+             "support features (adapt with --open-set for one cross-validated with the method)")
+    preds, skipped = clf.predict(args.paths, top_k=args.top_k, open_set=getattr(args, "open_set", None))
+    warn_skipped(skipped)
+    if not preds:
+        return bad_input("no image could be classified; give image files or folders of images")
+    print_predictions(preds, args.json)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from ..core.demo import demo_query_dir, demo_support_dir, true_label
+    from ..core.engine import AdaptRun
+    from ..core.support import SupportSet
+
+    support, _ = SupportSet.from_folder(demo_support_dir())
+    print(f"demo support set: {', '.join(f'{c.name} ({len(c.images)})' for c in support.classes)}")
+    run = AdaptRun(support, args.backbone, args.algorithm, device=args.device)
+    adapt_with_bar(run, args.quiet)
+    preds, _ = run.result.predict([demo_query_dir()], top_k=3)
+    right = 0
+    for p in preds:
+        truth = true_label(p.path)
+        right += p.label == truth
+        print(f"{Path(p.path).name:<16} -> {p.label:<10} {p.confidence:6.1%}  {'ok' if p.label == truth else 'WRONG'}")
+    print(f"{right}/{len(preds)} right ({run.result.spec.name} + {run.method.name}, "
+          f"adapted in {run.result.info['seconds']:.1f} s)")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from ..core.model_io import read_metadata
+
+    meta = read_metadata(args.model)
+    if args.json:
+        print(json.dumps(meta, indent=2))
+        return 0
+    b, m = meta["backbone"], meta["method"]
+    print(f"classes:  {', '.join(meta['class_names'])}")
+    print(f"backbone: {b['name']} ({b['weights_source']}{', trained' if b['trained'] else ''})")
+    print(f"method:   {m['name']} {json.dumps(m['params'])}")
+    print(f"saved:    {meta['created']} by Few-shot Studio {meta['versions']['fewshot_studio']}")
+    return 0
+
+
+# --- options -------------------------------------------------------------------------------------------------
+def _demo_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backbone", default="efficientnet_lite0")
+    p.add_argument("--algorithm", default="prototypical")
+
+
+def _adapt_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=int, help="optimisation steps (the method's step hyperparameter)")
+    p.add_argument("--weights", help="backbone weights: pretrained (default), random, or a .safetensors/.pth file")
+
+
+def _adapt_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same model (default 0)")
+    p.add_argument("--output", "-o", required=True, metavar="MODEL", help="where to save the model (.safetensors)")
+    p.add_argument("--open-set", action="store_true", help="calibrate a 'None of these' threshold by cross-validation "
+                   "and switch it on: predict then reports images unlike every class as unknown")
+
+
+def _predict_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
+    p.add_argument("--top-k", type=int, default=3, help="how many classes to list per image (default 3)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, confidence, top_k}")
+    p.add_argument("--open-set", action=argparse.BooleanOptionalAction, default=None,
+                   help="report images unlike every class as unknown (JSON: label null, unknown true); default: as "
+                   "saved (on for models adapted with --open-set)")
+
+
+def commands() -> tuple[Command, ...]:
+    return (
+        Command("demo", cmd_demo, "adapt to the bundled demo classes and classify the demo queries",
+                (_demo_options, device_option(), quiet_option())),
+        Command("adapt", cmd_adapt, "adapt a classifier to a support set and save it",
+                (support_argument(), method_options(), param_option(), _adapt_options, device_option(),
+                 _adapt_output_options, quiet_option())),
+        Command("predict", cmd_predict, "classify images with a saved model",
+                (model_argument(), _predict_options, device_option())),
+        Command("inspect", cmd_inspect, "show what a saved model holds", (model_argument(), json_option(None))),
+    )

@@ -1,0 +1,112 @@
+"""``meta-train`` and ``evaluate``: learning a backbone from episodes of a base dataset, and measuring a model on
+N-way K-shot episodes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import Command, ProgressBar, device_option, follow, json_option, parse_params
+
+
+def cmd_meta_train(args) -> int:
+    from ..core.meta_train import MetaTrainConfig, MetaTrainRun, Validation
+    from ..core.runs import Progress, Stage
+
+    config = MetaTrainConfig(
+        dataset=args.dataset, method=args.algorithm, params=parse_params(args),
+        backbone=args.backbone, weights=args.weights, image_size=args.image_size, ways=args.ways, shots=args.shots,
+        queries=args.queries, meta_batch=args.meta_batch, steps=args.steps, lr=args.lr, optimizer=args.optimizer,
+        val_every=args.val_every, val_episodes=args.val_episodes, val_fraction=args.val_fraction,
+        val_dataset=args.val_dataset, rotations=args.rotations, augment=args.augment, seed=args.seed,
+        device=args.device, output=args.output)
+    run = MetaTrainRun(config, resume=args.resume)
+    with ProgressBar(run.config.steps, quiet=args.quiet or not run.is_main) as bar:
+        def validation(event) -> None:
+            if run.is_main:
+                bar.write(f"step {event.step}: validation {event.result}{'  (best, saved)' if event.best else ''}")
+
+        follow(run, {Progress: lambda e: bar.step(e, f"{run.method.name} on {e.device}", loss_format=".3f"),
+                     Validation: validation, Stage: lambda e: bar.stage(e, counts=False)})
+    if run.is_main:
+        best = f"; best validation {run.best}" if run.best else ""
+        print(f"saved {run.config.output_path()}{best}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from ..core.episodes import EpisodeSampler, open_pool
+    from ..core.evaluation import evaluate_episodes, is_lake_runs, lake_error_rate, open_predictor, read_lake_runs
+
+    predict, preprocess, what = open_predictor(args.model_or_checkpoint, algorithm=args.algorithm,
+                                               params=parse_params(args) or None, device=args.device)
+    print(f"evaluating {what}")
+    if is_lake_runs(args.dataset):
+        runs = read_lake_runs(args.dataset)
+        error = lake_error_rate(predict, runs, preprocess.load)
+        if args.json:
+            print(json.dumps({"runs": len(runs), "error_rate": error}))
+        else:
+            print(f"Lake one-shot runs: {len(runs)} runs, error rate {100 * error:.2f}%")
+        return 0
+    pool = open_pool(args.dataset, preprocess)
+    sampler = EpisodeSampler(pool, args.ways, args.shots, args.queries, seed=args.seed)
+    result = evaluate_episodes(predict, sampler, args.episodes)
+    if args.json:
+        print(json.dumps({"ways": args.ways, "shots": args.shots, "episodes": args.episodes,
+                          "accuracy": result.mean, "ci95": result.ci95}))
+    else:
+        print(result)
+    return 0
+
+
+# --- options -------------------------------------------------------------------------------------------------
+def _int_options(p: argparse.ArgumentParser, defaults: tuple[tuple[str, int], ...]) -> None:
+    for name, default in defaults:
+        p.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+
+
+def _meta_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", required=True, help="Omniglot .npz or .zip, or a folder with one sub-folder per class")
+    p.add_argument("--algorithm", default="prototypical", help="an episodic method (see: fewshot-studio algorithms)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a method hyperparameter (repeatable)")
+    p.add_argument("--backbone", default="conv4", help="a backbone name, or a checkpoint to continue from")
+    p.add_argument("--weights", default="pretrained", help="pretrained (default), random, or a weights file")
+    p.add_argument("--image-size", type=int, help="model input side in pixels (Omniglot: 28)")
+    _int_options(p, (("ways", 5), ("shots", 1), ("queries", 15), ("meta-batch", 4), ("steps", 1000),
+                     ("val-every", 100), ("val-episodes", 100)))
+    p.add_argument("--lr", type=float, default=1e-3, help="meta learning rate (default 1e-3)")
+    p.add_argument("--optimizer", default="adam", choices=("adam", "sgd"), help="meta optimiser (default adam)")
+    p.add_argument("--val-fraction", type=float, default=0.2, help="share of alphabets/classes held out for "
+                   "validation (default 0.2)")
+    p.add_argument("--val-dataset", help="validate on this dataset instead of held-out classes")
+    p.add_argument("--rotations", action="store_true", help="rotations by 90/180/270 degrees as new classes")
+    p.add_argument("--augment", action="store_true", help="random crops, flips and colour jitter")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _meta_train_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", "-o", help="best checkpoint (default: the studio's checkpoints folder, where the "
+                   "window's backbone picker finds it)")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint (its .last file)")
+    p.add_argument("--quiet", action="store_true")
+
+
+def _evaluate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-or-checkpoint", required=True, metavar="PATH")
+    p.add_argument("--dataset", required=True, help="Omniglot .npz/.zip, a folder of class folders, or a folder "
+                   "of runNN/ one-shot runs")
+    p.add_argument("--algorithm", help="evaluate with another method (adapts to each episode)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE")
+    _int_options(p, (("ways", 5), ("shots", 1), ("queries", 15), ("episodes", 600), ("seed", 0)))
+
+
+def commands() -> tuple[Command, ...]:
+    return (
+        Command("meta-train", cmd_meta_train, "meta-train a method on episodes from a base dataset "
+                "(under torchrun: DistributedDataParallel)",
+                (_meta_train_options, device_option(), _meta_train_output_options)),
+        Command("evaluate", cmd_evaluate, "mean accuracy with a 95% confidence interval over N-way K-shot episodes, "
+                "or the error rate on Lake et al.'s one-shot runs",
+                (_evaluate_options, device_option(), json_option(None))),
+    )
