@@ -244,7 +244,7 @@ def test_a_model_is_saved_and_loaded_in_the_engine_format(qtbot, window, shapes,
         monkeypatch.setattr(dialogs, "open_model", lambda parent, folder: str(path))
         with qtbot.waitSignal(other.sig_model_loaded, timeout=RUN_TIMEOUT):
             other.act_load_model.trigger()
-        assert "Model loaded" in other.model_label.text() and other.act_classify.isEnabled()
+        assert "Model loaded" in other.model_panel.model_label.text() and other.act_classify.isEnabled()
         predictions = classify(qtbot, other, list(queries))
         assert [p.label for p in predictions] == [queries[Path(p.path)] for p in predictions]
 
