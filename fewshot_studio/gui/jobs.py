@@ -29,7 +29,7 @@ class _Relay(QObject):
     thread (a plain function connected to a worker's signal would run there)."""
 
     def __init__(self, owner: Jobs, job: Job, on_events, on_returned, on_failed, on_done):
-        super().__init__(owner)
+        super().__init__()  # no parent: Jobs keeps it (a Qt parent deleting it while it is queued crashed)
         self.owner, self.job = owner, job
         self.on_events, self.on_returned, self.on_failed, self.on_done = on_events, on_returned, on_failed, on_done
         worker = job.worker
@@ -67,6 +67,7 @@ class Jobs(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._relays: dict[Job, _Relay] = {}
+        self._spent: list[_Relay] = []  # the last finished job's relay, dropped outside its own slot
 
     def start(self, make: Callable[[], Generator], name: str, *, threads: int | None = None,
               on_cancel: Callable[[], None] | None = None, on_events=None, on_returned=None, on_failed=None,
@@ -103,11 +104,11 @@ class Jobs(QObject):
         job = relay.job
         job.wait(10000)  # returns at once: sig_done quit the thread directly
         self._relays.pop(job, None)
+        self._spent = [relay]  # the one before is dropped now, outside its slot
         try:
             if relay.on_done is not None:
                 relay.on_done(job)
         finally:
-            relay.deleteLater()
             self.sig_finished.emit(job)
 
     def __iter__(self):

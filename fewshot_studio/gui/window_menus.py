@@ -31,44 +31,44 @@ class WindowMenus(QObject):
         w.act_new, w.act_open, w.act_save, w.act_save_as, w.act_demo = (
             p.act_new, p.act_open, p.act_save, p.act_save_as, p.act_demo)
         w.act_import_folder = A(self.tr("&Import class folders..."), w.import_folder, "Ctrl+Shift+I", "folder",
-                                   self.tr("A folder with one sub-folder of images per class"))
+                                self.tr("A folder with one sub-folder of images per class"))
         w.act_quit = A(self.tr("&Quit"), w.close, K.Quit, None, self.tr("Close the studio"))
 
         w.act_new_class = A(self.tr("&New class"), lambda: w.board.add_class(), "Ctrl+Shift+N", "add-class",
-                               self.tr("Add an empty class"))
+                            self.tr("Add an empty class"))
         w.act_add_images = A(self.tr("&Add images..."), lambda: w.add_images(), "Ctrl+I", "add-images",
-                                self.tr("Add image files to the current class"))
+                             self.tr("Add image files to the current class"))
         w.act_paste = A(self.tr("&Paste image"), w.paste, K.Paste, "paste",
-                           self.tr("Paste an image or image files from the clipboard into the current class"))
+                        self.tr("Paste an image or image files from the clipboard into the current class"))
         w.act_camera = A(self.tr("Take p&hotos..."), w.show_camera, "Ctrl+Shift+C", "camera",
-                            self.tr("Take photos with a webcam into a class, and classify what it sees live"))
+                         self.tr("Take photos with a webcam into a class, and classify what it sees live"))
         w.act_remove = A(self.tr("&Remove selected images"), w.board.remove_selected,
-                            QKeySequence.StandardKey.Delete, "delete",
-                            self.tr("Remove the selected images from their classes (the files stay on disk)"))
+                         QKeySequence.StandardKey.Delete, "delete",
+                         self.tr("Remove the selected images from their classes (the files stay on disk)"))
         w.act_rename = A(self.tr("Re&name class"), w.rename_current_class, "F2", "rename",
-                            self.tr("Rename the current class"))
+                         self.tr("Rename the current class"))
         w.act_delete_class = A(self.tr("&Delete class"), w.delete_current_class, "Ctrl+Backspace", None,
-                                  self.tr("Delete the current class (Undo brings it back)"))
+                               self.tr("Delete the current class (Undo brings it back)"))
 
         w.act_import_weights = A(
             self.tr("&Import weights..."), lambda: w.model_files.import_weights(), None, "import-weights",
             self.tr("Use a weights file you have for the selected backbone (.safetensors, .pth)"))
 
         w.act_adapt = A(self.tr("&Adapt"), w.model_panel.start_adapt, ["Ctrl+Return", "Ctrl+Enter"], "adapt",
-                           self.tr("Fit the method to the support set"))
+                        self.tr("Fit the method to the support set"))
         w.act_cancel = A(self.tr("&Cancel run"), w.model_panel.cancel_adapt, "Esc", "cancel",
-                            self.tr("Stop after the current step and keep the previous model"))
+                         self.tr("Stop after the current step and keep the previous model"))
         w.act_classify = A(self.tr("&Classify images..."), w.classification.choose_and_classify, "Ctrl+K", "classify",
-                              self.tr("Classify image files or a folder with the current model"))
+                           self.tr("Classify image files or a folder with the current model"))
         w.act_clear = A(self.tr("C&lear results"), w.classification.clear_results, "Ctrl+L", "clear",
-                           self.tr("Remove every prediction shown"))
+                        self.tr("Remove every prediction shown"))
         w.act_save_model = A(
             self.tr("&Save model..."), w.model_files.save_model, "Ctrl+Alt+S", "model-save",
             self.tr("Save the adapted model (.safetensors) to use it later or with the command line"))
         w.act_load_model = A(self.tr("&Load model..."), w.model_files.load_model, "Ctrl+Alt+O", "model-open",
-                                self.tr("Load a model saved by the studio or the command line"))
+                             self.tr("Load a model saved by the studio or the command line"))
         w.act_meta_train = A(self.tr("&Meta-train..."), w.show_meta_training, "Ctrl+Shift+M", None,
-                                self.tr("Meta-train a method on a base dataset; the result becomes a backbone"))
+                             self.tr("Meta-train a method on a base dataset; the result becomes a backbone"))
         w.act_shortcuts = A(self.tr("&Keyboard shortcuts"), w.show_shortcuts, K.HelpContents, "keyboard")
         w.act_about = A(self.tr("&About Few-shot Studio"), w.show_about, None, "help")
         w.predictions.set_actions(w.act_classify, w.act_clear)
@@ -100,8 +100,8 @@ class WindowMenus(QObject):
         m.addSeparator()
         m.addAction(w.act_meta_train)
         w.act_label_next = A(self.tr("&Label next..."), w.show_label_next, None, None,
-                                self.tr("Rank unlabelled images by how much labelling each would help; drag the "
-                                        "top ones onto class cards"))
+                             self.tr("Rank unlabelled images by how much labelling each would help; drag the "
+                                     "top ones onto class cards"))
         m.addAction(w.act_label_next)
         w.view_menu = bar.addMenu(self.tr("&View"))
         theme_menu = w.view_menu.addMenu(self.tr("&Theme"))
@@ -153,7 +153,7 @@ class WindowMenus(QObject):
         w.toolbar = tb
         w.view_menu.addAction(tb.toggleViewAction())
         w.act_embedding_map = A(self.tr("&Embedding map"), w.show_embedding_map, None, None,
-                                   self.tr("Support and query images as points in 2-D, coloured by class"))
+                                self.tr("Support and query images as points in 2-D, coloured by class"))
         w.view_menu.addAction(w.act_embedding_map)
 
     def build_status_bar(self) -> None:
