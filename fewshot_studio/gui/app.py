@@ -70,7 +70,7 @@ def run(argv: list[str] | None = None, *, on_created: Callable | None = None, on
     app.setWindowIcon(QIcon(str(icons.icon_path("fewshot-studio"))))
     window = MainWindow(settings)
     if no_font:
-        from .class_board import Notice
+        from .notices import Notice
 
         window.notify(Notice("warning", no_font))
     app.aboutToQuit.connect(window.shutdown)
@@ -85,9 +85,9 @@ def run(argv: list[str] | None = None, *, on_created: Callable | None = None, on
             on_shown(window)
         window.start_engine(in_thread=engine_in_thread)
         if args.path:
-            window.open_path(args.path)
+            window.projects.open_path(args.path)
         elif args.demo:
-            window.open_demo()
+            window.projects.open_demo()
 
     _when_painted(window, after_shown)
     return app.exec()

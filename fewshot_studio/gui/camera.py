@@ -21,6 +21,8 @@ from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
+from .jobs import use_torch_threads
+from .notices import exception_text
 from .tasks import TaskRunner
 
 CAMERA_NAME = "camera"  # what a live prediction's ``path`` says, and the folder photos are saved in
@@ -74,9 +76,7 @@ def qimage_to_pil(image: QImage):
 
 def classify_frame(classifier, image: QImage, threads: int = 1):
     """One frame -> the classifier's :class:`~fewshot_studio.core.classifier.Prediction` (named "camera")."""
-    import torch
-
-    torch.set_num_threads(threads)  # per thread with OpenMP: set it where the work runs
+    use_torch_threads(threads)
     base = classifier.preprocess.base(qimage_to_pil(image))
     return classifier.predict_images(base[None], names=[CAMERA_NAME])[0]
 
@@ -134,7 +134,7 @@ class LiveClassifier(QObject):
 
     def _failed(self, exc: Exception, _text: str) -> None:
         self.busy = False
-        self.sig_failed.emit(f"{type(exc).__name__}: {exc}")
+        self.sig_failed.emit(exception_text(exc, "{error}")[0])
         self._schedule()
 
     def stop(self) -> None:
@@ -393,3 +393,29 @@ class CameraDialog(QDialog):
     def done(self, result: int) -> None:
         self.panel.shutdown()
         super().done(result)
+
+
+def show_camera(window) -> bool:
+    """Show the window's camera dialog (made when a camera is found); False, and the message bar says why,
+    without QtMultimedia or a camera."""
+    import weakref
+
+    from .notices import Notice
+
+    dialog = window.camera_dialog
+    if dialog is not None and dialog.isVisible():
+        dialog.raise_()
+        dialog.activateWindow()
+        return True
+    problem = camera_problem()
+    if problem:
+        window.notify(Notice("info", problem))
+        return False
+    if dialog is not None:
+        dialog.deleteLater()
+    ref = weakref.ref(window)  # no reference cycle through the dialog: gc.freeze() would make it immortal
+    window.camera_dialog = CameraDialog(window.board, lambda: getattr(ref(), "classifier", None),
+                                        threads=window.torch_threads, parent=window)
+    window.camera_dialog.panel.start()
+    window.camera_dialog.show()
+    return True

@@ -28,6 +28,7 @@ from ..core.images import Skipped, check_images, scan_folder
 from ..core.paths import studio_home
 from ..core.support import ImageClass, SupportSet
 from . import icons
+from .notices import Notice, skipped_notice
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
 
@@ -143,47 +144,6 @@ def read_images_mime(mime: QMimeData) -> tuple[str, list[Path]] | None:
 
 def accepts(mime: QMimeData) -> bool:
     return mime.hasFormat(MIME_IMAGES) or bool(local_paths(mime)) or mime.hasImage()
-
-
-@dataclass
-class Notice:
-    """A message for the window's message bar."""
-
-    level: str  # info, success, warning, error
-    text: str
-    details: str = ""
-    actions: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
-
-
-def error_notice(exc: BaseException, details: str, unexpected: str) -> Notice:
-    """A failed job as a Notice: a FewShotError's own message (written for users), else ``unexpected`` (a
-    translated text with an ``{error}`` field) and the traceback in the details."""
-    from ..core.errors import FewShotError
-
-    if isinstance(exc, FewShotError):
-        text, details = str(exc), ""
-    else:
-        text = unexpected.format(error=f"{type(exc).__name__}: {exc}")
-    return Notice("error", text[:1].upper() + text[1:], details=details)
-
-
-def skipped_notice(skipped: list[Skipped], added: int, head: str | None = None) -> Notice:
-    """"2 files were skipped: a.txt: not an image...; b.png: file is empty" (every file in the details).
-    ``head`` replaces the first sentence ("Added 3 images. ", "Nothing was added. ")."""
-    n = len(skipped)
-    shown = "; ".join(f"{s.path.name}: {s.reason}" for s in skipped[:3])
-    more = QCoreApplication.translate("ClassBoard", "; and {n} more (see Details)").format(n=n - 3) if n > 3 else ""
-    if head is None:
-        if added == 1:
-            head = QCoreApplication.translate("ClassBoard", "Added {n} image. ").format(n=added)
-        elif added:
-            head = QCoreApplication.translate("ClassBoard", "Added {n} images. ").format(n=added)
-        else:
-            head = QCoreApplication.translate("ClassBoard", "Nothing was added. ")
-    skipped_text = (QCoreApplication.translate("ClassBoard", "{n} file was skipped: {files}{more}.") if n == 1 else
-                    QCoreApplication.translate("ClassBoard", "{n} files were skipped: {files}{more}."))
-    text = head + skipped_text.format(n=n, files=shown, more=more)
-    return Notice("warning", text, "\n".join(str(s) for s in skipped))
 
 
 # --- widgets ---------------------------------------------------------------------------------------------------

@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPro
                                QWidget)
 
 from . import dialogs, icons
-from .class_board import error_notice, skipped_notice
+from .jobs import Jobs
 from .label_next_panel import follow_jobs
+from .notices import error_notice, skipped_notice
 from .thumbnails import ThumbnailCache
-from .worker import GeneratorWorker, Job
+from .worker import Job
 
 # Tableau 10: distinct in light and dark themes and for the commonest colour-vision deficiencies.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
@@ -55,6 +56,8 @@ class EmbeddingMapView(QWidget):
         self.queries: list[Path] = []
         self.map = None
         self.job: Job | None = None
+        self.jobs = Jobs(self)
+        self.jobs.sig_started.connect(self.sig_job_started)
         self.items: dict[tuple[str, str], pg.ScatterPlotItem] = {}  # (class, kind) -> its points
         self.hovered: int | None = None
         self._again = False  # run again when the current run has stopped
@@ -186,27 +189,13 @@ class EmbeddingMapView(QWidget):
         except FewShotError as exc:
             self._show_error(exc, "")
             return False
-        threads = self.torch_threads
-
-        def work():
-            import torch
-
-            torch.set_num_threads(threads)
-            yield from run
-            return run.result
-
-        worker = GeneratorWorker(work)
-        worker.sig_yielded.connect(self._on_events)
-        worker.sig_returned.connect(self._on_returned)
-        worker.sig_failed.connect(self._on_failed)
-        worker.sig_done.connect(self._on_done)
-        job = self.job = Job(worker, "embedding-map")
+        self.job = self.jobs.start_run(run, "embedding-map", threads=self.torch_threads, cancel_run=False,
+                                       on_events=self._on_events, on_returned=self._on_returned,
+                                       on_failed=self._on_failed, on_done=self._on_done)
         self._inputs = self._wanted()
         self.progress.setRange(0, 0)
         self.progress.setFormat(self.tr("Starting..."))
         self._update()
-        self.sig_job_started.emit(job)
-        job.start()
         return True
 
     @Slot(list)
@@ -235,17 +224,13 @@ class EmbeddingMapView(QWidget):
         self.status.setText(notice.text)
         self.sig_notify.emit(notice)
 
-    @Slot()
-    def _on_done(self) -> None:
-        job, self.job = self.job, None
-        if job is not None:
-            job.wait(10000)  # returns at once: sig_done quit the thread directly
+    def _on_done(self, job) -> None:
+        self.job = None
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.map is not None else 0)
         self.progress.setFormat("")
         self._update()
-        if job is not None:
-            self.sig_job_done.emit(job)
+        self.sig_job_done.emit(job)
         if self._again:
             self.refresh()
 
@@ -394,8 +379,7 @@ def show_embedding_map(window) -> EmbeddingMapView:
         dock.setWidget(view)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         window.embedding_map, window.embedding_map_dock = view, dock
-        window.sig_run_finished.connect(view.set_classifier)
-        window.sig_model_loaded.connect(view.set_classifier)
+        window.sig_classifier_changed.connect(view.set_classifier)
         view.sig_notify.connect(window.notify)
         follow_jobs(window, view)
     if not view.queries:  # the images the user is working on: Label next's folder, else the predictions' queries

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from .class_board import Notice
+from .notices import Notice
 
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 
@@ -44,10 +44,10 @@ class ExportActions(QObject):
         # a cycle, and the window's gc.freeze() after the engine loads would keep it (and the window's Python
         # object, after its C++ object is deleted) alive for good.
         self._window = weakref.ref(window)
-        self.act_export_onnx = window._action(
+        self.act_export_onnx = window.make_action(
             self.tr("Export model to &ONNX..."), self.export_onnx, None, None,
             self.tr("Write the adapted model as one ONNX file for onnxruntime and other runtimes"))
-        self.act_export_support = window._action(
+        self.act_export_support = window.make_action(
             self.tr("E&xport support set as folder..."), self.export_support, None, None,
             self.tr("Copy the classes' images into a folder with one sub-folder per class"))
 
@@ -96,7 +96,7 @@ class ExportActions(QObject):
     # --- support set as folders ------------------------------------------------------------------------------
     def export_support(self, folder: str | None = None) -> None:
         w = self.window
-        support = w._snapshot()
+        support = w.support_snapshot()
         if not support.n_images:
             w.notify(Notice("info", self.tr("The support set has no images to export yet.")))
             return

@@ -19,9 +19,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
                                QWidget)
 
 from . import dialogs, icons
-from .class_board import Notice, error_notice, images_mime, skipped_notice
+from .class_board import images_mime
+from .jobs import Jobs
+from .notices import Notice, error_notice, skipped_notice
 from .thumbnails import ThumbnailCache
-from .worker import GeneratorWorker, Job
+from .worker import Job
 
 DRAG_SOURCE = ""  # the "class" a drag from this list comes from: none (class names are never empty)
 ICON = 64
@@ -82,6 +84,8 @@ class LabelNextPanel(QWidget):
         self.folder: Path | None = None
         self.ranking = None
         self.job: Job | None = None
+        self.jobs = Jobs(self)
+        self.jobs.sig_started.connect(self.sig_job_started)
         self._items: dict[str, QListWidgetItem] = {}
 
         self.folder_button = QPushButton(icons.icon("folder"), self.tr("Choose folder..."))
@@ -215,29 +219,15 @@ class LabelNextPanel(QWidget):
             run = RankRun(self.classifier, [self.folder], by=self.by_combo.currentData(),
                           diversity=DIVERSITY_ON if self.diverse_box.isChecked() else 0.0)
         except FewShotError as exc:
-            self.sig_notify.emit(Notice("error", str(exc)))
+            self.sig_notify.emit(error_notice(exc, "", self.tr("Ranking failed unexpectedly ({error}).")))
             return False
-        threads = self.torch_threads
-
-        def work():
-            import torch
-
-            torch.set_num_threads(threads)
-            yield from run
-            return run.result
-
-        worker = GeneratorWorker(work)
-        worker.sig_yielded.connect(self._on_events)
-        worker.sig_returned.connect(self._on_returned)
-        worker.sig_failed.connect(self._on_failed)
-        worker.sig_done.connect(self._on_done)
-        self.job = Job(worker, "label-next")
+        self.job = self.jobs.start_run(run, "label-next", threads=self.torch_threads, cancel_run=False,
+                                       on_events=self._on_events, on_returned=self._on_returned,
+                                       on_failed=self._on_failed, on_done=self._on_done)
         self.progress.setRange(0, 0)
         self.progress.setFormat(self.tr("Starting..."))
         self.status.setText("")
         self._update()
-        self.sig_job_started.emit(self.job)
-        self.job.start()
         return True
 
     def cancel(self) -> None:
@@ -267,17 +257,13 @@ class LabelNextPanel(QWidget):
         self.status.setText(notice.text)
         self.sig_notify.emit(notice)
 
-    @Slot()
-    def _on_done(self) -> None:
-        job, self.job = self.job, None
-        if job is not None:
-            job.wait(10000)  # returns at once: sig_done quit the thread directly
+    def _on_done(self, job) -> None:
+        self.job = None
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.ranking is not None else 0)
         self.progress.setFormat("")
         self._update()
-        if job is not None:
-            self.sig_job_done.emit(job)
+        self.sig_job_done.emit(job)
 
     def show_ranking(self, ranking) -> None:
         """List the first N images of a core Ranking (those already in a class are left out)."""
@@ -367,8 +353,7 @@ def show_label_next(window) -> LabelNextPanel:
         panel.set_support(window.support)
         panel.set_classifier(window.classifier)
         window.sig_support_replaced.connect(lambda: panel.set_support(window.support))
-        window.sig_run_finished.connect(panel.set_classifier)
-        window.sig_model_loaded.connect(panel.set_classifier)
+        window.sig_classifier_changed.connect(panel.set_classifier)
         panel.sig_notify.connect(window.notify)
         follow_jobs(window, panel)
     window.label_next_dock.show()

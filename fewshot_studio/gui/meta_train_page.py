@@ -11,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
+from .jobs import Jobs
+from .notices import exception_text
 from .pickers import ParamsForm
-from .worker import GeneratorWorker, Job
+from .worker import Job
 
 BUILTIN_BACKBONES = ("conv4", "resnet12", "efficientnet_lite0")
 # The engine's stage names, for the translators (shown through self.tr(event.name)).
@@ -41,6 +43,7 @@ class MetaTrainPage(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.job: Job | None = None
+        self.jobs = Jobs(self)
         self.run = None
         self.dataset = QLineEdit(
             placeholderText=self.tr("Omniglot .npz / .zip, or a folder with one sub-folder per class"))
@@ -200,12 +203,8 @@ class MetaTrainPage(QWidget):
         self._redraw()
         self.progress.setRange(0, run.config.steps)
         self.progress.setValue(0)
-        worker = GeneratorWorker(lambda: iter(run), on_cancel=run.cancel)
-        worker.sig_yielded.connect(self._on_events)
-        worker.sig_failed.connect(self._on_failed)
-        worker.sig_done.connect(self._on_done)
-        self.job = Job(worker, "meta-train")
-        self.job.start()
+        self.job = self.jobs.start_run(run, "meta-train", on_events=self._on_events, on_failed=self._on_failed,
+                                       on_done=self._on_done)
         self.start_button.setText(self.tr("Stop"))
         self._say("info", self.tr("Meta-training {method} on {dataset}...").format(
             method=run.method.title, dataset=Path(run.config.dataset).name))
@@ -256,17 +255,15 @@ class MetaTrainPage(QWidget):
             self.val_bars.setData(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0))
 
     def _on_failed(self, exc: Exception, text: str) -> None:
-        from fewshot_studio.core.errors import FewShotError, RunCancelled
+        from fewshot_studio.core.errors import RunCancelled
 
         if isinstance(exc, RunCancelled):
             self._say("info", self.tr("Stopped after step {step}; the best checkpoint so far is kept.").format(
                 step=exc.step))
-        elif isinstance(exc, FewShotError):
-            self._say("error", str(exc))
         else:
-            self._say("error", self.tr("Meta-training failed unexpectedly: {error}").format(error=repr(exc)))
+            self._say("error", exception_text(exc, self.tr("Meta-training failed unexpectedly: {error}"))[0])
 
-    def _on_done(self) -> None:
+    def _on_done(self, _job=None) -> None:
         self.start_button.setText(self.tr("Start meta-training"))
         run = self.run
         if run is not None and run.config.output_path().exists():
@@ -280,3 +277,19 @@ class MetaTrainPage(QWidget):
     def _say(self, level: str, text: str) -> None:
         self.status.setText(text)
         self.sig_message.emit(level, text)
+
+
+def show_meta_training(window) -> None:
+    """Make (on first use) and show the window's meta-training page, in a window of its own."""
+    if window.meta_window is None:
+        from PySide6.QtWidgets import QMainWindow
+
+        window.meta_window = QMainWindow(window)
+        window.meta_window.setWindowTitle(QCoreApplication.translate("MainWindow", "Meta-training - Few-shot Studio"))
+        window.meta_page = MetaTrainPage()
+        window.meta_page.sig_checkpoint_saved.connect(window.model_files.on_checkpoint_saved)
+        window.meta_page.sig_message.connect(lambda level, text: window.statusBar().showMessage(text, 8000))
+        window.meta_window.setCentralWidget(window.meta_page)
+        window.meta_window.resize(1100, 640)
+    window.meta_window.show()
+    window.meta_window.raise_()

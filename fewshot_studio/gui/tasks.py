@@ -8,7 +8,6 @@ signal: never from the pool's thread, where touching a widget would crash.
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
 
@@ -81,7 +80,3 @@ class TaskRunner(QObject):
         self._closed = True
         self.pool.clear()
         self.pool.waitForDone(timeout_ms)
-
-    @staticmethod
-    def in_gui_thread() -> bool:
-        return threading.current_thread() is threading.main_thread()

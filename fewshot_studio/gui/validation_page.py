@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRect, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QRect, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from .thumbnails import ThumbnailCache
-from .worker import GeneratorWorker, Job
+from .jobs import Jobs
+from .notices import exception_text
+from .worker import Job
 
 THUMB = 72
 FOLD_CHOICES = (("auto", "Automatic"), ("loo", "Leave-one-out"), ("5", "5 folds"), ("10", "10 folds"))
@@ -138,7 +140,7 @@ class ValidationPage(QWidget):
         self.job: Job | None = None
         self._work = None  # the CrossValidation or Comparison running
         self.refresh = None  # called before each run to take the window's current support set and pickers
-        self._jobs_alive: set[Job] = set()
+        self.jobs = Jobs(self)  # the validation or comparison running
 
         self.context_label = QLabel()
         self.context_label.setWordWrap(True)
@@ -280,32 +282,19 @@ class ValidationPage(QWidget):
 
     # --- running ------------------------------------------------------------------------------------------
     def _start(self, work, on_returned, what: str) -> bool:
-        threads = self.torch_threads
-
-        def job():
-            import torch
-
-            torch.set_num_threads(threads)
-            yield from work
-            return work
-
-        worker = GeneratorWorker(job, on_cancel=work.cancel)
-        worker.sig_yielded.connect(self._on_events)
-        worker.sig_returned.connect(on_returned)
-        worker.sig_failed.connect(self._on_failed)
-        worker.sig_done.connect(self._on_done)
         self._work = work
-        self.job = Job(worker, what)
-        self._jobs_alive.add(self.job)
+        self.job = self.jobs.start_run(work, what, threads=self.torch_threads, returns=lambda: work,
+                                       on_events=self._on_events, on_returned=on_returned,
+                                       on_failed=self._on_failed, on_done=self._on_done)
         self.progress.setRange(0, 0)
         self.progress.setFormat(self.tr("Starting..."))
         self._update_buttons()
-        self.job.start()
         return True
 
-    def _error(self, exc) -> None:
-        self.summary.setText(str(exc))
-        self.sig_failed.emit(str(exc))
+    def _error(self, exc: BaseException) -> None:
+        text, _bug = exception_text(exc, "{error}")
+        self.summary.setText(text)
+        self.sig_failed.emit(text)
 
     def start_validation(self) -> bool:
         if self.running:
@@ -474,7 +463,7 @@ class ValidationPage(QWidget):
 
     @Slot(object, str)
     def _on_failed(self, exc: Exception, text: str) -> None:
-        from ..core.errors import FewShotError, RunCancelled
+        from ..core.errors import RunCancelled
 
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -483,14 +472,10 @@ class ValidationPage(QWidget):
             self.summary.setText(self.tr("Cancelled; nothing was changed."))
             return
         self.progress.setFormat(self.tr("Failed"))
-        self._error(str(exc) if isinstance(exc, FewShotError) else f"{type(exc).__name__}: {exc}")
+        self._error(exc)
 
-    @Slot()
-    def _on_done(self) -> None:
-        job, self.job = self.job, None
-        if job is not None:
-            job.wait(10000)
-            self._jobs_alive.discard(job)
+    def _on_done(self, _job) -> None:
+        self.job = None
         self._work = None
         self._update_buttons()
         self.sig_ended.emit()
@@ -503,200 +488,4 @@ class ValidationPage(QWidget):
 
     def shutdown(self) -> None:
         """Cancel what runs and wait for its thread (the window is closing)."""
-        for job in list(self._jobs_alive):
-            job.cancel()
-        for job in list(self._jobs_alive):
-            job.wait(60000)
-
-
-class ValidationController(QObject):
-    """The window's side of validation: Model > Validate and compare..., "Use the best", and the predictions
-    panel's "None of these" toggle. Made by the main window with one line; keeps that file small."""
-
-    sig_calibrated = Signal(object)  # the OpenSetRule that cross-validation gave the current model
-
-    def __init__(self, window):
-        super().__init__(window)
-        import weakref
-
-        from PySide6.QtGui import QAction
-
-        self._window = weakref.ref(window)  # the window owns this object: no reference cycle back to it
-        self.page: ValidationPage | None = None
-        self.page_window = None
-        self.action = QAction(self.tr("&Validate and compare..."), window)
-        self.action.setShortcut("Ctrl+Shift+V")
-        self.action.setStatusTip(self.tr("Cross-validate the support set: accuracy per class, confusion matrix, "
-                                         "methods compared"))
-        self.action.triggered.connect(lambda _=False: self.show_page())
-        window.addAction(self.action)
-        for menu in window.act_meta_train.associatedObjects():
-            if hasattr(menu, "insertAction") and menu is not window:
-                menu.insertAction(window.act_meta_train, self.action)
-        window.predictions.sig_open_set_toggled.connect(self._on_open_set_toggled)
-        window.sig_model_loaded.connect(self._on_model_loaded)
-        window.sig_run_finished.connect(self._on_run_finished)
-        self.calibration_job: Job | None = None  # cross-validation for the open-set threshold
-        self._calibrating = None  # the classifier it calibrates
-        self._jobs_alive: set[Job] = set()
-
-    @property
-    def window(self):
-        return self._window()
-
-    # --- the page ------------------------------------------------------------------------------------------
-    def show_page(self) -> ValidationPage | None:
-        from PySide6.QtWidgets import QMainWindow
-
-        w = self.window
-        if not w.ready:
-            w.statusBar().showMessage(self.tr("The engine is still loading; try again in a moment."), 5000)
-            return None
-        if self.page is None:
-            self.page_window = QMainWindow(w)
-            self.page_window.setWindowTitle(self.tr("Validation - Few-shot Studio"))
-            self.page = ValidationPage(w.thumbnails)
-            self.page.sig_use_best.connect(self._use_best)
-            self.page.sig_failed.connect(self._on_page_failed)
-            self.page_window.setCentralWidget(self.page)
-            self.page_window.resize(1000, 760)
-            self.page.refresh = self._refresh
-        self._refresh()
-        self.page_window.show()
-        self.page_window.raise_()
-        return self.page
-
-    @Slot(str)
-    def _on_page_failed(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, 8000)
-
-    def _refresh(self) -> None:
-        """Give the page the window's support set (a snapshot) and its current backbone, method and values."""
-        w = self.window
-        methods = [(m[0], m[1]) for m in w.engine.methods]
-        backbones = [b.name for b in w.engine.backbones if b.available]
-        self.page.set_context(w._snapshot(), w.backbone_picker.current(), w.method_picker.current(),
-                              w.params_form.values(), methods=methods, backbones=backbones,
-                              torch_threads=w.torch_threads)
-
-    @Slot(str, str)
-    def _use_best(self, backbone: str, method: str) -> None:
-        w = self.window
-        w.backbone_picker.set_current(backbone)
-        w.method_picker.set_current(method)
-        w.statusBar().showMessage(self.tr("Using {method} on {backbone}; press Adapt.").format(
-            method=method, backbone=backbone), 8000)
-
-    # --- "None of these" -----------------------------------------------------------------------------------
-    @property
-    def open_set_on(self) -> bool:
-        return self.window.predictions.open_set_box.isChecked()
-
-    def open_set_for(self, classifier) -> bool:
-        """Whether to reject unknown images with this classifier; calibrates it first if it has no threshold
-        (leave-one-out on its stored support features: instant, and works for older model files)."""
-        if classifier is None or not self.open_set_on:
-            return False
-        if classifier.open_set is None:
-            from ..core.openset import calibrate_from_features
-
-            classifier.open_set = calibrate_from_features(classifier.support_features, classifier.support_labels)
-        classifier.open_set.enabled = True
-        return True
-
-    @Slot(bool)
-    def _on_open_set_toggled(self, on: bool) -> None:
-        w = self.window
-        clf = w.classifier
-        if clf is not None and not on and clf.open_set is not None:
-            clf.open_set.enabled = False
-        if on and self.calibrate(clf):
-            return  # classifies again when the threshold is ready
-        if clf is not None and w.predictions.queries:
-            w.classify(w.predictions.queries)
-
-    def _can_cross_validate(self, clf) -> bool:
-        """A model adapted here on the support set as it is now, with a frozen backbone: cross-validating its
-        method costs a few folds of head fitting on features the engine has cached."""
-        w = self.window
-        return (clf is not None and clf.open_set is None and not clf.backbone_trained
-                and getattr(w, "_model_key", None) is not None and w._model_key == w._support_key())
-
-    def calibrate(self, clf) -> bool:
-        """Start cross-validating ``clf``'s method on the support set for its open-set threshold (off the GUI
-        thread); False when that does not apply (the features-only calibration is used instead)."""
-        if not self._can_cross_validate(clf) or self.calibration_job is not None:
-            return False
-        from ..core.errors import FewShotError
-        from ..core.validation import CrossValidation
-
-        w = self.window
-        try:
-            cv = CrossValidation(w._snapshot(), clf.spec.name, clf.method.name, clf.method.params_dict(),
-                                 weights=clf.weights)
-        except FewShotError:
-            return False
-        threads = w.torch_threads
-
-        def job():
-            import torch
-
-            torch.set_num_threads(threads)
-            yield from cv
-            return cv.result
-
-        worker = GeneratorWorker(job, on_cancel=cv.cancel)
-        worker.sig_returned.connect(self._on_calibration_returned)
-        self._calibrating = clf
-        worker.sig_done.connect(self._calibration_done)
-        self.calibration_job = Job(worker, "open-set calibration")
-        self._jobs_alive.add(self.calibration_job)
-        w.predictions.progress.setRange(0, 0)
-        w.predictions.progress.show()
-        w.statusBar().showMessage(self.tr("Calibrating \"None of these\" by cross-validation on the support set..."))
-        self.calibration_job.start()
-        return True
-
-    @Slot(object)
-    def _on_calibration_returned(self, result) -> None:
-        clf, self._calibrating = self._calibrating, None
-        if clf is None:
-            return
-        if clf.open_set is None or clf.open_set.calibration.startswith("support features"):
-            clf.open_set = result.open_set_rule(enabled=self.open_set_on)  # replaces a quick features-only one
-        self.sig_calibrated.emit(clf.open_set)
-
-    @Slot()
-    def _calibration_done(self) -> None:
-        job, self.calibration_job = self.calibration_job, None
-        if job is not None:
-            job.wait(10000)
-            self._jobs_alive.discard(job)
-        w = self.window
-        w.predictions.progress.hide()
-        if w.closed:
-            return
-        if w.classifier is not None and w.predictions.queries and self.open_set_on:
-            w.classify(w.predictions.queries)
-        elif w.classifier is not None and w.classifier.open_set is not None:
-            w.statusBar().showMessage(self.tr("\"None of these\" is calibrated: similarity threshold {t:.3f}.").format(
-                t=w.classifier.open_set.threshold), 8000)
-
-    @Slot(object)
-    def _on_run_finished(self, classifier) -> None:
-        if self.open_set_on:
-            self.calibrate(classifier)
-
-    @Slot(object)
-    def _on_model_loaded(self, classifier) -> None:
-        """A model saved with "None of these" switched on opens with the box ticked."""
-        rule = getattr(classifier, "open_set", None)
-        self.window.predictions.open_set_box.setChecked(bool(rule is not None and rule.enabled))
-
-    def shutdown(self) -> None:
-        for job in list(self._jobs_alive):
-            job.cancel()
-        for job in list(self._jobs_alive):
-            job.wait(60000)
-        if self.page is not None:
-            self.page.shutdown()
+        self.jobs.shutdown()

@@ -345,6 +345,37 @@
     </message>
 </context>
 <context>
+    <name>ClassifyActions</name>
+    <message>
+        <source>Classify images</source>
+        <translation>分类图片</translation>
+    </message>
+    <message>
+        <source>Classifying...</source>
+        <translation>正在分类...</translation>
+    </message>
+    <message>
+        <source>Classification</source>
+        <translation>分类</translation>
+    </message>
+    <message>
+        <source>Classified {n} image. </source>
+        <translation>已分类 {n} 张图片。</translation>
+    </message>
+    <message>
+        <source>Classified {n} images. </source>
+        <translation>已分类 {n} 张图片。</translation>
+    </message>
+    <message>
+        <source>Classified {n} image.</source>
+        <translation>已分类 {n} 张图片。</translation>
+    </message>
+    <message>
+        <source>Classified {n} images.</source>
+        <translation>已分类 {n} 张图片。</translation>
+    </message>
+</context>
+<context>
     <name>ConfusionHeatmap</name>
     <message>
         <source>true class</source>
@@ -741,290 +772,6 @@ Drag it onto a class card to label it.</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <source>&amp;New project</source>
-        <translation>新建项目(&amp;N)</translation>
-    </message>
-    <message>
-        <source>Start an empty project</source>
-        <translation>开始一个空项目</translation>
-    </message>
-    <message>
-        <source>&amp;Open project...</source>
-        <translation>打开项目(&amp;O)...</translation>
-    </message>
-    <message>
-        <source>Open a .fsproj project file</source>
-        <translation>打开 .fsproj 项目文件</translation>
-    </message>
-    <message>
-        <source>&amp;Save project</source>
-        <translation>保存项目(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Save the classes and their images in one project file</source>
-        <translation>将类别及其图片保存到一个项目文件中</translation>
-    </message>
-    <message>
-        <source>Save project &amp;as...</source>
-        <translation>项目另存为(&amp;A)...</translation>
-    </message>
-    <message>
-        <source>Save the project under a new name</source>
-        <translation>以新名称保存项目</translation>
-    </message>
-    <message>
-        <source>Open &amp;demo project</source>
-        <translation>打开示例项目(&amp;D)</translation>
-    </message>
-    <message>
-        <source>Five Fashion-MNIST classes with five images each, and query images to classify</source>
-        <translation>五个 Fashion-MNIST 类别，每类五张图片，另有待分类的查询图片</translation>
-    </message>
-    <message>
-        <source>&amp;Import class folders...</source>
-        <translation>导入类别文件夹(&amp;I)...</translation>
-    </message>
-    <message>
-        <source>A folder with one sub-folder of images per class</source>
-        <translation>一个文件夹，每个类别一个图片子文件夹</translation>
-    </message>
-    <message>
-        <source>&amp;Quit</source>
-        <translation>退出(&amp;Q)</translation>
-    </message>
-    <message>
-        <source>Close the studio</source>
-        <translation>关闭工作室</translation>
-    </message>
-    <message>
-        <source>&amp;New class</source>
-        <translation>新建类别(&amp;N)</translation>
-    </message>
-    <message>
-        <source>Add an empty class</source>
-        <translation>添加一个空类别</translation>
-    </message>
-    <message>
-        <source>&amp;Add images...</source>
-        <translation>添加图片(&amp;A)...</translation>
-    </message>
-    <message>
-        <source>Add image files to the current class</source>
-        <translation>向当前类别添加图片文件</translation>
-    </message>
-    <message>
-        <source>&amp;Paste image</source>
-        <translation>粘贴图片(&amp;P)</translation>
-    </message>
-    <message>
-        <source>Paste an image or image files from the clipboard into the current class</source>
-        <translation>将剪贴板中的图片或图片文件粘贴到当前类别</translation>
-    </message>
-    <message>
-        <source>Take p&amp;hotos...</source>
-        <translation>拍摄照片(&amp;H)...</translation>
-    </message>
-    <message>
-        <source>Take photos with a webcam into a class, and classify what it sees live</source>
-        <translation>用摄像头为类别拍摄照片，并对所见画面进行实时分类</translation>
-    </message>
-    <message>
-        <source>&amp;Remove selected images</source>
-        <translation>移除所选图片(&amp;R)</translation>
-    </message>
-    <message>
-        <source>Remove the selected images from their classes (the files stay on disk)</source>
-        <translation>将所选图片从其类别中移除（文件仍保留在磁盘上）</translation>
-    </message>
-    <message>
-        <source>Re&amp;name class</source>
-        <translation>重命名类别(&amp;N)</translation>
-    </message>
-    <message>
-        <source>Rename the current class</source>
-        <translation>重命名当前类别</translation>
-    </message>
-    <message>
-        <source>&amp;Delete class</source>
-        <translation>删除类别(&amp;D)</translation>
-    </message>
-    <message>
-        <source>Delete the current class (Undo brings it back)</source>
-        <translation>删除当前类别（可撤销）</translation>
-    </message>
-    <message>
-        <source>&amp;Import weights...</source>
-        <translation>导入权重(&amp;I)...</translation>
-    </message>
-    <message>
-        <source>Use a weights file you have for the selected backbone (.safetensors, .pth)</source>
-        <translation>为所选骨干网络使用您已有的权重文件（.safetensors、.pth）</translation>
-    </message>
-    <message>
-        <source>&amp;Adapt</source>
-        <translation>适配(&amp;A)</translation>
-    </message>
-    <message>
-        <source>Fit the method to the support set</source>
-        <translation>让方法在支持集上进行适配</translation>
-    </message>
-    <message>
-        <source>&amp;Cancel run</source>
-        <translation>取消运行(&amp;C)</translation>
-    </message>
-    <message>
-        <source>Stop after the current step and keep the previous model</source>
-        <translation>在当前步骤后停止，并保留之前的模型</translation>
-    </message>
-    <message>
-        <source>&amp;Classify images...</source>
-        <translation>分类图片(&amp;C)...</translation>
-    </message>
-    <message>
-        <source>Classify image files or a folder with the current model</source>
-        <translation>用当前模型对图片文件或文件夹进行分类</translation>
-    </message>
-    <message>
-        <source>C&amp;lear results</source>
-        <translation>清除结果(&amp;L)</translation>
-    </message>
-    <message>
-        <source>Remove every prediction shown</source>
-        <translation>移除所有显示的预测结果</translation>
-    </message>
-    <message>
-        <source>&amp;Save model...</source>
-        <translation>保存模型(&amp;S)...</translation>
-    </message>
-    <message>
-        <source>Save the adapted model (.safetensors) to use it later or with the command line</source>
-        <translation>保存已适配的模型（.safetensors），以便以后或在命令行中使用</translation>
-    </message>
-    <message>
-        <source>&amp;Load model...</source>
-        <translation>加载模型(&amp;L)...</translation>
-    </message>
-    <message>
-        <source>Load a model saved by the studio or the command line</source>
-        <translation>加载由工作室或命令行保存的模型</translation>
-    </message>
-    <message>
-        <source>&amp;Meta-train...</source>
-        <translation>元训练(&amp;M)...</translation>
-    </message>
-    <message>
-        <source>Meta-train a method on a base dataset; the result becomes a backbone</source>
-        <translation>在基础数据集上对方法进行元训练；结果将成为一个骨干网络</translation>
-    </message>
-    <message>
-        <source>&amp;Keyboard shortcuts</source>
-        <translation>键盘快捷键(&amp;K)</translation>
-    </message>
-    <message>
-        <source>&amp;About Few-shot Studio</source>
-        <translation>关于 Few-shot Studio(&amp;A)</translation>
-    </message>
-    <message>
-        <source>&amp;File</source>
-        <translation>文件(&amp;F)</translation>
-    </message>
-    <message>
-        <source>Open &amp;recent</source>
-        <translation>最近打开(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Edit</source>
-        <translation>编辑(&amp;E)</translation>
-    </message>
-    <message>
-        <source>&amp;Backbone</source>
-        <translation>骨干网络(&amp;B)</translation>
-    </message>
-    <message>
-        <source>&amp;Model</source>
-        <translation>模型(&amp;M)</translation>
-    </message>
-    <message>
-        <source>&amp;Label next...</source>
-        <translation>接下来标注(&amp;L)...</translation>
-    </message>
-    <message>
-        <source>Rank unlabelled images by how much labelling each would help; drag the top ones onto class cards</source>
-        <translation>按标注每张图片的帮助程度对未标注图片排序；将排在前面的图片拖到类别卡片上</translation>
-    </message>
-    <message>
-        <source>&amp;View</source>
-        <translation>视图(&amp;V)</translation>
-    </message>
-    <message>
-        <source>&amp;Theme</source>
-        <translation>主题(&amp;T)</translation>
-    </message>
-    <message>
-        <source>Follow the &amp;system</source>
-        <translation>跟随系统(&amp;S)</translation>
-    </message>
-    <message>
-        <source>&amp;Light</source>
-        <translation>浅色(&amp;L)</translation>
-    </message>
-    <message>
-        <source>&amp;Dark</source>
-        <translation>深色(&amp;D)</translation>
-    </message>
-    <message>
-        <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
-    </message>
-    <message>
-        <source>&amp;Model panel</source>
-        <translation>模型面板(&amp;M)</translation>
-    </message>
-    <message>
-        <source>&amp;Predictions panel</source>
-        <translation>预测面板(&amp;P)</translation>
-    </message>
-    <message>
-        <source>&amp;Help</source>
-        <translation>帮助(&amp;H)</translation>
-    </message>
-    <message>
-        <source>Main toolbar</source>
-        <translation>主工具栏</translation>
-    </message>
-    <message>
-        <source>&amp;Embedding map</source>
-        <translation>嵌入图(&amp;E)</translation>
-    </message>
-    <message>
-        <source>Support and query images as points in 2-D, coloured by class</source>
-        <translation>将支持集和查询图片显示为二维平面上的点，按类别着色</translation>
-    </message>
-    <message>
-        <source>Backbone</source>
-        <translation>骨干网络</translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation>方法</translation>
-    </message>
-    <message>
-        <source>Hyperparameters</source>
-        <translation>超参数</translation>
-    </message>
-    <message>
-        <source>Loading PyTorch...</source>
-        <translation>正在加载 PyTorch...</translation>
-    </message>
-    <message>
-        <source>Where adaptation and prediction run</source>
-        <translation>适配和预测在何处运行</translation>
-    </message>
-    <message>
-        <source>Drop a folder of class sub-folders on the board, or open the demo project (Ctrl+Shift+D).</source>
-        <translation>将包含类别子文件夹的文件夹拖放到面板上，或打开示例项目（Ctrl+Shift+D）。</translation>
-    </message>
-    <message>
         <source> ({n} thread)</source>
         <translation>（{n} 个线程）</translation>
     </message>
@@ -1049,42 +796,6 @@ Drag it onto a class card to label it.</source>
         <translation>无法加载引擎（{error}）。请检查是否已安装 PyTorch：pip install fewshot-studio</translation>
     </message>
     <message>
-        <source>Cancel</source>
-        <translation>取消</translation>
-    </message>
-    <message>
-        <source>Stop after the current step; the previous model is kept (Esc)</source>
-        <translation>在当前步骤后停止；之前的模型将保留（Esc）</translation>
-    </message>
-    <message>
-        <source>Adapt</source>
-        <translation>适配</translation>
-    </message>
-    <message>
-        <source>Loading the engine...</source>
-        <translation>正在加载引擎...</translation>
-    </message>
-    <message>
-        <source>Fit the method to the support set (Ctrl+Enter)</source>
-        <translation>让方法在支持集上进行适配（Ctrl+Enter）</translation>
-    </message>
-    <message>
-        <source>Before adapting: {problem}.</source>
-        <translation>适配之前：{problem}。</translation>
-    </message>
-    <message>
-        <source>Press Adapt (Ctrl+Enter).</source>
-        <translation>请点击“适配”（Ctrl+Enter）。</translation>
-    </message>
-    <message>
-        <source>No model yet. {hint}</source>
-        <translation>还没有模型。{hint}</translation>
-    </message>
-    <message>
-        <source>The support set changed since: Adapt again to include the changes.</source>
-        <translation>支持集此后已更改：请重新适配以纳入这些更改。</translation>
-    </message>
-    <message>
         <source>Add images to {name}</source>
         <translation>向 {name} 添加图片</translation>
     </message>
@@ -1095,198 +806,6 @@ Drag it onto a class card to label it.</source>
     <message>
         <source>Import a folder with one sub-folder of images per class</source>
         <translation>导入一个文件夹，每个类别一个图片子文件夹</translation>
-    </message>
-    <message>
-        <source>Cannot adapt yet: {problems}.</source>
-        <translation>还不能适配：{problems}。</translation>
-    </message>
-    <message>
-        <source>Starting...</source>
-        <translation>正在开始...</translation>
-    </message>
-    <message>
-        <source>Adapting {method} on {backbone}...</source>
-        <translation>正在基于 {backbone} 适配 {method}...</translation>
-    </message>
-    <message>
-        <source> — cancelling...</source>
-        <translation> — 正在取消...</translation>
-    </message>
-    <message>
-        <source>Cancelling after the current step...</source>
-        <translation>将在当前步骤后取消...</translation>
-    </message>
-    <message>
-        <source> · about {duration} left</source>
-        <translation> · 约剩 {duration}</translation>
-    </message>
-    <message>
-        <source>Step {step} of {total}</source>
-        <translation>第 {step} 步，共 {total} 步</translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;Model ready&lt;/b&gt;: {method} on {backbone}, {n} classes, adapted in {duration} on {device}.</source>
-        <translation>&lt;b&gt;模型已就绪&lt;/b&gt;：基于 {backbone} 的{method}，{n} 个类别，在 {device} 上适配用时 {duration}。</translation>
-    </message>
-    <message>
-        <source>Done: {n} step in {duration}</source>
-        <translation>完成：{n} 步，用时 {duration}</translation>
-    </message>
-    <message>
-        <source>Done: {n} steps in {duration}</source>
-        <translation>完成：{n} 步，用时 {duration}</translation>
-    </message>
-    <message>
-        <source>Adapted {method} on {backbone} in {duration}. Drop images on the Predictions panel to classify them (Ctrl+K).</source>
-        <translation>已基于 {backbone} 适配 {method}，用时 {duration}。将图片拖放到预测面板即可分类（Ctrl+K）。</translation>
-    </message>
-    <message>
-        <source>The demo model is ready. Classify the demo&apos;s query images (15 images it has not seen), or drop your own on the Predictions panel.</source>
-        <translation>示例模型已就绪。请对示例的查询图片（模型未见过的 15 张图片）进行分类，或将您自己的图片拖放到预测面板。</translation>
-    </message>
-    <message>
-        <source>Classify the demo&apos;s query images</source>
-        <translation>对示例的查询图片分类</translation>
-    </message>
-    <message>
-        <source>Cancelled at step {step} of {total}</source>
-        <translation>已在第 {step} 步取消，共 {total} 步</translation>
-    </message>
-    <message>
-        <source>Cancelled after step {step} of {total}; the previous model is kept.</source>
-        <translation>已在第 {step} 步（共 {total} 步）后取消；之前的模型已保留。</translation>
-    </message>
-    <message>
-        <source>Cancelled after step {step} of {total}; there is still no model.</source>
-        <translation>已在第 {step} 步（共 {total} 步）后取消；仍然没有模型。</translation>
-    </message>
-    <message>
-        <source>Failed</source>
-        <translation>失败</translation>
-    </message>
-    <message>
-        <source>Import weights...</source>
-        <translation>导入权重...</translation>
-    </message>
-    <message>
-        <source>Lower the learning rate and retry</source>
-        <translation>降低学习率并重试</translation>
-    </message>
-    <message>
-        <source>Adaptation</source>
-        <translation>适配</translation>
-    </message>
-    <message>
-        <source>Classify images</source>
-        <translation>分类图片</translation>
-    </message>
-    <message>
-        <source>Classifying...</source>
-        <translation>正在分类...</translation>
-    </message>
-    <message>
-        <source>Classification</source>
-        <translation>分类</translation>
-    </message>
-    <message>
-        <source>Classified {n} image. </source>
-        <translation>已分类 {n} 张图片。</translation>
-    </message>
-    <message>
-        <source>Classified {n} images. </source>
-        <translation>已分类 {n} 张图片。</translation>
-    </message>
-    <message>
-        <source>Classified {n} image.</source>
-        <translation>已分类 {n} 张图片。</translation>
-    </message>
-    <message>
-        <source>Classified {n} images.</source>
-        <translation>已分类 {n} 张图片。</translation>
-    </message>
-    <message>
-        <source>Saving the model</source>
-        <translation>保存模型</translation>
-    </message>
-    <message>
-        <source>Saved the model to {path}. Use it with: fewshot-studio predict {path} IMAGES</source>
-        <translation>模型已保存到 {path}。使用方法：fewshot-studio predict {path} IMAGES</translation>
-    </message>
-    <message>
-        <source>Loading {name}...</source>
-        <translation>正在加载 {name}...</translation>
-    </message>
-    <message>
-        <source>Loading the model</source>
-        <translation>加载模型</translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;Model loaded&lt;/b&gt; from {file}: {method} on {backbone}, classes {classes}.</source>
-        <translation>&lt;b&gt;模型已加载&lt;/b&gt;，来自 {file}：基于 {backbone} 的{method}，类别：{classes}。</translation>
-    </message>
-    <message>
-        <source>Loaded the model {file} ({n} classes).</source>
-        <translation>已加载模型 {file}（{n} 个类别）。</translation>
-    </message>
-    <message>
-        <source>Imported weights for {backbone}; the studio keeps a copy at {path}.</source>
-        <translation>已为 {backbone} 导入权重；工作室在 {path} 保存了一份副本。</translation>
-    </message>
-    <message>
-        <source>Checking the weights for {backbone}...</source>
-        <translation>正在检查 {backbone} 的权重...</translation>
-    </message>
-    <message>
-        <source>Importing weights</source>
-        <translation>导入权重</translation>
-    </message>
-    <message>
-        <source>Saving the project</source>
-        <translation>保存项目</translation>
-    </message>
-    <message>
-        <source>Opening {name}...</source>
-        <translation>正在打开 {name}...</translation>
-    </message>
-    <message>
-        <source>Opening the project</source>
-        <translation>打开项目</translation>
-    </message>
-    <message>
-        <source>Opened {file}: {k} classes, {n} images.</source>
-        <translation>已打开 {file}：{k} 个类别，{n} 张图片。</translation>
-    </message>
-    <message>
-        <source>Saved {path}.</source>
-        <translation>已保存 {path}。</translation>
-    </message>
-    <message>
-        <source>No recent projects</source>
-        <translation>没有最近的项目</translation>
-    </message>
-    <message>
-        <source>Clear the list</source>
-        <translation>清空列表</translation>
-    </message>
-    <message>
-        <source>Opening the demo...</source>
-        <translation>正在打开示例...</translation>
-    </message>
-    <message>
-        <source>Opening the demo</source>
-        <translation>打开示例</translation>
-    </message>
-    <message>
-        <source>Demo</source>
-        <translation>示例</translation>
-    </message>
-    <message>
-        <source>The demo: {k} Fashion-MNIST classes, {n} images. Press Adapt, then classify the demo&apos;s query images.</source>
-        <translation>示例：{k} 个 Fashion-MNIST 类别，{n} 张图片。点击“适配”，然后对示例的查询图片进行分类。</translation>
-    </message>
-    <message>
-        <source>{path}: not found; give a project file (.fsproj) or a folder of classes.</source>
-        <translation>{path}：未找到；请提供项目文件（.fsproj）或类别文件夹。</translation>
     </message>
     <message>
         <source>Teach a computer new image classes from a handful of examples.&lt;br&gt;Engine: PyTorch; window: PySide6 and pyqtgraph.</source>
@@ -1607,6 +1126,176 @@ Drag it onto a class card to label it.</source>
     </message>
 </context>
 <context>
+    <name>ModelFiles</name>
+    <message>
+        <source>Saving the model</source>
+        <translation>保存模型</translation>
+    </message>
+    <message>
+        <source>Saved the model to {path}. Use it with: fewshot-studio predict {path} IMAGES</source>
+        <translation>模型已保存到 {path}。使用方法：fewshot-studio predict {path} IMAGES</translation>
+    </message>
+    <message>
+        <source>Loading {name}...</source>
+        <translation>正在加载 {name}...</translation>
+    </message>
+    <message>
+        <source>Loading the model</source>
+        <translation>加载模型</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Model loaded&lt;/b&gt; from {file}: {method} on {backbone}, classes {classes}.</source>
+        <translation>&lt;b&gt;模型已加载&lt;/b&gt;，来自 {file}：基于 {backbone} 的{method}，类别：{classes}。</translation>
+    </message>
+    <message>
+        <source>Loaded the model {file} ({n} classes).</source>
+        <translation>已加载模型 {file}（{n} 个类别）。</translation>
+    </message>
+    <message>
+        <source>Imported weights for {backbone}; the studio keeps a copy at {path}.</source>
+        <translation>已为 {backbone} 导入权重；工作室在 {path} 保存了一份副本。</translation>
+    </message>
+    <message>
+        <source>Checking the weights for {backbone}...</source>
+        <translation>正在检查 {backbone} 的权重...</translation>
+    </message>
+    <message>
+        <source>Importing weights</source>
+        <translation>导入权重</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPanel</name>
+    <message>
+        <source>Backbone</source>
+        <translation>骨干网络</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Hyperparameters</source>
+        <translation>超参数</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop after the current step; the previous model is kept (Esc)</source>
+        <translation>在当前步骤后停止；之前的模型将保留（Esc）</translation>
+    </message>
+    <message>
+        <source>Adapt</source>
+        <translation>适配</translation>
+    </message>
+    <message>
+        <source>Loading the engine...</source>
+        <translation>正在加载引擎...</translation>
+    </message>
+    <message>
+        <source>Fit the method to the support set (Ctrl+Enter)</source>
+        <translation>让方法在支持集上进行适配（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Before adapting: {problem}.</source>
+        <translation>适配之前：{problem}。</translation>
+    </message>
+    <message>
+        <source>Press Adapt (Ctrl+Enter).</source>
+        <translation>请点击“适配”（Ctrl+Enter）。</translation>
+    </message>
+    <message>
+        <source>No model yet. {hint}</source>
+        <translation>还没有模型。{hint}</translation>
+    </message>
+    <message>
+        <source>The support set changed since: Adapt again to include the changes.</source>
+        <translation>支持集此后已更改：请重新适配以纳入这些更改。</translation>
+    </message>
+    <message>
+        <source>Cannot adapt yet: {problems}.</source>
+        <translation>还不能适配：{problems}。</translation>
+    </message>
+    <message>
+        <source>Starting...</source>
+        <translation>正在开始...</translation>
+    </message>
+    <message>
+        <source>Adapting {method} on {backbone}...</source>
+        <translation>正在基于 {backbone} 适配 {method}...</translation>
+    </message>
+    <message>
+        <source> — cancelling...</source>
+        <translation> — 正在取消...</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current step...</source>
+        <translation>将在当前步骤后取消...</translation>
+    </message>
+    <message>
+        <source> · about {duration} left</source>
+        <translation> · 约剩 {duration}</translation>
+    </message>
+    <message>
+        <source>Step {step} of {total}</source>
+        <translation>第 {step} 步，共 {total} 步</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Model ready&lt;/b&gt;: {method} on {backbone}, {n} classes, adapted in {duration} on {device}.</source>
+        <translation>&lt;b&gt;模型已就绪&lt;/b&gt;：基于 {backbone} 的{method}，{n} 个类别，在 {device} 上适配用时 {duration}。</translation>
+    </message>
+    <message>
+        <source>Done: {n} step in {duration}</source>
+        <translation>完成：{n} 步，用时 {duration}</translation>
+    </message>
+    <message>
+        <source>Done: {n} steps in {duration}</source>
+        <translation>完成：{n} 步，用时 {duration}</translation>
+    </message>
+    <message>
+        <source>Adapted {method} on {backbone} in {duration}. Drop images on the Predictions panel to classify them (Ctrl+K).</source>
+        <translation>已基于 {backbone} 适配 {method}，用时 {duration}。将图片拖放到预测面板即可分类（Ctrl+K）。</translation>
+    </message>
+    <message>
+        <source>The demo model is ready. Classify the demo&apos;s query images (15 images it has not seen), or drop your own on the Predictions panel.</source>
+        <translation>示例模型已就绪。请对示例的查询图片（模型未见过的 15 张图片）进行分类，或将您自己的图片拖放到预测面板。</translation>
+    </message>
+    <message>
+        <source>Classify the demo&apos;s query images</source>
+        <translation>对示例的查询图片分类</translation>
+    </message>
+    <message>
+        <source>Cancelled at step {step} of {total}</source>
+        <translation>已在第 {step} 步取消，共 {total} 步</translation>
+    </message>
+    <message>
+        <source>Cancelled after step {step} of {total}; the previous model is kept.</source>
+        <translation>已在第 {step} 步（共 {total} 步）后取消；之前的模型已保留。</translation>
+    </message>
+    <message>
+        <source>Cancelled after step {step} of {total}; there is still no model.</source>
+        <translation>已在第 {step} 步（共 {total} 步）后取消；仍然没有模型。</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Import weights...</source>
+        <translation>导入权重...</translation>
+    </message>
+    <message>
+        <source>Lower the learning rate and retry</source>
+        <translation>降低学习率并重试</translation>
+    </message>
+    <message>
+        <source>Adaptation</source>
+        <translation>适配</translation>
+    </message>
+</context>
+<context>
     <name>ParamsForm</name>
     <message>
         <source>Adapt steps</source>
@@ -1758,6 +1447,105 @@ Top classes:
     <message>
         <source>{n} images: {parts}</source>
         <translation>{n} 张图片：{parts}</translation>
+    </message>
+</context>
+<context>
+    <name>ProjectActions</name>
+    <message>
+        <source>&amp;New project</source>
+        <translation>新建项目(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Start an empty project</source>
+        <translation>开始一个空项目</translation>
+    </message>
+    <message>
+        <source>&amp;Open project...</source>
+        <translation>打开项目(&amp;O)...</translation>
+    </message>
+    <message>
+        <source>Open a .fsproj project file</source>
+        <translation>打开 .fsproj 项目文件</translation>
+    </message>
+    <message>
+        <source>&amp;Save project</source>
+        <translation>保存项目(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Save the classes and their images in one project file</source>
+        <translation>将类别及其图片保存到一个项目文件中</translation>
+    </message>
+    <message>
+        <source>Save project &amp;as...</source>
+        <translation>项目另存为(&amp;A)...</translation>
+    </message>
+    <message>
+        <source>Save the project under a new name</source>
+        <translation>以新名称保存项目</translation>
+    </message>
+    <message>
+        <source>Open &amp;demo project</source>
+        <translation>打开示例项目(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Five Fashion-MNIST classes with five images each, and query images to classify</source>
+        <translation>五个 Fashion-MNIST 类别，每类五张图片，另有待分类的查询图片</translation>
+    </message>
+    <message>
+        <source>Saving the project</source>
+        <translation>保存项目</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>未命名</translation>
+    </message>
+    <message>
+        <source>Opening {name}...</source>
+        <translation>正在打开 {name}...</translation>
+    </message>
+    <message>
+        <source>Opening the project</source>
+        <translation>打开项目</translation>
+    </message>
+    <message>
+        <source>Opened {file}: {k} classes, {n} images.</source>
+        <translation>已打开 {file}：{k} 个类别，{n} 张图片。</translation>
+    </message>
+    <message>
+        <source>Saved {path}.</source>
+        <translation>已保存 {path}。</translation>
+    </message>
+    <message>
+        <source>No recent projects</source>
+        <translation>没有最近的项目</translation>
+    </message>
+    <message>
+        <source>Clear the list</source>
+        <translation>清空列表</translation>
+    </message>
+    <message>
+        <source>Opening the demo...</source>
+        <translation>正在打开示例...</translation>
+    </message>
+    <message>
+        <source>Opening the demo</source>
+        <translation>打开示例</translation>
+    </message>
+    <message>
+        <source>Demo</source>
+        <translation>示例</translation>
+    </message>
+    <message>
+        <source>The demo: {k} Fashion-MNIST classes, {n} images. Press Adapt, then classify the demo&apos;s query images.</source>
+        <translation>示例：{k} 个 Fashion-MNIST 类别，{n} 张图片。点击“适配”，然后对示例的查询图片进行分类。</translation>
+    </message>
+    <message>
+        <source>Adapt</source>
+        <translation>适配</translation>
+    </message>
+    <message>
+        <source>{path}: not found; give a project file (.fsproj) or a folder of classes.</source>
+        <translation>{path}：未找到；请提供项目文件（.fsproj）或类别文件夹。</translation>
     </message>
 </context>
 <context>
@@ -1984,6 +1772,241 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>Failed</source>
         <translation>失败</translation>
+    </message>
+</context>
+<context>
+    <name>WindowMenus</name>
+    <message>
+        <source>&amp;Import class folders...</source>
+        <translation>导入类别文件夹(&amp;I)...</translation>
+    </message>
+    <message>
+        <source>A folder with one sub-folder of images per class</source>
+        <translation>一个文件夹，每个类别一个图片子文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Close the studio</source>
+        <translation>关闭工作室</translation>
+    </message>
+    <message>
+        <source>&amp;New class</source>
+        <translation>新建类别(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Add an empty class</source>
+        <translation>添加一个空类别</translation>
+    </message>
+    <message>
+        <source>&amp;Add images...</source>
+        <translation>添加图片(&amp;A)...</translation>
+    </message>
+    <message>
+        <source>Add image files to the current class</source>
+        <translation>向当前类别添加图片文件</translation>
+    </message>
+    <message>
+        <source>&amp;Paste image</source>
+        <translation>粘贴图片(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Paste an image or image files from the clipboard into the current class</source>
+        <translation>将剪贴板中的图片或图片文件粘贴到当前类别</translation>
+    </message>
+    <message>
+        <source>Take p&amp;hotos...</source>
+        <translation>拍摄照片(&amp;H)...</translation>
+    </message>
+    <message>
+        <source>Take photos with a webcam into a class, and classify what it sees live</source>
+        <translation>用摄像头为类别拍摄照片，并对所见画面进行实时分类</translation>
+    </message>
+    <message>
+        <source>&amp;Remove selected images</source>
+        <translation>移除所选图片(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Remove the selected images from their classes (the files stay on disk)</source>
+        <translation>将所选图片从其类别中移除（文件仍保留在磁盘上）</translation>
+    </message>
+    <message>
+        <source>Re&amp;name class</source>
+        <translation>重命名类别(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Rename the current class</source>
+        <translation>重命名当前类别</translation>
+    </message>
+    <message>
+        <source>&amp;Delete class</source>
+        <translation>删除类别(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Delete the current class (Undo brings it back)</source>
+        <translation>删除当前类别（可撤销）</translation>
+    </message>
+    <message>
+        <source>&amp;Import weights...</source>
+        <translation>导入权重(&amp;I)...</translation>
+    </message>
+    <message>
+        <source>Use a weights file you have for the selected backbone (.safetensors, .pth)</source>
+        <translation>为所选骨干网络使用您已有的权重文件（.safetensors、.pth）</translation>
+    </message>
+    <message>
+        <source>&amp;Adapt</source>
+        <translation>适配(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Fit the method to the support set</source>
+        <translation>让方法在支持集上进行适配</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel run</source>
+        <translation>取消运行(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Stop after the current step and keep the previous model</source>
+        <translation>在当前步骤后停止，并保留之前的模型</translation>
+    </message>
+    <message>
+        <source>&amp;Classify images...</source>
+        <translation>分类图片(&amp;C)...</translation>
+    </message>
+    <message>
+        <source>Classify image files or a folder with the current model</source>
+        <translation>用当前模型对图片文件或文件夹进行分类</translation>
+    </message>
+    <message>
+        <source>C&amp;lear results</source>
+        <translation>清除结果(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Remove every prediction shown</source>
+        <translation>移除所有显示的预测结果</translation>
+    </message>
+    <message>
+        <source>&amp;Save model...</source>
+        <translation>保存模型(&amp;S)...</translation>
+    </message>
+    <message>
+        <source>Save the adapted model (.safetensors) to use it later or with the command line</source>
+        <translation>保存已适配的模型（.safetensors），以便以后或在命令行中使用</translation>
+    </message>
+    <message>
+        <source>&amp;Load model...</source>
+        <translation>加载模型(&amp;L)...</translation>
+    </message>
+    <message>
+        <source>Load a model saved by the studio or the command line</source>
+        <translation>加载由工作室或命令行保存的模型</translation>
+    </message>
+    <message>
+        <source>&amp;Meta-train...</source>
+        <translation>元训练(&amp;M)...</translation>
+    </message>
+    <message>
+        <source>Meta-train a method on a base dataset; the result becomes a backbone</source>
+        <translation>在基础数据集上对方法进行元训练；结果将成为一个骨干网络</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About Few-shot Studio</source>
+        <translation>关于 Few-shot Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Backbone</source>
+        <translation>骨干网络(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Label next...</source>
+        <translation>接下来标注(&amp;L)...</translation>
+    </message>
+    <message>
+        <source>Rank unlabelled images by how much labelling each would help; drag the top ones onto class cards</source>
+        <translation>按标注每张图片的帮助程度对未标注图片排序；将排在前面的图片拖到类别卡片上</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Follow the &amp;system</source>
+        <translation>跟随系统(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Light</source>
+        <translation>浅色(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Dark</source>
+        <translation>深色(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Model panel</source>
+        <translation>模型面板(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Predictions panel</source>
+        <translation>预测面板(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Main toolbar</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>&amp;Embedding map</source>
+        <translation>嵌入图(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Support and query images as points in 2-D, coloured by class</source>
+        <translation>将支持集和查询图片显示为二维平面上的点，按类别着色</translation>
+    </message>
+    <message>
+        <source>Loading PyTorch...</source>
+        <translation>正在加载 PyTorch...</translation>
+    </message>
+    <message>
+        <source>Where adaptation and prediction run</source>
+        <translation>适配和预测在何处运行</translation>
+    </message>
+    <message>
+        <source>Drop a folder of class sub-folders on the board, or open the demo project (Ctrl+Shift+D).</source>
+        <translation>将包含类别子文件夹的文件夹拖放到面板上，或打开示例项目（Ctrl+Shift+D）。</translation>
     </message>
 </context>
 <context>

@@ -56,21 +56,21 @@ def test_adapt_shows_live_progress_and_the_model_classifies_held_out_images(qtbo
     window.sig_progress.connect(reported.extend)
     window.sig_progress.connect(batches.append)
     with qtbot.waitSignals([window.sig_run_finished, window.sig_run_ended], order="strict", timeout=RUN_TIMEOUT):
-        qtbot.mouseClick(window.adapt_button, Qt.MouseButton.LeftButton)
-        assert window.adapt_button.text() == "Cancel", "the button turns into Cancel"
+        qtbot.mouseClick(window.model_panel.adapt_button, Qt.MouseButton.LeftButton)
+        assert window.model_panel.adapt_button.text() == "Cancel", "the button turns into Cancel"
         assert not window.method_picker.isEnabled() and window.act_cancel.isEnabled()
 
     assert [e.step for e in reported] == list(range(1, steps + 1)), "every step reached the window, in order"
     assert 1 < len(batches) < steps, "progress is throttled: batches of steps, not one signal per step"
-    assert window.plots.point_count == steps
-    np.testing.assert_array_equal(window.plots.steps(), np.arange(1, steps + 1))
-    np.testing.assert_allclose(window.plots.losses(), [e.loss for e in reported])
-    np.testing.assert_allclose(window.plots.accuracies(), [100 * e.accuracy for e in reported])
-    assert window.plots.losses()[-1] < window.plots.losses()[0]
-    assert window.progress.value() == window.progress.maximum() == steps
-    assert window.progress.format().startswith(f"Done: {steps} steps in")
-    assert window.adapt_button.text() == "Adapt" and window.method_picker.isEnabled()
-    assert "Model ready" in window.model_label.text() and "Linear probe" in window.model_label.text()
+    assert window.model_panel.plots.point_count == steps
+    np.testing.assert_array_equal(window.model_panel.plots.steps(), np.arange(1, steps + 1))
+    np.testing.assert_allclose(window.model_panel.plots.losses(), [e.loss for e in reported])
+    np.testing.assert_allclose(window.model_panel.plots.accuracies(), [100 * e.accuracy for e in reported])
+    assert window.model_panel.plots.losses()[-1] < window.model_panel.plots.losses()[0]
+    assert window.model_panel.progress.value() == window.model_panel.progress.maximum() == steps
+    assert window.model_panel.progress.format().startswith(f"Done: {steps} steps in")
+    assert window.model_panel.adapt_button.text() == "Adapt" and window.method_picker.isEnabled()
+    assert "Model ready" in window.model_panel.model_label.text() and "Linear probe" in window.model_panel.model_label.text()
     assert window.statusBar().currentMessage().startswith("Adapted Linear probe on efficientnet_lite0 in")
 
     predictions = classify(qtbot, window, [next(iter(queries)).parent])  # the folder
@@ -118,25 +118,25 @@ def test_cancel_stops_within_a_step_and_keeps_the_previous_model(qtbot, window, 
     assert window.classifier is previous
 
     start_long_run(qtbot, window, shapes)
-    qtbot.waitUntil(lambda: window.plots.point_count >= 2, timeout=RUN_TIMEOUT)
-    fmt = window.progress.format()
+    qtbot.waitUntil(lambda: window.model_panel.plots.point_count >= 2, timeout=RUN_TIMEOUT)
+    fmt = window.model_panel.progress.format()
     assert fmt.startswith("Step ") and "of 100000" in fmt and "left" in fmt, fmt
-    worker, clicked = window.adapt_job.worker, time.monotonic()
+    worker, clicked = window.model_panel.adapt_job.worker, time.monotonic()
     cancelled = []
     window.sig_run_cancelled.connect(cancelled.append)
     with qtbot.waitSignals([window.sig_run_cancelled, window.sig_run_ended], order="strict", timeout=30_000):
-        qtbot.mouseClick(window.adapt_button, Qt.MouseButton.LeftButton)
-        assert window.adapt_button.text() == "Cancel" and not window.adapt_button.isEnabled()
-        assert "cancelling" in window.progress.format()
+        qtbot.mouseClick(window.model_panel.adapt_button, Qt.MouseButton.LeftButton)
+        assert window.model_panel.adapt_button.text() == "Cancel" and not window.model_panel.adapt_button.isEnabled()
+        assert "cancelling" in window.model_panel.progress.format()
     stopped, running_at_click = cancelled[0], worker.last_item_at_cancel.step
     assert stopped.total == 100_000
     assert running_at_click <= stopped.step <= running_at_click + 1, "it stops within one step"
-    assert window.plots.point_count == stopped.step, "every finished step is on the plot"
+    assert window.model_panel.plots.point_count == stopped.step, "every finished step is on the plot"
     assert time.monotonic() - clicked < 15
     assert window.classifier is previous, "the previous model is kept"
     assert "the previous model is kept" in window.message_bar.text()
-    assert window.progress.format() == f"Cancelled at step {stopped.step} of 100000"
-    assert window.adapt_button.text() == "Adapt" and not window.running
+    assert window.model_panel.progress.format() == f"Cancelled at step {stopped.step} of 100000"
+    assert window.model_panel.adapt_button.text() == "Adapt" and not window.running
     assert classify(qtbot, window, list(queries)[:3])[0].label == queries[Path(list(queries)[0])]
 
 
@@ -144,7 +144,7 @@ def test_closing_the_window_mid_run_cancels_and_joins_the_thread(qtbot, shapes, 
     window = make_window(qtbot)
     load_shapes(qtbot, window, shapes)
     start_long_run(qtbot, window, shapes)
-    thread = window.adapt_job.thread
+    thread = window.model_panel.adapt_job.thread
     assert thread.isRunning()
     window.close()
     assert not window.isVisible(), "the window goes at once"
@@ -201,7 +201,7 @@ def test_a_backbone_without_weights_offline_fails_with_a_way_out(qtbot, window, 
     qtbot.waitUntil(lambda: not window.running, timeout=RUN_TIMEOUT)
     assert "Import weights" in blocker.args[0]
     assert [b.text() for b in window.message_bar.buttons()] == ["Import weights..."]
-    assert window.classifier is None and window.adapt_button.text() == "Adapt"
+    assert window.classifier is None and window.model_panel.adapt_button.text() == "Adapt"
 
 
 def test_an_unexpected_error_is_shown_with_details_and_the_window_keeps_working(qtbot, window, shapes,
@@ -244,7 +244,7 @@ def test_a_model_is_saved_and_loaded_in_the_engine_format(qtbot, window, shapes,
         monkeypatch.setattr(dialogs, "open_model", lambda parent, folder: str(path))
         with qtbot.waitSignal(other.sig_model_loaded, timeout=RUN_TIMEOUT):
             other.act_load_model.trigger()
-        assert "Model loaded" in other.model_label.text() and other.act_classify.isEnabled()
+        assert "Model loaded" in other.model_panel.model_label.text() and other.act_classify.isEnabled()
         predictions = classify(qtbot, other, list(queries))
         assert [p.label for p in predictions] == [queries[Path(p.path)] for p in predictions]
 
@@ -252,7 +252,7 @@ def test_a_model_is_saved_and_loaded_in_the_engine_format(qtbot, window, shapes,
         broken.write_bytes(path.read_bytes()[:1000])
         with qtbot.waitSignal(other.message_bar.sig_shown, timeout=RUN_TIMEOUT,
                               check_params_cb=lambda level, text: level == "error"):
-            other.load_model(str(broken))
+            other.model_files.load_model(str(broken))
         assert "broken.safetensors" in other.message_bar.text() and "not a readable model file" in \
             other.message_bar.text()
     finally:
@@ -260,7 +260,7 @@ def test_a_model_is_saved_and_loaded_in_the_engine_format(qtbot, window, shapes,
 
 
 def test_the_time_left_reads_naturally():
-    from fewshot_studio.gui.main_window import format_duration
+    from fewshot_studio.gui.model_panel import format_duration
 
     assert [format_duration(s) for s in (0.2, 3, 59.6, 125, 3720, math.nan)] == \
         ["<1 s", "3 s", "1 min", "2 min 5 s", "1 h 2 min", "?"]

@@ -221,7 +221,7 @@ def test_new_class_button_adds_an_empty_card_ready_to_rename(qtbot, window):
     card = window.board.card("class 1")
     assert card.name_edit.hasFocus() or card.name_edit.selectedText() == "class 1"
     assert window.support.problems()[0].startswith("a support set needs at least 2 classes")
-    assert "Before adapting: a support set needs at least 2 classes" in window.model_label.text()
+    assert "Before adapting: a support set needs at least 2 classes" in window.model_panel.model_label.text()
 
 
 def test_plan_drop_follows_folder_layout_without_a_window(shapes, tmp_path):

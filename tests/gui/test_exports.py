@@ -39,7 +39,7 @@ def test_export_model_to_onnx_gives_a_file_onnxruntime_runs(qtbot, window, shape
     model = AdaptRun(support, "conv4", "prototypical").run().save(tmp_path / "shapes.safetensors")
     assert not window.exports.act_export_onnx.isEnabled()  # no model yet
     with qtbot.waitSignal(window.sig_model_loaded, timeout=RUN_TIMEOUT):
-        window.load_model(str(model))
+        window.model_files.load_model(str(model))
     assert window.exports.act_export_onnx.isEnabled()
     target = tmp_path / "out" / "shapes.onnx"
     monkeypatch.setattr(exports, "ask_onnx_path", lambda parent, suggested: str(target))

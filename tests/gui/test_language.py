@@ -77,7 +77,7 @@ def test_english_by_default_under_the_c_locale(qtbot):
     window = make_window(qtbot)
     try:
         assert menu_titles(window)[:4] == ["&File", "&Edit", "&Backbone", "&Model"]
-        assert window.adapt_button.text() == "Adapt"
+        assert window.model_panel.adapt_button.text() == "Adapt"
         assert window.board.new_button.text() == "New class"
         assert window.language_actions["system"].isChecked()
     finally:
@@ -90,7 +90,7 @@ def test_the_chinese_translation_loads_and_changes_the_visible_texts(qtbot, chin
         titles = menu_titles(window)
         assert titles[:4] == ["文件(&F)", "编辑(&E)", "骨干网络(&B)", "模型(&M)"]
         assert "视图(&V)" in titles and "帮助(&H)" in titles
-        assert window.adapt_button.text() == "适配"
+        assert window.model_panel.adapt_button.text() == "适配"
         assert window.act_adapt.text() == "适配(&A)"
         assert window.act_adapt.toolTip().startswith("让方法在支持集上进行适配")
         assert window.board.new_button.text() == "新建类别"

@@ -26,7 +26,7 @@ def test_pickers_list_every_registered_backbone_and_method_with_descriptions(win
         window.method_picker.set_current(method.name)
         assert window.method_picker.description.text() == method.description
     assert window.device_label.text() == "CPU"
-    assert window.adapt_button.isEnabled() and window.adapt_button.text() == "Adapt"
+    assert window.model_panel.adapt_button.isEnabled() and window.model_panel.adapt_button.text() == "Adapt"
 
 
 EDITOR_TYPES = {bool: QCheckBox, int: QSpinBox, float: SciSpinBox}
@@ -143,7 +143,7 @@ def test_the_palette_follows_the_chosen_theme(qtbot, window):
     try:
         window.set_theme("dark")
         assert window.settings.theme == "dark"
-        qtbot.waitUntil(lambda: is_dark(window.palette()) and is_dark(window.plots.palette()))
+        qtbot.waitUntil(lambda: is_dark(window.palette()) and is_dark(window.model_panel.plots.palette()))
         window.set_theme("light")
         qtbot.waitUntil(lambda: not is_dark(window.palette()))
     finally:

@@ -57,7 +57,7 @@ def test_a_project_file_that_is_not_one_is_reported(qtbot, window, tmp_path):
     bad.write_text("not a zip")
     with qtbot.waitSignal(window.message_bar.sig_shown, timeout=RUN_TIMEOUT,
                           check_params_cb=lambda level, text: level == "error"):
-        window.open_project(str(bad))
+        window.projects.open_project(str(bad))
     assert "notes.fsproj: not a Few-shot Studio project" in window.message_bar.text()
     assert window.support.class_names == []
 
