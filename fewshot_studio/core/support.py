@@ -74,10 +74,6 @@ class SupportSet:
         """Every image with the index of its class, class by class."""
         return [(p, i) for i, c in enumerate(self._classes) for p in c.images]
 
-    def class_of(self, image: str | os.PathLike) -> str | None:
-        image = Path(image)
-        return next((c.name for c in self._classes if image in c.images), None)
-
     # --- editing -------------------------------------------------------------------------------------
     def _check_name(self, name: str, *, ignore: str | None = None) -> str:
         name = (name or "").strip()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from . import prototypical, linear_probe, finetune, maml, reptile, matching, relation, cnp  # noqa: F401, I001
-from .base import FewShotMethod, FitTask, StepReport
-from .registry import METHODS, register_method
+from .base import FewShotMethod, FitTask, MetaLearner, StepReport
+from .registry import METHODS, is_meta_learner, register_method
 
 DEFAULT_METHOD = "prototypical"
 
@@ -17,5 +17,5 @@ def list_methods() -> list[type[FewShotMethod]]:
     return [cls for _, cls in METHODS.items()]
 
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "FewShotMethod", "FitTask", "StepReport", "get_method", "list_methods",
-           "register_method"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "FewShotMethod", "FitTask", "MetaLearner", "StepReport", "get_method",
+           "is_meta_learner", "list_methods", "register_method"]
