@@ -17,6 +17,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from torch import nn
 
+from .. import __version__
 from .errors import ModelFileError
 from .paths import studio_home
 from .weights_files import write_atomically
@@ -52,8 +53,6 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], rest: dict) -> dict:
 
 def save_checkpoint(path: Path, *, backbone: nn.Module, nets: nn.Module, feature_shape, meta: dict,
                     optimizer: torch.optim.Optimizer | None = None) -> Path:
-    from .. import __version__
-
     path = Path(path)
     tensors = {f"backbone.{k}": v for k, v in backbone.state_dict().items()}
     tensors.update({f"nets.{k}": v for k, v in nets.state_dict().items()})

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError, safe_open
 
+from .. import __version__
 from .algorithms import get_method
 from .backbones import get_backbone
 from .backbones.cache import load_backbone
@@ -42,8 +43,6 @@ MSG_NEWER = ("{path}: this model was saved by a newer Few-shot Studio (format {v
 
 
 def _versions() -> dict:
-    from .. import __version__
-
     out = {"fewshot_studio": __version__, "torch": torch.__version__, "python": platform.python_version()}
     if "torchvision" in sys.modules:
         out["torchvision"] = sys.modules["torchvision"].__version__

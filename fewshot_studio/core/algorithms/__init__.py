@@ -10,6 +10,9 @@ DEFAULT_METHOD = "prototypical"
 
 
 def get_method(name: str) -> type[FewShotMethod]:
+    """The method registered as ``name``: a class, made with its hyperparameters (``get_method(n)(**params)``)
+    for each run. (A backbone's entry is a spec instead, see ``get_backbone``: one spec class serves many
+    registered backbones, the torchvision models and the checkpoint files.)"""
     return METHODS.get(name)
 
 

@@ -21,6 +21,7 @@ from .base import Backbone, BackboneSpec, WeightsStatus, load_into
 from .builtin import Conv4Spec, ResNet12Spec
 from .checkpoint import CheckpointSpec
 from .efficientnet_lite import EfficientNetLite0
+from .torchvision_models import register_all
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 
@@ -37,9 +38,7 @@ for _spec in (EfficientNetLite0(), Conv4Spec(), ResNet12Spec()):
 
 
 def _load_torchvision() -> None:
-    from .torchvision_models import register_all
-
-    register_all(BACKBONES)
+    register_all(BACKBONES)  # imports torchvision: seconds
 
 
 def _load_checkpoints() -> None:
@@ -59,7 +58,8 @@ BACKBONES.add_loader(_load_checkpoints)
 
 
 def get_backbone(name: str) -> BackboneSpec:
-    """A registered backbone by name, or a meta-training checkpoint given by its path."""
+    """A registered backbone's spec by name (``.build(weights)`` makes the network), or a meta-training
+    checkpoint given by its path. (A method's entry is its class, see ``get_method``.)"""
     if name.endswith(".safetensors") and Path(name).is_file():
         return checkpoint_spec(name)
     return BACKBONES.get(name)
