@@ -20,7 +20,7 @@ import torch
 
 from common import fashion_task, git_rev, machine
 from fewshot_studio.core import AdaptRun, SupportSet, get_backbone, import_weights
-from fewshot_studio.core.engine import clear_caches
+from fewshot_studio.core.backbones.cache import clear_caches
 
 METHODS = [
     ("prototypical", {}),

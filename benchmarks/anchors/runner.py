@@ -222,10 +222,10 @@ class Ours:
     @staticmethod
     def _support(job, checkpoint, pre):
         from fewshot_studio.core.algorithms import get_method
-        from fewshot_studio.core.checkpoints import CheckpointSpec
+        from fewshot_studio.core.backbones import checkpoint_spec
 
         device = torch.device(job["device"])
-        spec = CheckpointSpec(checkpoint)
+        spec = checkpoint_spec(checkpoint)
         method = get_method(spec.meta["method"]["name"])(**spec.meta["method"]["params"])
         backbone = method.prepare_backbone(spec.build().to(device)).eval()
 
@@ -240,10 +240,10 @@ class Ours:
         from fewshot_studio.core.algorithms import get_method
         from fewshot_studio.core.algorithms.functional import to_batch_stat_norm
         from fewshot_studio.core.algorithms.maml import feature_dim
-        from fewshot_studio.core.checkpoints import CheckpointSpec
+        from fewshot_studio.core.backbones import checkpoint_spec
 
         device = torch.device(job["device"])
-        spec = CheckpointSpec(checkpoint)
+        spec = checkpoint_spec(checkpoint)
         backbone = to_batch_stat_norm(spec.build().to(device)).eval()  # unfrozen: statistics of each batch
         method = get_method(spec.meta["method"]["name"])(**spec.meta["method"]["params"])
 
@@ -650,7 +650,7 @@ def job_latency(job: dict) -> dict:
     from common import fashion_task
 
     from fewshot_studio.core import SupportSet
-    from fewshot_studio.core.engine import clear_caches
+    from fewshot_studio.core.backbones.cache import clear_caches
 
     tmp = Path(tempfile.mkdtemp(dir=job.get("workdir")))
     support_dir, queries = fashion_task(tmp, queries=job["queries"])

@@ -25,7 +25,7 @@ _EXPORTS = {
     "get_method": "algorithms", "list_methods": "algorithms", "DEFAULT_METHOD": "algorithms",
     "AdaptRun": "engine", "adapt": "engine", "Progress": "runs", "Stage": "runs", "Run": "runs",
     "FewShotClassifier": "classifier", "Prediction": "classifier",
-    "load_classifier": "model_io", "save_classifier": "model_io",
+    "load_classifier": "classifier", "save_classifier": "model_io",
     "resolve_device": "devices", "device_label": "devices",
     "RankRun": "label_next", "rank_images": "label_next", "Ranking": "label_next",
     "EmbeddingMapRun": "embedding_map", "EmbeddingMap": "embedding_map",

@@ -8,7 +8,6 @@ hyperparameters, the training configuration, the step, validation history and th
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -18,10 +17,9 @@ import torch
 from safetensors import SafetensorError, safe_open
 from torch import nn
 
-from .backbones.base import Backbone, BackboneSpec, WeightsStatus
-from .errors import BackboneError, ModelFileError
+from .. import __version__
+from .errors import ModelFileError
 from .paths import studio_home
-from .preprocess import Preprocess
 from .weights_files import write_atomically
 
 FORMAT = "fewshot-studio-checkpoint"
@@ -55,8 +53,6 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], rest: dict) -> dict:
 
 def save_checkpoint(path: Path, *, backbone: nn.Module, nets: nn.Module, feature_shape, meta: dict,
                     optimizer: torch.optim.Optimizer | None = None) -> Path:
-    from .. import __version__
-
     path = Path(path)
     tensors = {f"backbone.{k}": v for k, v in backbone.state_dict().items()}
     tensors.update({f"nets.{k}": v for k, v in nets.state_dict().items()})
@@ -106,70 +102,3 @@ class Checkpoint:
     def optimizer_state(self) -> dict | None:
         rest = self.meta.get("optimizer")
         return _unflatten_optimizer(self.part(""), rest) if rest else None
-
-
-class CheckpointSpec(BackboneSpec):
-    """A meta-trained checkpoint offered as a backbone: the base architecture with the trained weights."""
-
-    family = "checkpoint"
-    pretrained = True
-
-    def __init__(self, path: str | os.PathLike, name: str | None = None):
-        from .backbones import get_backbone
-
-        self.path = Path(path)
-        ckpt = Checkpoint(self.path)
-        self.meta = ckpt.meta
-        self.base = get_backbone(self.meta["backbone"])
-        self.name = name or self.path.stem
-        self.preprocess = Preprocess.from_dict(self.meta["preprocess"])
-        best = self.meta.get("best") or {}
-        score = f", validation {100 * best['mean']:.1f}% ± {100 * best['ci95']:.1f}%" if best else ""
-        self.description = (f"{self.meta['backbone']} meta-trained with {self.meta['method']['name']} on "
-                            f"{Path(self.meta['config']['dataset']).name} ({self.meta['step']} steps{score})")
-
-    @property
-    def feature_dim(self):
-        return self.base.feature_dim
-
-    def architecture(self) -> nn.Module:
-        return self.base.architecture()
-
-    def wrap(self, model: nn.Module) -> Backbone:
-        backbone = self.base.wrap(model)
-        backbone.name = self.name
-        return backbone
-
-    def _default_weights_status(self) -> WeightsStatus:
-        return WeightsStatus(True, "meta-trained checkpoint", str(self.path))
-
-    def _default_state_dict(self):
-        return {k: v for k, v in Checkpoint(self.path).part("backbone.").items()}
-
-    def imported_weights_path(self) -> Path:
-        return self.path.with_suffix(".imported-weights-unused")
-
-    def method_state(self, method_name: str) -> dict[str, torch.Tensor] | None:
-        """The meta-trained modules of ``method_name``, if this checkpoint was trained with it."""
-        if self.meta["method"]["name"] != method_name:
-            return None
-        return Checkpoint(self.path).method_state()
-
-
-def checkpoint_spec(path: str | os.PathLike) -> CheckpointSpec:
-    try:
-        return CheckpointSpec(path)
-    except (KeyError, TypeError) as exc:
-        raise BackboneError(f"{path}: checkpoint metadata is incomplete ({exc})") from None
-
-
-def register_checkpoints(registry) -> None:
-    """Offer every checkpoint in the studio's checkpoints folder as a backbone (named by file stem)."""
-    folder = checkpoints_dir()
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.safetensors")):
-        if path.stem.endswith(".last") or path.stem in registry.names(load=False):
-            continue
-        with contextlib.suppress(ModelFileError, BackboneError, KeyError):
-            registry.add(path.stem, checkpoint_spec(path))

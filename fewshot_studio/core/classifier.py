@@ -11,9 +11,11 @@ import torch.nn.functional as F
 
 from .algorithms import FewShotMethod
 from .backbones import Backbone, BackboneSpec
-from .devices import inference_batch
-from .errors import ImageError
+from .devices import inference_batch, resolve_device
+from .errors import FewShotError, ImageError
 from .images import Skipped, scan_folder
+from .model_io import read_model, save_classifier
+from .openset import MSG_NO_RULE
 
 
 @dataclass
@@ -95,11 +97,6 @@ class FewShotClassifier:
         return pooled, pooled
 
     @torch.no_grad()
-    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
-        """Model inputs (N, 3, S, S), normalised -> class probabilities (N, n_classes)."""
-        return F.softmax(self.method.logits(self.features(x)[0].float()), dim=-1)
-
-    @torch.no_grad()
     def predict_images(self, base: torch.Tensor, *, top_k: int = 3, nearest: int = 3,
                        names: list[str] | None = None, open_set: bool | None = None) -> list[Prediction]:
         """uint8 base tensors (N, 3, R, R) -> one :class:`Prediction` each.
@@ -134,9 +131,6 @@ class FewShotClassifier:
         if open_set is False or (open_set is None and (self.open_set is None or not self.open_set.enabled)):
             return None
         if self.open_set is None:
-            from .errors import FewShotError
-            from .openset import MSG_NO_RULE
-
             raise FewShotError(MSG_NO_RULE)
         return self.open_set
 
@@ -162,12 +156,17 @@ class FewShotClassifier:
         return predictions, skipped
 
     def save(self, path: str | os.PathLike) -> Path:
-        from .model_io import save_classifier
-
         return save_classifier(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> FewShotClassifier:
-        from .model_io import load_classifier
-
         return load_classifier(path, device=device)
+
+
+def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotClassifier:
+    """A classifier saved by :meth:`FewShotClassifier.save`, on ``device``. Raises ModelFileError."""
+    saved = read_model(path)
+    clf = FewShotClassifier(**saved.parts)
+    clf.meta = saved.meta
+    clf.open_set = saved.open_set
+    return clf.to(resolve_device(device))

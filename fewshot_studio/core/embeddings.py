@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from .classifier import FewShotClassifier, expand_paths
 from .devices import inference_batch
 from .errors import FewShotError, ImageError
-from .images import Skipped
+from .images import Skipped, file_key
 from .runs import Stage
 
 MSG_NOT_FOUND = "not found; give a folder of images (or image files)"
@@ -36,14 +36,6 @@ CACHE_PER_MODEL = 20000  # images remembered per classifier (features + probabil
 # score, then drawing the map of the same folder, embeds each image once; a new model starts afresh.
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
-
-
-def _file_key(path: Path) -> tuple:
-    try:
-        st = os.stat(path)
-        return (str(path), st.st_mtime_ns, st.st_size)
-    except OSError:
-        return (str(path), 0, 0)
 
 
 def forget(classifier=None) -> None:
@@ -115,7 +107,7 @@ def embed_images(classifier: FewShotClassifier, paths: Iterable[str | os.PathLik
         files = keep
     batch_size = batch_size or inference_batch(classifier.device)
     memo = _remembered(classifier)
-    keys = {f: _file_key(f) for f in files}
+    keys = {f: file_key(f) for f in files}
     with _cache_lock:
         done = {f: memo[keys[f]] for f in files if keys[f] in memo}
     todo = [f for f in files if f not in done]

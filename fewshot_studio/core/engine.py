@@ -11,19 +11,19 @@ from __future__ import annotations
 import copy
 import math
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
-from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, get_method
-from .backbones import DEFAULT_BACKBONE, Backbone, BackboneSpec, get_backbone
+from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, MetaLearner, get_method
+from .backbones import DEFAULT_BACKBONE, get_backbone
+from .backbones.cache import cached_features, load_backbone, remember_features
 from .classifier import FewShotClassifier
 from .devices import Precision, device_label, inference_batch, resolve_device
 from .errors import DeviceError, DivergedError, WeightsUnavailableError
+from .images import file_key
 from .paths import offline
 from .runs import Progress, Run, Stage
 from .support import SupportSet
@@ -32,65 +32,6 @@ MSG_DIVERGED = ("the loss became {loss} at step {step}; the run stopped and the 
                 "Lower the learning rate (it was {lr:g}) or use fewer steps")
 MSG_OOM = ("the GPU ran out of memory ({device}); the previous model is kept. Use a smaller backbone, a "
            "smaller batch size, or run on the CPU (--device cpu)")
-
-
-# --- caches shared by the runs of one process --------------------------------------------------------------
-class _LRU(OrderedDict):
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = size
-
-    def put(self, key, value):
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-    def fetch(self, key):
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-
-_backbones = _LRU(2)  # (name, weights, status detail) -> Backbone on CPU, eval mode
-_features = _LRU(20000)  # (backbone key, path, mtime, size) -> pooled features (D,) on CPU
-_cache_lock = threading.Lock()
-
-
-def clear_caches() -> None:
-    with _cache_lock:
-        _backbones.clear()
-        _features.clear()
-
-
-def _weights_key(spec: BackboneSpec, weights) -> tuple:
-    if weights in ("pretrained", None, "random"):
-        return (spec.name, str(weights), spec.weights_status().detail)
-    path = Path(weights)
-    stat = path.stat() if path.exists() else None
-    return (spec.name, str(path.resolve()), stat.st_mtime_ns if stat else 0)
-
-
-def load_backbone(spec: BackboneSpec, weights="pretrained") -> tuple[Backbone, tuple]:
-    """The backbone for ``weights``, built once per process and shared (callers must not train it)."""
-    key = _weights_key(spec, weights)
-    with _cache_lock:
-        backbone = _backbones.fetch(key)
-    if backbone is None:
-        backbone = spec.build(weights).use_channels_last()
-        backbone.requires_grad_(False)
-        with _cache_lock:
-            _backbones.put(key, backbone)
-    return backbone, key
-
-
-def _file_key(path: Path) -> tuple:
-    try:
-        st = os.stat(path)
-        return (str(path), st.st_mtime_ns, st.st_size)
-    except OSError:
-        return (str(path), 0, 0)
 
 
 class AdaptRun(Run[FewShotClassifier]):
@@ -112,8 +53,8 @@ class AdaptRun(Run[FewShotClassifier]):
         self.summary = support.summary()
         self.spec = get_backbone(backbone)
         self.method = method if isinstance(method, FewShotMethod) else get_method(method)(**(params or {}))
-        meta_state = getattr(self.spec, "method_state", lambda name: None)(self.method.name)
-        if meta_state is not None and hasattr(self.method, "load_meta_state"):
+        meta_state = self.spec.method_state(self.method.name)
+        if meta_state is not None and isinstance(self.method, MetaLearner):
             self.method.load_meta_state(meta_state)  # modules meta-trained with this checkpoint
         self.weights = weights
         if weights == "pretrained" and offline():
@@ -188,19 +129,16 @@ class AdaptRun(Run[FewShotClassifier]):
 
     def _cached_features(self, task: FitTask, key: tuple, paths: list[Path]):
         """Pooled features of every support image; each image is embedded once per backbone and file."""
-        keys = [(key, *_file_key(p)) for p in paths]
-        with _cache_lock:
-            known = {i: _features.fetch(k) for i, k in enumerate(keys)}
+        keys = [(key, *file_key(p)) for p in paths]
+        known = dict(enumerate(cached_features(keys)))
         missing = [i for i, f in known.items() if f is None]
         for start in range(0, len(missing), task.embed_batch):
             yield Stage("embedding support images", start, len(missing))
             chunk = missing[start:start + task.embed_batch]
             with torch.no_grad():
                 out = task.embed(task.views(torch.tensor(chunk, device=task.device))).cpu()
-            with _cache_lock:
-                for i, f in zip(chunk, out):
-                    known[i] = f
-                    _features.put(keys[i], f)
+            known.update(zip(chunk, out))
+            remember_features([(keys[i], f) for i, f in zip(chunk, out)])
             self._raise_if_cancelled(0, self.method.total_steps())
         return torch.stack([known[i] for i in range(len(paths))]).to(task.device)
 

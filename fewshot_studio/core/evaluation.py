@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
@@ -11,7 +12,13 @@ from pathlib import Path
 
 import torch
 
+from .algorithms import FitTask, MetaLearner, get_method, is_meta_learner
+from .backbones import checkpoint_spec
+from .checkpoints import Checkpoint
+from .classifier import load_classifier
+from .devices import Precision, inference_batch, resolve_device
 from .episodes import DatasetError, Episode, EpisodeSampler
+from .errors import ModelFileError
 
 # predict(episode) -> predicted query labels (n_query,)
 Predictor = Callable[[Episode], torch.Tensor]
@@ -107,11 +114,6 @@ def iter_lake_episodes(runs: list[LakeRun], load) -> Iterator[Episode]:
 # --- predictors: how a saved model or a checkpoint answers an episode --------------------------------------------
 def fit_predictor(method_factory, backbone, preprocess, device, *, seed: int = 0) -> Predictor:
     """Adapt a fresh method to each episode's support set exactly as for a user's, then classify its queries."""
-    import copy
-
-    from .algorithms import FitTask
-    from .devices import Precision, inference_batch
-
     def predict(ep: Episode) -> torch.Tensor:
         method = method_factory()
         bb = copy.deepcopy(backbone).requires_grad_(True) if method.trains_backbone() else backbone
@@ -136,12 +138,6 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
     A checkpoint evaluated with its own episodic method uses the meta-trained computation directly; any
     other method (``algorithm``) adapts to each episode like to a user's support set.
     """
-    from .algorithms import get_method
-    from .checkpoints import Checkpoint, CheckpointSpec
-    from .devices import resolve_device
-    from .errors import ModelFileError
-    from .model_io import load_classifier
-
     dev = resolve_device(device)
     try:
         Checkpoint(path)
@@ -149,19 +145,17 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
     except ModelFileError:
         is_checkpoint = False
     if is_checkpoint:
-        spec = CheckpointSpec(path)
+        spec = checkpoint_spec(path)
         backbone = spec.build().to(dev).eval()
         name = algorithm or spec.meta["method"]["name"]
         values = dict(params or ({} if algorithm else spec.meta["method"]["params"]))
         cls = get_method(name)
         state = spec.method_state(name)
-        if state is not None and hasattr(cls, "episode_predict") and not algorithm:
+        if state is not None and is_meta_learner(cls) and not algorithm:
             method = cls(**values)
-            if hasattr(method, "prepare_backbone"):  # MAML family: batch norm as it was meta-trained
-                backbone = method.prepare_backbone(backbone)
-            if hasattr(method, "load_meta_state"):
-                method.load_meta_state(state)
-                method.nets.to(dev).eval()
+            backbone = method.prepare_backbone(backbone)  # MAML family: batch norm as it was meta-trained
+            method.load_meta_state(state)
+            method.meta_modules().to(dev).eval()
             pre = spec.preprocess
 
             def predict(ep):
@@ -172,7 +166,7 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
 
         def factory():
             m = cls(**values)
-            if state is not None and hasattr(m, "load_meta_state"):
+            if state is not None and isinstance(m, MetaLearner):
                 m.load_meta_state(state)
             return m
 

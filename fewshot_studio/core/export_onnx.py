@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import __version__
+from .classifier import expand_paths
 from .errors import FewShotError, ImageError
 from .images import Skipped
 
@@ -118,8 +120,6 @@ def _open_set(clf) -> dict | None:
 
 def onnx_metadata(clf, outputs: list[str]) -> dict[str, str]:
     """The metadata_props written into the ONNX file: every value a string (JSON for lists and dicts)."""
-    from .. import __version__
-
     p = clf.preprocess
     meta = {
         "format": "fewshot-studio-onnx", "format_version": "1",
@@ -283,8 +283,6 @@ def check_onnx(clf, path: str | os.PathLike, images, *, batch_size: int = 16) ->
 
     images: image files or folders (walked). Unusable files are skipped, with the reason.
     """
-    from .classifier import expand_paths
-
     session = open_session(path)
     files, skipped = expand_paths(images)
     bases = []

@@ -99,6 +99,16 @@ def load_image(path: str | os.PathLike, *, draft_size: int | None = None) -> Ima
         raise ImageError(path, reason) from None
 
 
+def file_key(path: str | os.PathLike) -> tuple[str, int, int]:
+    """``(path, mtime in ns, size)``: what a cache of anything computed from a file is keyed by, so an edited
+    file is read again. A file that cannot be stat'ed gives ``(path, 0, 0)``."""
+    try:
+        st = os.stat(path)
+        return (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (str(path), 0, 0)
+
+
 def _safe_pixels(path: Path) -> int:
     try:
         with warnings.catch_warnings():

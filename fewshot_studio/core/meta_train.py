@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .algorithms import get_method
+from .algorithms import MetaLearner, get_method
 from .algorithms.episodic import EpisodicMethod
 from .backbones import get_backbone
 from .checkpoints import Checkpoint, checkpoints_dir, save_checkpoint
@@ -80,10 +80,10 @@ class Validation:
 class MetaObjective(nn.Module):
     """The meta-batch loss as a module, so DistributedDataParallel can wrap it."""
 
-    def __init__(self, method, backbone: nn.Module):
+    def __init__(self, method: MetaLearner, backbone: nn.Module):
         super().__init__()
         self.backbone = backbone
-        self.nets = method.nets if isinstance(method, EpisodicMethod) else nn.ModuleDict()
+        self.nets = method.meta_modules()
         self.method = [method]  # a list keeps it out of the module tree
 
     def forward(self, xs, ys, xq, yq, ways: int):
@@ -112,7 +112,7 @@ class MetaTrainRun(Run[Path]):
         if config.ways < 2 or config.shots < 1 or config.queries < 1 or config.meta_batch < 1:
             raise ParameterError("meta-training needs --ways >= 2, --shots >= 1, --queries >= 1, --meta-batch >= 1")
         self.method = get_method(config.method)(**config.params)
-        if not hasattr(self.method, "meta_objective"):
+        if not isinstance(self.method, MetaLearner):
             raise ParameterError(f"{config.method} cannot be meta-trained; choose one of the episodic methods "
                                  "(prototypical, pmf, maml, fomaml, anil, reptile, matching, relation, cnp)")
         self.spec = get_backbone(config.backbone)
@@ -156,15 +156,14 @@ class MetaTrainRun(Run[Path]):
 
     def _save(self, path: Path, objective: MetaObjective, optimizer, step: int, calibration) -> None:
         backbone = copy.deepcopy(objective.backbone)
-        if hasattr(self.method, "finish_backbone"):
-            backbone = self.method.finish_backbone(backbone, calibration)
+        backbone = self.method.finish_backbone(backbone, calibration)
         meta = {"backbone": self.spec.name if self.spec.family != "checkpoint" else self.spec.base.name,
                 "preprocess": self.preprocess.to_dict(),
                 "method": {"name": self.method.name, "params": self.method.params_dict()},
                 "config": asdict(self.config), "step": step, "history": self.history,
                 "best": None if self.best is None else {"mean": self.best.mean, "ci95": self.best.ci95}}
         save_checkpoint(path, backbone=backbone, nets=objective.nets,
-                        feature_shape=getattr(self.method, "feature_shape", None), meta=meta, optimizer=optimizer)
+                        feature_shape=self.method.feature_shape, meta=meta, optimizer=optimizer)
 
     def _events(self):
         c = self.config
@@ -189,8 +188,7 @@ class MetaTrainRun(Run[Path]):
         backbone = self.spec.build("random" if self.resume else c.weights).to(self.device)
         if self.resume is not None:
             backbone.load_state_dict(self.resume.part("backbone."))
-        if hasattr(self.method, "prepare_backbone"):
-            backbone = self.method.prepare_backbone(backbone)
+        backbone = self.method.prepare_backbone(backbone)
         if isinstance(self.method, EpisodicMethod):
             with torch.no_grad():
                 probe = self.method.features_of(backbone.eval(), self.preprocess.view(

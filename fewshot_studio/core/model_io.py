@@ -14,16 +14,18 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
 
+from .. import __version__
 from .algorithms import get_method
 from .backbones import get_backbone
-from .classifier import FewShotClassifier
-from .devices import resolve_device
+from .backbones.cache import load_backbone
 from .errors import FewShotError, ModelFileError, UnknownNameError
+from .openset import OpenSetRule
 from .params import make_params
 from .preprocess import Preprocess
 from .weights_files import write_atomically
@@ -41,15 +43,14 @@ MSG_NEWER = ("{path}: this model was saved by a newer Few-shot Studio (format {v
 
 
 def _versions() -> dict:
-    from .. import __version__
-
     out = {"fewshot_studio": __version__, "torch": torch.__version__, "python": platform.python_version()}
     if "torchvision" in sys.modules:
         out["torchvision"] = sys.modules["torchvision"].__version__
     return out
 
 
-def save_classifier(clf: FewShotClassifier, path: str | os.PathLike) -> Path:
+def save_classifier(clf, path: str | os.PathLike) -> Path:
+    """Write a :class:`~.classifier.FewShotClassifier` to ``path`` (see the module docstring)."""
     path = Path(path)
     shipped = clf.spec.family in ("efficientnet-lite", "torchvision")  # weights every install can get again
     include_backbone = (clf.backbone_trained or clf.weights != "pretrained" or not shipped
@@ -103,7 +104,18 @@ def read_metadata(path: str | os.PathLike) -> dict:
     return meta
 
 
-def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotClassifier:
+@dataclass
+class SavedModel:
+    """A model file read back: the arguments of :class:`~.classifier.FewShotClassifier`, its metadata and its
+    open-set rule (None when the file has none). :func:`~.classifier.load_classifier` assembles them."""
+
+    parts: dict
+    meta: dict
+    open_set: OpenSetRule | None
+
+
+def read_model(path: str | os.PathLike) -> SavedModel:
+    """Read a model file: rebuild its backbone (from the file, or the shared pretrained one) and its method."""
     path = Path(path)
     meta = read_metadata(path)
     try:
@@ -126,12 +138,10 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
             backbone.load_state_dict(backbone_state)
             backbone = backbone.use_channels_last()
         else:
-            from .engine import load_backbone
-
             backbone = load_backbone(spec, "pretrained")[0]
         method.load_head_state({k[len("head."):]: v for k, v in tensors.items() if k.startswith("head.")})
         support = meta.get("support", {})
-        clf = FewShotClassifier(
+        parts = dict(
             spec=spec, backbone=backbone, method=method, class_names=meta["class_names"],
             weights=meta["backbone"]["weights"], backbone_trained=meta["backbone"]["trained"],
             support_paths=support.get("images", []), support_labels=tensors["support.labels"],
@@ -142,8 +152,4 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
         raise ModelFileError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {str(exc)[:160]}")) from None
-    clf.meta = meta
-    from .openset import OpenSetRule
-
-    clf.open_set = OpenSetRule.from_dict(meta.get("open_set"))
-    return clf.to(resolve_device(device))
+    return SavedModel(parts, meta, OpenSetRule.from_dict(meta.get("open_set")))

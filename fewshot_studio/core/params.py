@@ -71,7 +71,8 @@ def _coerce(spec: ParamSpec, value: Any) -> Any:
 def make_params(params_cls, values: dict[str, Any] | None = None):
     """Build and validate a params instance from defaults plus ``values`` (strings are parsed)."""
     specs = {s.name: s for s in describe(params_cls)}
-    values = dict(values or {})
+    retired = getattr(params_cls, "RETIRED", ())  # names a method no longer has; files may still hold them
+    values = {k: v for k, v in (values or {}).items() if k not in retired}
     unknown = sorted(set(values) - set(specs))
     if unknown:
         raise ParameterError(

@@ -1,7 +1,9 @@
-"""A small name -> entry registry that works as a decorator and lists the choices in its errors.
+"""A small name -> entry registry that lists the choices in its errors.
 
-Modelled on torchvision's ``register_model`` / ``get_model`` and Lightning's strategy registry. The GUI
-fills its pickers from registries, so a new backbone or method appears without touching a widget.
+Modelled on torchvision's ``register_model`` / ``get_model`` and Lightning's strategy registry. Each kind
+has its own ``register_*`` and ``get_*`` (``register_method``, the decorator of method classes;
+``register_backbone`` for backbone specs). The GUI fills its pickers from registries, so a new backbone or
+method appears without touching a widget.
 """
 
 from __future__ import annotations
@@ -36,10 +38,6 @@ class Registry(Generic[T]):
         """Take an entry out again (plug-ins being unloaded, tests)."""
         self.get(name)
         return self._entries.pop(name)
-
-    def register(self, name: str) -> Callable[[T], T]:
-        """Decorator form of :meth:`add`."""
-        return lambda entry: self.add(name, entry)
 
     def add_loader(self, loader: Callable[[], None]) -> None:
         self._loaders.append(loader)

@@ -15,7 +15,8 @@ from pathlib import Path
 from psygnal import Signal
 
 from .errors import SupportSetError
-from .images import Skipped, check_images, scan_folder
+from .folders import MSG_NOT_IN_SUBFOLDER, class_subfolders, numbered_name, read_class_folders
+from .images import Skipped, check_images
 
 FORMAT = "fewshot-studio-support-set"
 FORMAT_VERSION = 1
@@ -74,10 +75,6 @@ class SupportSet:
         """Every image with the index of its class, class by class."""
         return [(p, i) for i, c in enumerate(self._classes) for p in c.images]
 
-    def class_of(self, image: str | os.PathLike) -> str | None:
-        image = Path(image)
-        return next((c.name for c in self._classes if image in c.images), None)
-
     # --- editing -------------------------------------------------------------------------------------
     def _check_name(self, name: str, *, ignore: str | None = None) -> str:
         name = (name or "").strip()
@@ -97,10 +94,8 @@ class SupportSet:
         return cls
 
     def unused_name(self, stem: str = "class") -> str:
-        n = len(self._classes) + 1
-        while f"{stem} {n}" in self.class_names:
-            n += 1
-        return f"{stem} {n}"
+        """``stem N`` for a new class: N counts on from the number of classes, skipping names taken."""
+        return numbered_name(stem, self.class_names, len(self._classes) + 1)
 
     def add_class(self, name: str | None = None, images: Iterable = (), index: int | None = None) -> ImageClass:
         cls = self._insert(name if name is not None else self.unused_name(), images, index)
@@ -175,7 +170,7 @@ class SupportSet:
     # --- files ---------------------------------------------------------------------------------------
     @classmethod
     def from_folder(cls, folder: str | os.PathLike, *, validate: bool = True) -> tuple[SupportSet, list[Skipped]]:
-        """One class per sub-folder (sorted by name), its images found recursively.
+        """One class per sub-folder (sorted by name), its images found recursively (see :mod:`.folders`).
 
         Returns the set and the files that were skipped, with the reason for each.
         """
@@ -183,16 +178,14 @@ class SupportSet:
         if not folder.is_dir():
             raise SupportSetError(f"{folder}: {'is not a folder' if folder.exists() else 'folder not found'}; "
                                   "give a folder with one sub-folder of images per class")
-        subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-        if not subdirs:
+        if not class_subfolders(folder):
             raise SupportSetError(f"{folder} has no sub-folders; put each class's images in a sub-folder "
                                   "named after the class (for example {folder}/cat/1.jpg)")
-        support, skipped = cls(), []
-        loose = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
-        skipped += [Skipped(p, "not inside a class sub-folder") for p in sorted(loose)]
-        for sub in subdirs:
-            scan = scan_folder(sub, validate=validate)
-            support._insert(sub.name, scan.images)
+        found = read_class_folders(folder, validate=validate)
+        support = cls()
+        skipped = [Skipped(p, MSG_NOT_IN_SUBFOLDER) for p in found.loose]
+        for name, scan in found.classes:
+            support._insert(name, scan.images)
             skipped += scan.skipped
         return support, skipped
 

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .algorithms import DEFAULT_METHOD, FitTask, get_method
+from .algorithms import DEFAULT_METHOD, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
+from .backbones.cache import load_backbone
 from .devices import Precision, device_label, inference_batch, resolve_device
+from .engine import AdaptRun
 from .errors import FewShotError, RunCancelled, SupportSetError
 from .openset import DEFAULT_QUANTILE, OpenSetRule, calibrate, nearest_similarity
 from .runs import Progress, Run, Stage
@@ -264,8 +266,6 @@ class CrossValidation(Run[ValidationResult]):
 
     # --- frozen backbone: embed once, refit the head per fold ----------------------------------------------------
     def _fast_folds(self, labels: torch.Tensor):
-        from .engine import AdaptRun, load_backbone
-
         # The engine's own embedding: the same backbone cache and per-file feature cache as Adapt.
         run = AdaptRun(self.support, self.backbone_name, self._fresh_method(), weights=self.weights,
                        device=str(self.device), seed=self.seed)
@@ -312,8 +312,6 @@ class CrossValidation(Run[ValidationResult]):
 
     # --- a trained backbone: one adaptation per fold ------------------------------------------------------------
     def _slow_folds(self):
-        from .engine import AdaptRun
-
         for f, test in enumerate(self.plan, 1):
             held = set(test)
             train = SupportSet((name, [p for i, (p, c) in enumerate(self.samples) if c == k and i not in held])
@@ -337,8 +335,8 @@ class CrossValidation(Run[ValidationResult]):
         """A new, unfitted method, with the modules a meta-training checkpoint holds for it (as Adapt does)."""
         method = self.method_cls(**self.params)
         if not hasattr(self, "_meta_state"):
-            self._meta_state = getattr(self.spec, "method_state", lambda name: None)(method.name)
-        if self._meta_state is not None and hasattr(method, "load_meta_state"):
+            self._meta_state = self.spec.method_state(method.name)
+        if self._meta_state is not None and isinstance(method, MetaLearner):
             method.load_meta_state(self._meta_state)
         return method
 

@@ -15,7 +15,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .errors import BackboneError
+from .errors import BackboneError, ModelFileError
 
 TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
 MSG_FORMAT = "{path}: weights must be a .safetensors file or a PyTorch state dict (.pth, .pt)"
@@ -62,8 +62,6 @@ def write_atomically(state: dict[str, torch.Tensor], path: Path, metadata: dict[
 
     Raises ModelFileError with what to do when the place cannot be written.
     """
-    from .errors import ModelFileError
-
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     try:

@@ -2,7 +2,7 @@
 
 Choose a folder, press Rank: the images are embedded off the GUI thread (:class:`~..core.label_next.RankRun`
 in a :class:`~.worker.Job`) and listed most uncertain first, with the model's current guess. Drag the top
-ones onto a class card: the drag carries the board's own MIME format (:func:`~.class_board.images_mime`),
+ones onto a class card: the drag carries the board's own MIME format (:func:`~.drag_data.images_mime`),
 so the card adds the files to its class exactly as for files dropped from a file manager. The list is a
 view of the support set too: an image leaves it as soon as it belongs to a class.
 """
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
                                QWidget)
 
 from . import dialogs, icons
-from .class_board import images_mime
+from .drag_data import images_mime
 from .jobs import Jobs
 from .notices import Notice, error_notice, skipped_notice
 from .thumbnails import ThumbnailCache

@@ -139,10 +139,10 @@ class MetaTrainPage(QWidget):
 
     # --- choices ---------------------------------------------------------------------------------------------
     def _fill_methods(self) -> None:
-        from fewshot_studio.core.algorithms import list_methods
+        from fewshot_studio.core.algorithms import is_meta_learner, list_methods
 
         for cls in list_methods():
-            if hasattr(cls, "meta_objective"):
+            if is_meta_learner(cls):
                 self.method.addItem(cls.title, cls.name)
                 self.method.setItemData(self.method.count() - 1, cls.description, 3)  # Qt.ToolTipRole
         self._on_method()

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPalet
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
                                QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
-from .class_board import local_paths
+from .drag_data import local_paths
 from .thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:  # the classifier module imports torch, which loads after the window is shown

@@ -6,7 +6,6 @@ as the model sees them) and scaled in the pool; the GUI thread only turns the sm
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -16,18 +15,10 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from ..core.errors import ImageError
-from ..core.images import load_image
+from ..core.images import file_key, load_image
 
 DEFAULT_SIZE = 96
 MAX_ENTRIES = 3000  # ~ 3000 * 96 * 96 * 4 bytes = 110 MB at most
-
-
-def _key(path: str) -> tuple[str, int, int]:
-    try:
-        st = os.stat(path)
-        return path, st.st_mtime_ns, st.st_size
-    except OSError:
-        return path, 0, 0
 
 
 def render_thumbnail(path: str, size: int) -> QImage:
@@ -85,7 +76,7 @@ class ThumbnailCache(QObject):
 
     def pixmap(self, path: str | Path) -> QPixmap | None:
         """The thumbnail if it is ready (None while loading or when the file is unusable)."""
-        key = _key(str(path))
+        key = file_key(str(path))
         if key in self._pixmaps:
             self._pixmaps.move_to_end(key)
             return self._pixmaps[key]
@@ -95,7 +86,7 @@ class ThumbnailCache(QObject):
         return None
 
     def is_ready(self, path: str | Path) -> bool:
-        return _key(str(path)) in self._pixmaps
+        return file_key(str(path)) in self._pixmaps
 
     def error(self, path: str | Path) -> str | None:
         """Why the thumbnail could not be made, once that is known."""

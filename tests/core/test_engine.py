@@ -10,7 +10,8 @@ import torch
 from imagegen import make_image_folder, make_queries
 
 from fewshot_studio.core.algorithms import METHODS, FewShotMethod, StepReport
-from fewshot_studio.core.engine import AdaptRun, clear_caches
+from fewshot_studio.core.backbones.cache import clear_caches
+from fewshot_studio.core.engine import AdaptRun
 from fewshot_studio.core.runs import Progress, Stage
 from fewshot_studio.core.errors import DeviceError, DivergedError, RunCancelled, SupportSetError
 from fewshot_studio.core.params import hparam

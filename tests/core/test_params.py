@@ -28,3 +28,11 @@ def test_choices_and_assignment_syntax():
         make_params(get_method("prototypical").Params, {"distance": "manhattan"})
     with pytest.raises(ParameterError, match="NAME=VALUE"):
         parse_assignments(["lr"])
+
+
+def test_reptile_reads_files_that_still_hold_its_retired_hyperparameters():
+    """Models and checkpoints of 0.1.0 saved Reptile's unused ``first_order`` and ``batched``; they still load."""
+    method = get_method("reptile")(**{"first_order": True, "batched": "loop", "inner_steps": 3})
+    assert method.params.inner_steps == 3
+    assert "first_order" not in method.params_dict() and "batched" not in method.params_dict()
+    assert [s.name for s in method.param_specs()] == ["inner_lr", "inner_steps", "adapt_steps", "head_init"]

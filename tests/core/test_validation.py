@@ -9,7 +9,8 @@ from imagegen import make_confusable_folder, make_image_folder, make_queries
 from fewshot_studio.core.engine import AdaptRun
 from fewshot_studio.core.runs import Stage
 from fewshot_studio.core.errors import FewShotError, RunCancelled, SupportSetError
-from fewshot_studio.core.model_io import load_classifier, read_metadata
+from fewshot_studio.core.classifier import load_classifier
+from fewshot_studio.core.model_io import read_metadata
 from fewshot_studio.core.openset import calibrate_from_features
 from fewshot_studio.core.support import SupportSet
 from fewshot_studio.core.validation import (Candidate, Comparison, CrossValidation, FoldDone, plan_folds,

@@ -13,7 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from fewshot_studio.gui import dialogs
-from fewshot_studio.gui.class_board import MIME_IMAGES
+from fewshot_studio.gui.drag_data import MIME_IMAGES
 from fewshot_studio.gui.main_window import MainWindow
 from fewshot_studio.gui.settings import Settings
 

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication
 
 from fewshot_studio.core.paths import studio_home
 from fewshot_studio.gui import dialogs
-from fewshot_studio.gui.class_board import plan_drop
 
 
 def names_on_cards(window) -> list[str]:
@@ -222,16 +221,6 @@ def test_new_class_button_adds_an_empty_card_ready_to_rename(qtbot, window):
     assert card.name_edit.hasFocus() or card.name_edit.selectedText() == "class 1"
     assert window.support.problems()[0].startswith("a support set needs at least 2 classes")
     assert "Before adapting: a support set needs at least 2 classes" in window.model_panel.model_label.text()
-
-
-def test_plan_drop_follows_folder_layout_without_a_window(shapes, tmp_path):
-    loose = tmp_path / "loose.png"
-    draw_shape("ellipse", (0, 0, 0), 1).save(loose)
-    (shapes / "stray.png").write_bytes(loose.read_bytes())
-    plan = plan_drop([shapes, loose], ["red_circle"])
-    assert [(n, len(i), new) for n, i, new in plan.classes] == [
-        ("blue_square", 4, True), ("green_triangle", 4, True), ("red_circle", 4, False), (tmp_path.name, 1, True)]
-    assert [(s.path.name, "class sub-folder" in s.reason) for s in plan.skipped] == [("stray.png", True)]
 
 
 @pytest.mark.parametrize("on_card", [True, False])

@@ -1,4 +1,5 @@
-"""The one small interface every few-shot method implements, and the task it adapts to."""
+"""The one small interface every few-shot method implements, the task it adapts to, and the meta-learning
+interface of the methods that can also be meta-trained."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import torch
+from torch import nn
 
 from ..backbones import Backbone
 from ..devices import Precision
@@ -112,3 +114,41 @@ class FewShotMethod(ABC):
     @abstractmethod
     def load_head_state(self, state: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`head_state` returned."""
+
+
+class MetaLearner(FewShotMethod):
+    """A method that can also be meta-trained on episodes of a base dataset (the episodic and MAML families).
+
+    Meta-training (:mod:`..meta_train`) minimises :meth:`meta_objective` over meta-batches, optimising the
+    backbone and :meth:`meta_modules`; it validates, and the evaluation of a checkpoint answers, with
+    :meth:`episode_predict`. A checkpoint's modules come back with :meth:`load_meta_state` (adaptation, cross-
+    validation and evaluation do this when the checkpoint was trained with this method).
+
+    Inputs are model inputs: ``xs`` (ways * shots, 3, S, S) with labels ``ys``, ``xq`` (n_query, 3, S, S); a
+    meta-batch stacks B episodes in front: xs (B, ways * shots, 3, S, S), ys (B, ways * shots), and so on.
+    """
+
+    feature_shape: tuple[int, ...] | None = None  # the feature shape the method's modules were built for
+
+    @abstractmethod
+    def meta_objective(self, backbone, xs, ys, xq, yq, ways: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(loss to differentiate, loss to report, accuracy) over a meta-batch, scalar tensors."""
+
+    @abstractmethod
+    def episode_predict(self, backbone, xs, ys, xq, ways: int) -> torch.Tensor:
+        """Evaluation: predicted query labels (n_query,) of one episode."""
+
+    def meta_modules(self) -> nn.Module:
+        """The method's own meta-learned modules (trained with the backbone; saved in checkpoints)."""
+        return nn.ModuleDict()
+
+    def prepare_backbone(self, backbone):
+        """The backbone as meta-training and adaptation run it (the MAML family: batch statistics)."""
+        return backbone
+
+    def finish_backbone(self, backbone, calibration_batches):
+        """The backbone as it is saved after meta-training (the MAML family: calibrated standard batch norm)."""
+        return backbone
+
+    def load_meta_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Take the meta-trained modules from a checkpoint's method state (nothing to take by default)."""

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..params import hparam
-from .base import FewShotMethod, FitTask, StepReport
+from .base import FitTask, MetaLearner, StepReport
 from .heads import accuracy
 
 
@@ -55,7 +55,7 @@ class EpisodicParams:
     augment: bool = hparam(False, "Re-embed augmented images at every fine-tuning step (slower)")
 
 
-class EpisodicMethod(FewShotMethod):
+class EpisodicMethod(MetaLearner):
     """Base of the methods that can be meta-trained. Params must define ``finetune_steps``, ``lr``
     (for :attr:`nets`), ``backbone_lr`` (0 keeps the backbone frozen while fine-tuning) and ``augment``."""
 
@@ -71,6 +71,9 @@ class EpisodicMethod(FewShotMethod):
     def build_nets(self, feature_shape: tuple[int, ...]) -> nn.ModuleDict:
         """The method's learned modules for features of this shape (without the batch dimension)."""
         return nn.ModuleDict()
+
+    def meta_modules(self) -> nn.ModuleDict:
+        return self.nets
 
     def has_learned_nets(self) -> bool:
         """Whether :meth:`build_nets` gives modules with parameters (fine-tuning then has something to train

@@ -118,11 +118,3 @@ def calibrate(module: nn.Module, batches) -> None:
             m.running_mean.copy_(total_mean / n)
             m.running_var.copy_(total_var / n)
         m.frozen = True
-
-
-def named_params(module: nn.Module) -> dict[str, torch.Tensor]:
-    return dict(module.named_parameters())
-
-
-def named_buffers(module: nn.Module) -> dict[str, torch.Tensor]:
-    return dict(module.named_buffers())

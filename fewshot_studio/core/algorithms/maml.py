@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 
 from ..params import hparam
-from .base import FewShotMethod, FitTask, StepReport
+from .base import FitTask, MetaLearner, StepReport
 from .functional import calibrate, primitive_batch_norm, to_batch_stat_norm, to_standard_norm
 from .heads import accuracy
 from .registry import register_method
@@ -52,7 +52,7 @@ class MAMLParams:
                           choices=("auto", "vmap", "loop"))
 
 
-class MAMLFamily(FewShotMethod):
+class MAMLFamily(MetaLearner):
     """Shared by MAML, first-order MAML and ANIL; ``head_only`` selects ANIL's inner loop."""
 
     Params = MAMLParams

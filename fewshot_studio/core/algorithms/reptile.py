@@ -11,6 +11,7 @@ Reptile was measured in BENCHMARKS.md, or at the prototypes).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -27,10 +28,10 @@ class ReptileParams:
     inner_steps: int = hparam(5, "Inner-loop steps per task while meta-training", low=1, high=1000)
     adapt_steps: int = hparam(10, "SGD steps when adapting to your support set or an evaluation task",
                               low=1, high=1000)
-    first_order: bool = hparam(True, "Reptile is first-order by construction")
     head_init: str = hparam("zero", "How each task's classification head starts: at zero, or at the class "
                             "prototypes of the support features", choices=("zero", "prototypes"))
-    batched: str = hparam("loop", "Tasks are processed one after the other", choices=("loop",))
+    # written by Few-shot Studio 0.1.0 in saved models and checkpoints, and read by nothing: accepted, ignored
+    RETIRED: ClassVar[tuple[str, ...]] = ("first_order", "batched")
 
 
 @register_method("reptile")

