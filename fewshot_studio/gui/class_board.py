@@ -22,7 +22,6 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushBu
 
 from ..core.errors import FewShotError
 from ..core.folders import DropPlan, plan_drop, unique_name
-from ..core.images import Skipped
 from ..core.paths import studio_home
 from ..core.support import SupportSet
 from . import icons
