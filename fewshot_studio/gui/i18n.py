@@ -199,8 +199,8 @@ def _translate_one(text: str) -> str | None:
     for pattern, template in _patterns():
         m = pattern.fullmatch(text)
         if m is not None:
-            translated = _FIELD.sub(lambda f: "{" + f.group(1) + "}", QCoreApplication.translate(CORE_CONTEXT, template))
-            return translated.format_map(m.groupdict())
+            translated = QCoreApplication.translate(CORE_CONTEXT, template)
+            return _FIELD.sub(lambda f: "{" + f.group(1) + "}", translated).format_map(m.groupdict())
     return None
 
 

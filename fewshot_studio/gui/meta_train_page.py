@@ -196,7 +196,8 @@ class MetaTrainPage(QWidget):
             self.params.set_specs(get_method(name).param_specs())
 
     def _explain(self, *_args) -> None:
-        ways, shots, queries, batch = self.ways.value(), self.shots.value(), self.queries.value(), self.meta_batch.value()
+        ways, shots, queries = self.ways.value(), self.shots.value(), self.queries.value()
+        batch = self.meta_batch.value()
         self.explain.setText(self.tr(
             "Each step: {batch} episode(s) of {ways} classes, each class with {shots} example(s) to learn from and "
             "{queries} to be tested on ({images} images a step). {steps} steps: {episodes} episodes. Every {every} "

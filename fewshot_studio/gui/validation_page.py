@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLay
 from .jobs import Jobs
 from .notices import exception_text
 from .thumbnails import ThumbnailCache
-from .validation_details import THUMB, ConfusionHeatmap, ValidationDetails  # noqa: F401 (ConfusionHeatmap: its old home)
+from .validation_details import THUMB, ConfusionHeatmap, ValidationDetails  # noqa: F401 (the heatmap lived here)
 from .worker import Job
 
 FOLD_CHOICES = (("auto", "Automatic"), ("loo", "Leave-one-out"), ("5", "5 folds"), ("10", "10 folds"))
