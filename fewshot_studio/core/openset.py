@@ -10,10 +10,16 @@ score it against the images that remain, and keep the scores of the held-out ima
 set's own, never seen by the model, are accepted. With no correct held-out image, all held-out scores are
 used. The threshold is stored in the model file (metadata key ``open_set``) and rejection is off unless
 switched on (``enabled``, ``predict --open-set``, the window's "None of these" toggle).
+
+How far to trust it: the rule keeps how many held-out scores it came from (``held_out``). A 5% quantile of
+fewer than 20 scores (``min_reliable``: 1 / quantile) is little more than the lowest score seen, so with one
+or two examples per class the threshold is a guess: :attr:`OpenSetRule.reliable` is False, and the window
+says so. Model files saved before ``held_out`` was kept load with 0 ("not recorded").
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -49,6 +55,16 @@ class OpenSetRule:
 
     def rejects(self, similarity: float) -> bool:
         return similarity < self.threshold
+
+    @property
+    def min_reliable(self) -> int:
+        """How many held-out scores a ``quantile`` threshold needs before it is more than the lowest one seen."""
+        return math.ceil(1 / self.quantile - 1e-9) if self.quantile > 0 else 1
+
+    @property
+    def reliable(self) -> bool:
+        """Whether the threshold came from enough held-out images (False also when the count was not recorded)."""
+        return self.held_out >= self.min_reliable
 
 
 def nearest_similarity(queries: torch.Tensor, support: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ from ..core.paths import studio_home
 from ..core.support import SupportSet
 from . import icons
 from .class_card import ClassCard, set_flag
-from .notices import Notice, error_notice, skipped_notice
+from .notices import Notice, error_notice, exception_text, skipped_notice
 from .drag_data import accepts, local_paths, read_images_mime
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
@@ -209,7 +209,7 @@ class ClassBoard(QScrollArea):
             fn(*args)
             return True
         except FewShotError as exc:
-            self.sig_notify.emit(Notice("error", str(exc)[:1].upper() + str(exc)[1:] + "."))
+            self.sig_notify.emit(Notice("error", exception_text(exc, "{error}", full_stop=True)[0]))
             return False
 
     def add_class(self, name: str | None = None) -> ClassCard | None:

@@ -5,15 +5,22 @@ The language is chosen once, before the window is built: ``--lang`` on the comma
 Changing the setting takes effect at the next start. The studio's own translations are
 ``resources/i18n/fewshot_studio_<lang>.qm`` (made from the ``.ts`` beside them: ``make translations``);
 Qt's own (``qtbase_<lang>.qm``, for the buttons of standard dialogs) come with PySide6.
+
+The engine's messages are English (the command line prints them). The window shows them through
+:func:`core_text`, which finds the core template a message was made from in :data:`CORE_MESSAGES` and gives
+its translation with the same values filled in; a message not in the table stays as it is. This is the one
+way core text reaches the window in another language (:func:`.notices.exception_text` calls it).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFontDatabase
 
 ENV_VAR = "FEWSHOT_STUDIO_LANG"
@@ -129,3 +136,91 @@ def current() -> str:
         if lang:
             return lang
     return "en"
+
+
+# --- the engine's messages in the window's language ---------------------------------------------------------
+CORE_CONTEXT = "CoreMessages"
+# The core message templates the window shows most (each is a core module's MSG_ constant, word for word:
+# tests/gui/test_language.py checks). {name!r}, {n:,} and the like are filled in as the core wrote them.
+CORE_MESSAGES = (
+    QT_TRANSLATE_NOOP("CoreMessages", "a support set needs at least 2 classes (it has {n}); add another class"),
+    QT_TRANSLATE_NOOP("CoreMessages", "class {name!r} has no images; add at least one example or remove the class"),
+    QT_TRANSLATE_NOOP("CoreMessages", "class names cannot be empty"),
+    QT_TRANSLATE_NOOP("CoreMessages", "there is already a class called {name!r}; choose another name"),
+    QT_TRANSLATE_NOOP("CoreMessages", "there is no class called {name!r}"),
+    QT_TRANSLATE_NOOP("CoreMessages", "file not found"),
+    QT_TRANSLATE_NOOP("CoreMessages", "is a folder, not an image file"),
+    QT_TRANSLATE_NOOP("CoreMessages", "cannot be read ({error}); check its permissions"),
+    QT_TRANSLATE_NOOP("CoreMessages", "file is empty (0 bytes)"),
+    QT_TRANSLATE_NOOP("CoreMessages", "not an image file that can be read (supported: PNG, JPEG, BMP, GIF, TIFF, "
+                                      "WebP, PPM...)"),
+    QT_TRANSLATE_NOOP("CoreMessages", "image data is truncated or corrupt ({error}); re-export or re-download the "
+                                      "file"),
+    QT_TRANSLATE_NOOP("CoreMessages", "image is too large ({pixels:,} pixels, the limit is {limit:,}); downscale it "
+                                      "first"),
+    QT_TRANSLATE_NOOP("CoreMessages", "colour mode {mode} is not supported; convert the image to RGB"),
+    QT_TRANSLATE_NOOP("CoreMessages", "the loss became {loss} at step {step}; the run stopped and the previous model "
+                                      "is kept. Lower the learning rate (it was {lr:g}) or use fewer steps"),
+    QT_TRANSLATE_NOOP("CoreMessages", "no network: {name} weights are not in the cache at {path}; use Backbone > "
+                                      "Import weights... (or: fewshot-studio import-weights {name} FILE) or connect "
+                                      "once to download them"),
+    QT_TRANSLATE_NOOP("CoreMessages", "{path}: project file not found"),
+    QT_TRANSLATE_NOOP("CoreMessages", "{path}: the project file is damaged ({why}); use a backup or save the project "
+                                      "again"),
+    QT_TRANSLATE_NOOP("CoreMessages", "cannot write {path}: {error}; choose a folder you can write to"),
+    QT_TRANSLATE_NOOP("CoreMessages", "{path}: model file not found"),
+    QT_TRANSLATE_NOOP("CoreMessages", "{path}: not a readable model file ({error}); it may be truncated or damaged, "
+                                      "save it again"),
+    QT_TRANSLATE_NOOP("CoreMessages", "t-SNE needs at least {n} images (there are {have}); use PCA, or add query "
+                                      "images"),
+)
+CORE_SEPARATOR = QT_TRANSLATE_NOOP("CoreMessages", "; ")  # between messages the core joined into one
+_FIELD = re.compile(r"\{(\w*)(![rsa])?(:[^{}]*)?\}")
+
+
+@cache
+def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    """(a regular expression matching what a template becomes once filled in, the template)."""
+    out = []
+    for template in CORE_MESSAGES:
+        parts, names, last = [], set(), 0
+        for m in _FIELD.finditer(template):
+            parts.append(re.escape(template[last:m.start()]))
+            name = m.group(1)
+            parts.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+            names.add(name)
+            last = m.end()
+        parts.append(re.escape(template[last:]))
+        out.append((re.compile("".join(parts), re.DOTALL), template))
+    return tuple(out)
+
+
+def _translate_one(text: str) -> str | None:
+    for pattern, template in _patterns():
+        m = pattern.fullmatch(text)
+        if m is not None:
+            translated = QCoreApplication.translate(CORE_CONTEXT, template)
+            return _FIELD.sub(lambda f: "{" + f.group(1) + "}", translated).format_map(m.groupdict())
+    return None
+
+
+def core_text(text: str) -> str:
+    """A core message (or several joined by "; ") in the interface's language: each part made from a template
+    of :data:`CORE_MESSAGES` is translated with its values kept; any other part stays as the core wrote it."""
+    whole = _translate_one(text)
+    if whole is not None:
+        return whole
+    pieces, out, i = text.split("; "), [], 0
+    while i < len(pieces):
+        for j in range(len(pieces), i, -1):  # the longest run of pieces that is one message
+            found = _translate_one("; ".join(pieces[i:j]))
+            if found is not None:
+                out.append(found)
+                i = j
+                break
+        else:
+            out.append(pieces[i])
+            i += 1
+    if out == pieces:
+        return text
+    return QCoreApplication.translate(CORE_CONTEXT, CORE_SEPARATOR).join(out)

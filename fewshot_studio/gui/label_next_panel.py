@@ -122,6 +122,9 @@ class LabelNextPanel(QWidget):
         self.progress.setFormat("")
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.order_label = QLabel()  # how the list below is ordered (shown with a ranking)
+        self.order_label.setWordWrap(True)
+        self.order_label.hide()
         self.list = RankedList(self)
 
         options = QHBoxLayout()
@@ -138,6 +141,7 @@ class LabelNextPanel(QWidget):
         layout.addWidget(self.diverse_box)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.order_label)
         layout.addWidget(self.list, 1)
         thumbnails.sig_ready.connect(self._on_thumbnail)
         self._update()
@@ -272,14 +276,22 @@ class LabelNextPanel(QWidget):
         self._items.clear()
         labelled = self._labelled()
         limit = self.top_spin.value() or None
+        lowest_above = float("inf")  # the least uncertain image ranked above this one
         for item in ranking.items:
+            moved_down = lowest_above < item.score  # listed below a less uncertain image: variety moved it
+            lowest_above = min(lowest_above, item.score)
             key = _key(item.path)
             if key in labelled:
                 continue
             if limit is not None and len(self._items) >= limit:
                 break
-            self._items[key] = self._make_item(item)
+            self._items[key] = self._make_item(item, moved_down)
             self.list.addItem(self._items[key])
+        self.order_label.setText(
+            self.tr("Ordered by uncertainty and variety: similar images are spread out, so an image much like one "
+                    "above it moves down (marked ↓).") if ranking.diversity > 0 else
+            self.tr("Ordered by uncertainty alone: the most uncertain first."))
+        self.order_label.show()
         n = len(ranking.items)
         by = self.tr("margin") if ranking.by == "margin" else self.tr("entropy")
         self.status.setText(self.tr("{n} images ranked by {by}; the top {shown} are listed. Drag the first ones "
@@ -287,17 +299,22 @@ class LabelNextPanel(QWidget):
         if ranking.skipped:
             self.sig_notify.emit(skipped_notice(ranking.skipped, 0))
 
-    def _make_item(self, ranked) -> QListWidgetItem:
+    def _make_item(self, ranked, moved_down: bool = False) -> QListWidgetItem:
         item = QListWidgetItem()
         item.setData(Qt.ItemDataRole.UserRole, ranked.path)
         others = ", ".join(f"{c} {s:.0%}" for c, s in ranked.top_k[1:])
-        item.setText(self.tr("#{rank}  uncertainty {score:.2f}\nguess: {label} {confidence:.0%}\n{name}").format(
+        first, rest = self.tr("#{rank}  uncertainty {score:.2f}\nguess: {label} {confidence:.0%}\n{name}").format(
             rank=ranked.rank, score=ranked.score, label=ranked.label, confidence=ranked.confidence,
-            name=Path(ranked.path).name))
-        item.setToolTip(self.tr("{path}\nGuess: {label} {confidence:.1%}{others}\nMargin {margin:.3f}, entropy "
-                                "{entropy:.3f}\nDrag it onto a class card to label it.").format(
+            name=Path(ranked.path).name).split("\n", 1)
+        item.setText(f"{first}  ↓\n{rest}" if moved_down else f"{first}\n{rest}")
+        tip = self.tr("{path}\nGuess: {label} {confidence:.1%}{others}\nMargin {margin:.3f}, entropy "
+                      "{entropy:.3f}\nDrag it onto a class card to label it.").format(
             path=ranked.path, label=ranked.label, confidence=ranked.confidence,
-            others=f" (then {others})" if others else "", margin=ranked.margin, entropy=ranked.entropy))
+            others=f" (then {others})" if others else "", margin=ranked.margin, entropy=ranked.entropy)
+        if moved_down:
+            tip += "\n" + self.tr("Moved down: it looks much like an image listed above it, so labelling that one "
+                                   "teaches the model most of what this one would.")
+        item.setToolTip(tip)
         self._set_icon(item, ranked.path)
         return item
 

@@ -29,7 +29,7 @@ from .jobs import Jobs
 from .message_bar import MessageBar
 from .model_files import ModelFiles
 from .model_panel import ModelPanel
-from .notices import Notice, error_notice, unexpected_text
+from .notices import Notice, error_notice, status_line, unexpected_text
 from .prediction_panel import PredictionPanel
 from .settings import Settings
 from .tasks import TaskRunner
@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def notify(self, notice: Notice) -> None:
         self.message_bar.show_message(notice.level, notice.text, details=notice.details, actions=notice.actions)
-        self.statusBar().showMessage(notice.text.split(". ")[0].rstrip(".") + ".", 6000)
+        self.statusBar().showMessage(status_line(notice.text), 6000)
 
     def error(self, exc: BaseException, what: str, text: str = "", actions=()) -> str:
         """Show an error in the message bar (see :mod:`.notices`) and return its text."""

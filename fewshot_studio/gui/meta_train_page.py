@@ -7,11 +7,13 @@ thread; this page does no maths.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
@@ -24,6 +26,14 @@ BUILTIN_BACKBONES = ("conv4", "resnet12", "efficientnet_lite0")
 # The engine's stage names, for the translators (shown through self.tr(event.name)).
 ENGINE_STAGES = (QT_TRANSLATE_NOOP("MetaTrainPage", "loading dataset"),
                  QT_TRANSLATE_NOOP("MetaTrainPage", "building backbone"))
+
+
+def duration(seconds: float) -> str:
+    """Seconds as the user reads a duration: "0:42", "12:05", "1:02:03"."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
@@ -64,19 +74,41 @@ class MetaTrainPage(QWidget):
         self.backbone.setToolTip(
             self.tr("Conv-4 is the classic choice for Omniglot; a name from the backbone list also works"))
         self.params = ParamsForm()
-        self.ways = _spin(2, 100, 5, self.tr("Classes per episode"))
-        self.shots = _spin(1, 100, 1, self.tr("Examples per class in each episode's support set"))
-        self.queries = _spin(1, 100, 15, self.tr("Query images per class in each episode"))
-        self.meta_batch = _spin(1, 1024, 4, self.tr("Episodes per meta-step"))
-        self.steps = _spin(1, 10_000_000, 1000, self.tr("Meta-steps"))
-        self.val_every = _spin(1, 1_000_000, 100, self.tr("Validate on held-out classes every this many steps"))
-        self.val_episodes = _spin(1, 100_000, 100, self.tr("Episodes per validation"))
+        self.ways = _spin(2, 100, 5, self.tr("Ways: how many classes each practice task (episode) has; 5 is usual. "
+                                             "Train with at least as many as you will later teach the studio"))
+        self.shots = _spin(1, 100, 1, self.tr("Shots: how many labelled examples of each class an episode gives "
+                                              "the model to learn from (its support set); 1 or 5 are usual"))
+        self.queries = _spin(1, 100, 15, self.tr("Queries: how many other images of each class the episode then "
+                                                 "asks the model to classify; its loss is measured on these"))
+        self.meta_batch = _spin(1, 1024, 4, self.tr("Meta-batch: how many episodes are averaged into one training "
+                                                    "step (more: steadier but slower steps)"))
+        self.steps = _spin(1, 10_000_000, 1000, self.tr("Steps: how many times the backbone is updated; the time "
+                                                        "left is estimated once the first steps have run"))
+        self.val_every = _spin(1, 1_000_000, 100, self.tr("Validate on held-out classes every this many steps "
+                                                          "(a point on the lower plot; the best is kept)"))
+        self.val_episodes = _spin(1, 100_000, 100, self.tr("Episodes per validation (more: a narrower "
+                                                           "confidence interval, a longer pause)"))
         self.image_size = _spin(0, 1024, 28,
                                 self.tr("Model input side in pixels (0: the backbone's own; Omniglot: 28)"))
         self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0, singleStep=1e-4, value=1e-3)
         self.lr.setToolTip(self.tr("Meta learning rate (Adam)"))
         self.rotations = QCheckBox(self.tr("Rotations as new classes"))
         self.rotations.setToolTip(self.tr("Add each class rotated by 90, 180 and 270 degrees as three more classes"))
+
+        self.intro = QLabel(self.tr(
+            "<b>Meta-training</b> teaches a backbone how to learn from a few examples. It practises on many small "
+            "tasks, <i>episodes</i>, drawn from a <b>base dataset</b>: one with many classes, such as the Omniglot "
+            "background set (images_background.npz: 964 handwritten characters of 30 alphabets, 20 images each), "
+            "or a folder with one sub-folder per class. The classes you later teach the studio need not be among "
+            "them. The best checkpoint then appears as a backbone in the main window."))
+        self.intro.setWordWrap(True)
+        self.intro.setTextFormat(Qt.TextFormat.RichText)
+        self.explain = QLabel()  # what the numbers mean, for the numbers chosen
+        self.explain.setWordWrap(True)
+        self.explain.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        for box in (self.ways, self.shots, self.queries, self.meta_batch, self.steps, self.val_every,
+                    self.val_episodes):
+            box.valueChanged.connect(self._explain)
 
         form = QFormLayout()
         form.addRow(self.tr("Base dataset"), row)
@@ -107,9 +139,13 @@ class MetaTrainPage(QWidget):
         self.loss_plot = self.plots.addPlot(row=0, col=0)
         self.loss_plot.setLabel("left", self.tr("Training loss"))
         self.val_plot = self.plots.addPlot(row=1, col=0)
-        self.val_plot.setLabel("left", self.tr("Validation acc."), units="%")
+        self.val_plot.setLabel("left", self.tr("Validation acc. (%)"))
         self.val_plot.setLabel("bottom", self.tr("Step"))
         self.val_plot.setXLink(self.loss_plot)
+        self.val_plot.setYRange(0, 100, padding=0.03)  # fixed: no "m%" from -400 to 400 before the first point
+        self.val_plot.enableAutoRange("y", False)
+        self.val_plot.setMouseEnabled(y=False)
+        self.val_plot.getAxis("left").enableAutoSIPrefix(False)
         for plot in (self.loss_plot, self.val_plot):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
@@ -124,6 +160,7 @@ class MetaTrainPage(QWidget):
 
         left = QVBoxLayout()
         left.addLayout(form)
+        left.addWidget(self.explain)
         left.addWidget(QLabel(self.tr("Method hyperparameters")))
         left.addWidget(self.params)
         left.addStretch(1)
@@ -132,10 +169,14 @@ class MetaTrainPage(QWidget):
         right.addWidget(self.plots, 1)
         right.addWidget(self.progress)
         right.addWidget(self.status)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 0)
-        layout.addLayout(right, 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 0)
+        columns.addLayout(right, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addLayout(columns, 1)
         self._fill_methods()
+        self._explain()
 
     # --- choices ---------------------------------------------------------------------------------------------
     def _fill_methods(self) -> None:
@@ -153,6 +194,17 @@ class MetaTrainPage(QWidget):
         name = self.method.currentData()
         if name:
             self.params.set_specs(get_method(name).param_specs())
+
+    def _explain(self, *_args) -> None:
+        ways, shots, queries = self.ways.value(), self.shots.value(), self.queries.value()
+        batch = self.meta_batch.value()
+        self.explain.setText(self.tr(
+            "Each step: {batch} episode(s) of {ways} classes, each class with {shots} example(s) to learn from and "
+            "{queries} to be tested on ({images} images a step). {steps} steps: {episodes} episodes. Every {every} "
+            "steps, {val} episodes of held-out classes measure the validation accuracy (chance: {chance}%).").format(
+            batch=batch, ways=ways, shots=shots, queries=queries, images=batch * ways * (shots + queries),
+            steps=self.steps.value(), episodes=batch * self.steps.value(), every=self.val_every.value(),
+            val=self.val_episodes.value(), chance=f"{100 / ways:.0f}"))
 
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, self.tr("Base dataset: a folder with one sub-folder per class"))
@@ -230,9 +282,10 @@ class MetaTrainPage(QWidget):
                 self.steps_seen.append(event.step)
                 self.losses.append(event.loss)
                 self.progress.setValue(event.step)
-                self.status.setText(self.tr("step {step} of {total}, loss {loss}, {eta} s left on {device}").format(
-                    step=event.step, total=event.total, loss=f"{event.loss:.3f}", eta=f"{event.eta:.0f}",
-                    device=event.device))
+                self.status.setText(self.tr("Step {step} of {total}, loss {loss}; {elapsed} elapsed, about {left} "
+                                            "left on {device}.").format(
+                    step=event.step, total=event.total, loss=f"{event.loss:.3f}", elapsed=duration(event.elapsed),
+                    left=duration(event.eta), device=event.device))
             elif isinstance(event, Validation):
                 r = event.result
                 self.validations.append((event.step, 100 * r.mean, 100 * r.ci95))
@@ -290,6 +343,6 @@ def show_meta_training(window) -> None:
         window.meta_page.sig_checkpoint_saved.connect(window.model_files.on_checkpoint_saved)
         window.meta_page.sig_message.connect(lambda level, text: window.statusBar().showMessage(text, 8000))
         window.meta_window.setCentralWidget(window.meta_page)
-        window.meta_window.resize(1100, 640)
+        window.meta_window.resize(1100, 760)
     window.meta_window.show()
     window.meta_window.raise_()

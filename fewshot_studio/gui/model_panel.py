@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QPushButton, QScroll
 from ..core.errors import BackboneError, DivergedError, FewShotError, RunCancelled, WeightsUnavailableError
 from ..core.fingerprint import support_fingerprint
 from . import icons
+from .i18n import core_text
 from .notices import Notice
 from .pickers import BackbonePicker, MethodPicker, ParamsForm
 
@@ -242,7 +243,7 @@ class ModelPanel(QScrollArea):
 
     def update_model_label(self) -> None:
         if self.classifier is None:
-            problems = self.window.support.problems()
+            problems = [core_text(p) for p in self.window.support.problems()]
             hint = (self.tr("Before adapting: {problem}.").format(problem=problems[0]) if problems
                     else self.tr("Press Adapt (Ctrl+Enter)."))
             self.model_label.setText(self.tr("No model yet. {hint}").format(hint=hint))
@@ -274,7 +275,7 @@ class ModelPanel(QScrollArea):
         if w.engine is None:
             w.notify(Notice("info", window_tr(MSG_LOADING)))
             return False
-        problems = w.support.problems()
+        problems = [core_text(p) for p in w.support.problems()]
         if problems:
             w.notify(Notice("error", self.tr("Cannot adapt yet: {problems}.").format(problems="; ".join(problems))))
             return False

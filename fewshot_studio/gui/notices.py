@@ -1,20 +1,23 @@
 """What the window tells the user, in its message bar: a :class:`Notice`, and the one path from an exception
 to the user's text (:func:`exception_text`, :func:`error_notice`).
 
-- a :class:`~fewshot_studio.core.errors.FewShotError` says its own message (written for users);
+- a :class:`~fewshot_studio.core.errors.FewShotError` says its own message (written for users), in the
+  interface's language when :data:`.i18n.CORE_MESSAGES` has its template;
 - an ``OSError`` with a ``strerror`` says that sentence ("Permission denied: /path");
 - anything else is a bug: "... failed unexpectedly (TypeError: ...)", with the traceback in the details.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from ..core.errors import FewShotError
+from ..core.errors import FewShotError, ImageError
 from ..core.images import Skipped
+from .i18n import core_text
 
 # The window's text for a failed job that is a bug ("{what}" is the job: "Adaptation", "Saving the model").
 MSG_UNEXPECTED = QT_TRANSLATE_NOOP("MainWindow", "{what} failed unexpectedly ({error}). The previous model is kept. "
@@ -31,16 +34,27 @@ class Notice:
     actions: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
 
 
+STOPS = (".", "。", "!", "！", "?", "？")  # a sentence that ends with one of these gets no other full stop
+
+
 def _sentence(text: str, full_stop: bool) -> str:
     text = text[:1].upper() + text[1:]
-    return text if not full_stop or text.endswith(".") else text + "."
+    return text if not full_stop or text.endswith(STOPS) else text + "."
+
+
+def status_line(text: str) -> str:
+    """The first sentence of a notice, for the status bar, ended by one full stop (。 in Chinese: not "。.")."""
+    first = re.split(r"(?<=\.) |(?<=[。！？])", text.strip(), maxsplit=1)[0].strip()
+    return first if first.endswith(STOPS) else first + "."
 
 
 def exception_text(exc: BaseException, unexpected: str, *, full_stop: bool = False) -> tuple[str, bool]:
     """(the user's text for ``exc``, whether it is a bug). ``unexpected`` is a translated text with an
     ``{error}`` field, used for bugs; ``full_stop`` ends the text with a full stop."""
+    if isinstance(exc, ImageError):
+        return _sentence(f"{exc.path}: {core_text(exc.reason)}", full_stop), False
     if isinstance(exc, FewShotError):
-        return _sentence(str(exc), full_stop), False
+        return _sentence(core_text(str(exc)), full_stop), False
     if isinstance(exc, OSError) and exc.strerror:
         where = exc.filename if exc.filename is not None else ""
         return _sentence(f"{exc.strerror}: {where}" if where else exc.strerror, full_stop), False
@@ -63,7 +77,7 @@ def skipped_notice(skipped: list[Skipped], added: int, head: str | None = None) 
     """"2 files were skipped: a.txt: not an image...; b.png: file is empty" (every file in the details).
     ``head`` replaces the first sentence ("Added 3 images. ", "Nothing was added. ")."""
     n = len(skipped)
-    shown = "; ".join(f"{s.path.name}: {s.reason}" for s in skipped[:3])
+    shown = "; ".join(f"{s.path.name}: {core_text(s.reason)}" for s in skipped[:3])
     more = QCoreApplication.translate("ClassBoard", "; and {n} more (see Details)").format(n=n - 3) if n > 3 else ""
     if head is None:
         if added == 1:

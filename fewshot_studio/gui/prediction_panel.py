@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
                                QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
@@ -28,9 +28,39 @@ NEAR = 50
 BAR_COLOURS = ("#3b7dd8", "#8a8d93", "#8a8d93", "#8a8d93", "#8a8d93")
 
 
-def shown_label(p, translator) -> str:
-    """The class name, or "None of these" for an image the open-set threshold rejected."""
-    return translator.tr("None of these") if getattr(p, "unknown", False) else str(p.label)
+def shown_label(p, translator=None) -> str:
+    """The class name, or "None of these" for an image the open-set threshold rejected (in the panel's
+    translation context, whoever asks: the model, the delegate or the panel)."""
+    return QCoreApplication.translate("PredictionPanel", "None of these") if getattr(p, "unknown", False) \
+        else str(p.label)
+
+
+def open_set_reason(p, rule) -> str:
+    """Why "None of these" rejected (or accepted) ``p``: its similarity against the threshold, and how far the
+    threshold can be trusted; "" when open-set rejection was off."""
+    similarity = getattr(p, "similarity", None)
+    if rule is None or similarity is None:
+        return ""
+    sim, t = f"{similarity:.2f}", f"{rule.threshold:.2f}"
+    text = (QCoreApplication.translate("PredictionPanel", "None of these: its similarity to the closest support "
+                                       "image, {sim}, is below the threshold {threshold}.")
+            if getattr(p, "unknown", False) else
+            QCoreApplication.translate("PredictionPanel", "Accepted: its similarity to the closest support image, "
+                                       "{sim}, reaches the threshold {threshold}.")).format(sim=sim, threshold=t)
+    return text + " " + threshold_trust(rule)
+
+
+def threshold_trust(rule) -> str:
+    """How many images the "None of these" threshold was calibrated on, and whether that is enough."""
+    if rule.held_out <= 0:
+        return QCoreApplication.translate("PredictionPanel", "The number of images it was calibrated on is not "
+                                          "recorded (an older model file): it may be unreliable.")
+    if not rule.reliable:
+        return QCoreApplication.translate("PredictionPanel", "The threshold was calibrated on {n} held-out "
+                                          "image(s): unreliable; add examples (about {need} images in all "
+                                          "make it dependable).").format(n=rule.held_out, need=rule.min_reliable)
+    return QCoreApplication.translate("PredictionPanel", "The threshold was calibrated on {n} held-out "
+                                      "images.").format(n=rule.held_out)
 
 
 class PredictionModel(QAbstractListModel):
@@ -41,6 +71,7 @@ class PredictionModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.predictions: list[Prediction] = []
+        self.open_set_rule = None  # the "None of these" rule the predictions were made with (None: off)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.predictions)
@@ -57,7 +88,9 @@ class PredictionModel(QAbstractListModel):
                 name=Path(path).name, cls=c, sim=f"{s:.2f}") for path, c, s in p.nearest)
             text = self.tr("{path}\nPredicted: {label} ({confidence})\nTop classes:\n{top}").format(
                 path=p.path, label=shown_label(p, self), confidence=f"{p.confidence:.1%}", top=top)
-            return text + ("\n" + self.tr("Closest support images:") + "\n" + near if near else "")
+            text += "\n" + self.tr("Closest support images:") + "\n" + near if near else ""
+            why = open_set_reason(p, self.open_set_rule)
+            return text + ("\n\n" + why if why else "")
         if role == self.PredictionRole:
             return p
         return None
@@ -326,6 +359,17 @@ class PredictionPanel(QWidget):
         self.progress.hide()
         self._update_summary()
 
+    def set_open_set_rule(self, rule) -> None:
+        """The "None of these" rule the next results are made with (None: off): rows and summary explain it."""
+        self.model.open_set_rule = rule
+        tip = self.tr("Report images unlike every class as \"None of these\" (a similarity "
+                      "threshold calibrated on the support set by leave-one-out)")
+        if rule is not None:
+            tip += "\n" + self.tr("Threshold {threshold}.").format(threshold=f"{rule.threshold:.2f}") + " " + \
+                threshold_trust(rule)
+        self.open_set_box.setToolTip(tip)
+        self._update_summary()
+
     def set_stale(self, stale: bool) -> None:
         self.stale.setVisible(stale and bool(self.model.predictions))
 
@@ -337,8 +381,12 @@ class PredictionPanel(QWidget):
         counts = Counter(shown_label(p, self) for p in preds)
         parts = ", ".join(f"{label} {n}" for label, n in counts.most_common())
         n = len(preds)
-        self.summary.setText((self.tr("{n} image: {parts}") if n == 1 else self.tr("{n} images: {parts}")).format(
-            n=n, parts=parts))
+        text = (self.tr("{n} image: {parts}") if n == 1 else self.tr("{n} images: {parts}")).format(n=n, parts=parts)
+        rule = self.model.open_set_rule
+        if rule is not None and not rule.reliable:
+            text += "\n" + self.tr("\"None of these\" rejects below a similarity of {threshold}.").format(
+                threshold=f"{rule.threshold:.2f}") + " " + threshold_trust(rule)
+        self.summary.setText(text)
 
     def _on_thumbnail(self, _path: str) -> None:
         self.view.viewport().update()

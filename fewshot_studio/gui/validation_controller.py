@@ -95,13 +95,16 @@ class ValidationController(QObject):
     def open_set_for(self, classifier) -> bool:
         """Whether to reject unknown images with this classifier; calibrates it first if it has no threshold
         (leave-one-out on its stored support features: instant, and works for older model files)."""
+        panel = self.window.predictions
         if classifier is None or not self.open_set_on:
+            panel.set_open_set_rule(None)
             return False
         if classifier.open_set is None:
             from ..core.openset import calibrate_from_features
 
             classifier.open_set = calibrate_from_features(classifier.support_features, classifier.support_labels)
         classifier.open_set.enabled = True
+        panel.set_open_set_rule(classifier.open_set)  # the rows say why they were rejected, and how far to trust it
         return True
 
     @Slot(bool)
@@ -110,6 +113,8 @@ class ValidationController(QObject):
         clf = w.classifier
         if clf is not None and not on and clf.open_set is not None:
             clf.open_set.enabled = False
+        if not on:
+            w.predictions.set_open_set_rule(None)
         if on and self.calibrate(clf):
             return  # classifies again when the threshold is ready
         if clf is not None and w.predictions.queries:

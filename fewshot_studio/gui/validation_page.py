@@ -3,119 +3,25 @@
 "Validate" cross-validates the chosen backbone and method (core :class:`~..core.validation.CrossValidation`,
 run off the GUI thread by a :class:`~.worker.Job`): overall accuracy with its 95% interval, a table per
 class and a confusion-matrix heat map; clicking a cell shows the images of that cell as thumbnails.
-"Compare methods" cross-validates every checked method with every checked backbone; "Use the best" sets
-the window's pickers.
+"Compare methods" cross-validates every checked method with every checked backbone; the table and matrix
+then show the best pair (the summary says which), and "Details for:" (or a click on a row) shows another;
+"Use the best" sets the window's pickers.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QRect, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPalette
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QListWidget, QListWidgetItem, QProgressBar, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .thumbnails import ThumbnailCache
 from .jobs import Jobs
 from .notices import exception_text
+from .thumbnails import ThumbnailCache
+from .validation_details import THUMB, ConfusionHeatmap, ValidationDetails  # noqa: F401 (the heatmap lived here)
 from .worker import Job
 
-THUMB = 72
 FOLD_CHOICES = (("auto", "Automatic"), ("loo", "Leave-one-out"), ("5", "5 folds"), ("10", "10 folds"))
-
-
-class ConfusionHeatmap(QWidget):
-    """Rows: true class; columns: predicted class; colour: share of the row. Click a cell to open it."""
-
-    sig_cell_clicked = Signal(int, int)  # true class index, predicted class index
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.names: list[str] = []
-        self.matrix: list[list[int]] = []
-        self.selected: tuple[int, int] | None = None
-        self.setMinimumSize(220, 180)
-        self.setMouseTracking(True)
-
-    def set_matrix(self, names: list[str], matrix: list[list[int]]) -> None:
-        self.names, self.matrix, self.selected = list(names), [list(r) for r in matrix], None
-        self.update()
-
-    def _geometry(self) -> tuple[int, int, int]:
-        """(left margin, top margin, cell side)."""
-        fm = QFontMetrics(self.font())
-        left = min(140, max(fm.horizontalAdvance(self.tr("true class")),
-                            *(fm.horizontalAdvance(n) for n in self.names)) + 12)
-        top = fm.height() * 2 + 6
-        n = max(1, len(self.names))
-        side = max(16, min((self.width() - left - 4) // n, (self.height() - top - 4) // n))
-        return left, top, side
-
-    def cell_rect(self, true: int, predicted: int) -> QRect:
-        left, top, side = self._geometry()
-        return QRect(left + predicted * side, top + true * side, side, side)
-
-    def cell_at(self, pos) -> tuple[int, int] | None:
-        left, top, side = self._geometry()
-        n = len(self.names)
-        col, row = (pos.x() - left) // side, (pos.y() - top) // side
-        if pos.x() < left or pos.y() < top or not (0 <= row < n and 0 <= col < n):
-            return None
-        return int(row), int(col)
-
-    def mousePressEvent(self, event) -> None:
-        cell = self.cell_at(event.position().toPoint())
-        if cell is not None:
-            self.selected = cell
-            self.update()
-            self.sig_cell_clicked.emit(*cell)
-
-    def mouseMoveEvent(self, event) -> None:
-        cell = self.cell_at(event.position().toPoint())
-        if cell is None:
-            self.setToolTip("")
-            return
-        t, p = cell
-        self.setToolTip(self.tr("{n} image(s) of {true} predicted as {pred}").format(
-            n=self.matrix[t][p], true=self.names[t], pred=self.names[p]))
-
-    def paintEvent(self, event) -> None:
-        if not self.names:
-            return
-        painter = QPainter(self)
-        pal = self.palette()
-        fm = QFontMetrics(self.font())
-        left, top, side = self._geometry()
-        text = pal.color(QPalette.ColorRole.WindowText)
-        painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(QRect(left, 0, side * len(self.names), fm.height()), Qt.AlignmentFlag.AlignCenter,
-                         self.tr("predicted class"))
-        painter.drawText(QRect(0, fm.height() + 2, left - 6, fm.height()),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.tr("true class"))
-        for i, name in enumerate(self.names):
-            painter.setPen(text)
-            painter.drawText(QRect(left + i * side, fm.height() + 2, side, fm.height()), Qt.AlignmentFlag.AlignCenter,
-                             fm.elidedText(name, Qt.TextElideMode.ElideRight, side - 2))
-            painter.drawText(QRect(0, top + i * side, left - 6, side),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             fm.elidedText(name, Qt.TextElideMode.ElideRight, left - 8))
-        for t, row in enumerate(self.matrix):
-            total = max(1, sum(row))
-            for p, count in enumerate(row):
-                share = count / total
-                base = QColor(46, 125, 50) if t == p else QColor(198, 40, 40)
-                colour = QColor(base)
-                colour.setAlphaF(0.08 + 0.85 * share if count else 0.04)
-                r = self.cell_rect(t, p)
-                painter.fillRect(r.adjusted(1, 1, -1, -1), colour)
-                if self.selected == (t, p):
-                    painter.setPen(pal.color(QPalette.ColorRole.Highlight))
-                    painter.drawRect(r.adjusted(1, 1, -2, -2))
-                painter.setPen(QColor("white") if share > 0.55 else text)
-                painter.drawText(r, Qt.AlignmentFlag.AlignCenter, str(count))
-        painter.end()
 
 
 class ValidationPage(QWidget):
@@ -130,12 +36,12 @@ class ValidationPage(QWidget):
     def __init__(self, thumbnails: ThumbnailCache | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.thumbnails = thumbnails or ThumbnailCache(size=THUMB * 2, parent=self)
-        self.thumbnails.sig_ready.connect(self._on_thumbnail)
         self.support = None
         self.backbone, self.method, self.params = "", "", {}
         self.torch_threads = 1
         self.result = None  # the last ValidationResult
         self.rows = []  # the last comparison
+        self.compared = []  # its rows that have a result, best first (the details picker's entries)
         self.best = None
         self.job: Job | None = None
         self._work = None  # the CrossValidation or Comparison running
@@ -160,25 +66,23 @@ class ValidationPage(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("")
         self.summary = QLabel(self.tr("Press Validate to cross-validate the support set."))
+        self.details_picker = QComboBox()  # after a comparison: whose per-class table and matrix are shown
+        self.details_picker.setToolTip(self.tr("The table and the confusion matrix show this method and backbone; "
+                                               "choose another pair of the comparison (or click its row) to see it"))
+        self.details_picker.currentIndexChanged.connect(self._show_compared)
+        self.details_row = QWidget()
+        dr = QHBoxLayout(self.details_row)
+        dr.setContentsMargins(0, 0, 0, 0)
+        dr.addWidget(QLabel(self.tr("Details for:")))
+        dr.addWidget(self.details_picker, 1)
+        self.details_row.hide()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Images"), self.tr("Right"),
-                                              self.tr("Accuracy"), self.tr("Precision")])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.heatmap = ConfusionHeatmap()
-        self.heatmap.sig_cell_clicked.connect(self.show_cell)
-        self.cell_label = QLabel(self.tr("Click a cell of the matrix to see its images."))
-        self.cell_label.setWordWrap(True)
-        self.cell_images = QListWidget()
-        self.cell_images.setViewMode(QListView.ViewMode.IconMode)
-        self.cell_images.setIconSize(QSize(THUMB, THUMB))
-        self.cell_images.setResizeMode(QListView.ResizeMode.Adjust)
-        self.cell_images.setMovement(QListView.Movement.Static)
-        self.cell_images.setMinimumHeight(THUMB + 40)
+        self.details = ValidationDetails(self.thumbnails)
+        self.table, self.heatmap = self.details.table, self.details.heatmap  # what the user reads (and tests)
+        self.cell_label, self.cell_images = self.details.cell_label, self.details.cell_images
+        self.show_cell, self.shown_paths = self.details.show_cell, self.details.shown_paths
 
         # comparing methods
         self.compare_methods = QListWidget()
@@ -194,6 +98,8 @@ class ValidationPage(QWidget):
         self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.compare_table.verticalHeader().hide()
         self.compare_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.compare_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.compare_table.cellClicked.connect(lambda row, _col: self._pick_details(row))
         self.use_best_button = QPushButton(self.tr("Use the best"))
         self.use_best_button.setToolTip(self.tr("Set the window's backbone and method to the most accurate pair"))
         self.use_best_button.setEnabled(False)
@@ -205,20 +111,6 @@ class ValidationPage(QWidget):
         top.addWidget(self.validate_button)
         top.addWidget(self.cancel_button)
         top.addWidget(self.progress, 1)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(self.summary)
-        lv.addWidget(self.table, 1)
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(self.heatmap, 2)
-        rv.addWidget(self.cell_label)
-        rv.addWidget(self.cell_images, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
         compare = QGroupBox(self.tr("Compare methods"))
         cl = QVBoxLayout(compare)
         pick = QHBoxLayout()
@@ -237,7 +129,9 @@ class ValidationPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.context_label)
         layout.addLayout(top)
-        layout.addWidget(split, 3)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.details_row)
+        layout.addWidget(self.details, 3)
         layout.addWidget(compare, 2)
 
     # --- context -----------------------------------------------------------------------------------------
@@ -365,74 +259,29 @@ class ValidationPage(QWidget):
 
     @Slot(object)
     def _on_validation_returned(self, cv) -> None:
+        self.details_row.hide()
         self.show_result(cv.result)
         self.sig_validation_finished.emit(cv.result)
 
-    def show_result(self, r) -> None:
+    def show_result(self, r, head: str = "") -> None:
+        """Show a ValidationResult: its summary (after ``head``, rich text), per-class table and matrix."""
         self.result = r
         low, high = r.ci95
-        self.summary.setText(self.tr("<b>{acc:.1%}</b> right ({right} of {n}; 95% interval {low:.1%} to {high:.1%}), "
-                                     "{scheme}, {method} on {backbone}, {secs:.1f} s.").format(
+        self.summary.setText(head + self.tr("<b>{acc:.1%}</b> right ({right} of {n}; 95% interval {low:.1%} to "
+                                            "{high:.1%}), {scheme}, {method} on {backbone}, {secs:.1f} s.").format(
             acc=r.accuracy, right=r.correct, n=r.n, low=low, high=high, scheme=r.scheme, method=r.method,
             backbone=r.backbone, secs=r.seconds))
-        rows = r.per_class()
-        self.table.setRowCount(len(rows))
-        for i, c in enumerate(rows):
-            prec = "-" if c["precision"] is None else f"{c['precision']:.0%}"
-            for j, value in enumerate((c["name"], str(c["images"]), str(c["correct"]), f"{c['accuracy']:.0%}", prec)):
-                item = QTableWidgetItem(value)
-                if j:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(i, j, item)
-        self.heatmap.set_matrix(r.class_names, r.confusion())
-        self.cell_images.clear()
-        wrong = len(r.misclassified())
-        self.cell_label.setText(self.tr("{n} image(s) misclassified. Click a cell of the matrix to see its images.")
-                                .format(n=wrong))
+        self.details.show_result(r)
         self.progress.setRange(0, max(1, r.folds))
         self.progress.setValue(max(1, r.folds))
         self.progress.setFormat(self.tr("Done: {folds} folds in {secs:.1f} s").format(folds=r.folds, secs=r.seconds))
-
-    @Slot(int, int)
-    def show_cell(self, true: int, predicted: int) -> None:
-        """Thumbnails of the held-out images of class ``true`` predicted as ``predicted``."""
-        r = self.result
-        if r is None:
-            return
-        self.cell_images.clear()
-        index = {p: i for i, p in enumerate(r.paths)}
-        paths = r.cell(true, predicted)
-        for path in paths:
-            i = index[path]
-            item = QListWidgetItem(f"{Path(path).name}\n{r.confidence[i]:.0%}")
-            item.setData(Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(self.tr("{path}\ntrue class: {true}; predicted: {pred} ({conf:.0%})").format(
-                path=path, true=r.class_names[true], pred=r.class_names[predicted], conf=r.confidence[i]))
-            pm = self.thumbnails.pixmap(path)
-            if pm is not None:
-                item.setIcon(QIcon(pm))
-            self.cell_images.addItem(item)
-        kind = self.tr("right") if true == predicted else self.tr("misclassified")
-        self.cell_label.setText(self.tr("{n} image(s) of {true} predicted as {pred} ({kind}).").format(
-            n=len(paths), true=r.class_names[true], pred=r.class_names[predicted], kind=kind))
-
-    def shown_paths(self) -> list[str]:
-        return [self.cell_images.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.cell_images.count())]
-
-    @Slot(str)
-    def _on_thumbnail(self, path: str) -> None:
-        for i in range(self.cell_images.count()):
-            item = self.cell_images.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == path and item.icon().isNull():
-                pm = self.thumbnails.pixmap(path)
-                if pm is not None:
-                    item.setIcon(QIcon(pm))
 
     @Slot(object)
     def _on_compare_returned(self, comparison) -> None:
         self.rows, self.best = comparison.rows, comparison.best
         ranked = sorted(self.rows, key=lambda r: (r.result is None, -(r.result.accuracy if r.result else 0),
                                                   r.result.seconds if r.result else 0))
+        self.compared = [row for row in ranked if row.result is not None]  # best first, as the table lists them
         self.compare_table.setRowCount(len(ranked))
         for i, row in enumerate(ranked):
             c = row.candidate
@@ -448,13 +297,37 @@ class ValidationPage(QWidget):
                     item.setToolTip(row.error)
                 self.compare_table.setItem(i, j, item)
         self.use_best_button.setEnabled(self.best is not None)
-        if self.best is not None:
-            self.summary.setText(self.tr("Best: {label}, {acc:.1%} right.").format(
-                label=self.best.candidate.label, acc=self.best.result.accuracy))
+        self.details_picker.blockSignals(True)
+        self.details_picker.clear()
+        for row in self.compared:
+            self.details_picker.addItem(row.candidate.label + ("  ★" if row is self.best else ""))
+        self.details_picker.blockSignals(False)
+        self.details_row.setVisible(bool(self.compared))
+        if self.compared:
+            self._pick_details(0)  # the best: the summary, the table and the matrix agree
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.progress.setFormat(self.tr("Compared {n} pairs").format(n=len(self.rows)))
         self.sig_compare_finished.emit(self.rows)
+
+    def _pick_details(self, index: int) -> None:
+        if 0 <= index < len(self.compared):
+            if self.details_picker.currentIndex() != index:
+                self.details_picker.setCurrentIndex(index)  # shows it, through _show_compared
+            else:
+                self._show_compared(index)
+
+    @Slot(int)
+    def _show_compared(self, index: int) -> None:
+        """Show the per-class table and matrix of the ``index``-th pair of the comparison (0: the best)."""
+        if not 0 <= index < len(self.compared):
+            return
+        row, best = self.compared[index], self.best
+        head = self.tr("Best: {label}, {acc:.1%} right.").format(label=best.candidate.label, acc=best.result.accuracy)
+        shown = self.tr("Details below: the best,") if row is best else self.tr("Details below:")
+        self.show_result(row.result, head=f"{head}<br>{shown} ")
+        self.progress.setFormat(self.tr("Compared {n} pairs").format(n=len(self.rows)))
+        self.compare_table.selectRow(index)
 
     def use_best(self) -> None:
         if self.best is not None:

@@ -391,6 +391,97 @@
     </message>
 </context>
 <context>
+    <name>CoreMessages</name>
+    <message>
+        <source>a support set needs at least 2 classes (it has {n}); add another class</source>
+        <translation>支持集至少需要 2 个类别（现在有 {n} 个）；请再添加一个类别</translation>
+    </message>
+    <message>
+        <source>class {name!r} has no images; add at least one example or remove the class</source>
+        <translation>类别 {name!r} 没有图片；请至少添加一个样本，或删除该类别</translation>
+    </message>
+    <message>
+        <source>class names cannot be empty</source>
+        <translation>类别名称不能为空</translation>
+    </message>
+    <message>
+        <source>there is already a class called {name!r}; choose another name</source>
+        <translation>已有名为 {name!r} 的类别；请换一个名称</translation>
+    </message>
+    <message>
+        <source>there is no class called {name!r}</source>
+        <translation>没有名为 {name!r} 的类别</translation>
+    </message>
+    <message>
+        <source>file not found</source>
+        <translation>找不到文件</translation>
+    </message>
+    <message>
+        <source>is a folder, not an image file</source>
+        <translation>是文件夹，不是图片文件</translation>
+    </message>
+    <message>
+        <source>cannot be read ({error}); check its permissions</source>
+        <translation>无法读取（{error}）；请检查其权限</translation>
+    </message>
+    <message>
+        <source>file is empty (0 bytes)</source>
+        <translation>文件为空（0 字节）</translation>
+    </message>
+    <message>
+        <source>not an image file that can be read (supported: PNG, JPEG, BMP, GIF, TIFF, WebP, PPM...)</source>
+        <translation>不是可读取的图片文件（支持：PNG、JPEG、BMP、GIF、TIFF、WebP、PPM...）</translation>
+    </message>
+    <message>
+        <source>image data is truncated or corrupt ({error}); re-export or re-download the file</source>
+        <translation>图片数据被截断或已损坏（{error}）；请重新导出或重新下载该文件</translation>
+    </message>
+    <message>
+        <source>image is too large ({pixels:,} pixels, the limit is {limit:,}); downscale it first</source>
+        <translation>图片太大（{pixels:,} 像素，上限为 {limit:,}）；请先缩小</translation>
+    </message>
+    <message>
+        <source>colour mode {mode} is not supported; convert the image to RGB</source>
+        <translation>不支持颜色模式 {mode}；请将图片转换为 RGB</translation>
+    </message>
+    <message>
+        <source>the loss became {loss} at step {step}; the run stopped and the previous model is kept. Lower the learning rate (it was {lr:g}) or use fewer steps</source>
+        <translation>损失在第 {step} 步变为 {loss}；运行已停止，保留之前的模型。请降低学习率（原为 {lr:g}）或减少步数</translation>
+    </message>
+    <message>
+        <source>no network: {name} weights are not in the cache at {path}; use Backbone &gt; Import weights... (or: fewshot-studio import-weights {name} FILE) or connect once to download them</source>
+        <translation>无网络：{name} 的权重不在缓存 {path} 中；请使用“骨干网络 &gt; 导入权重...”（或：fewshot-studio import-weights {name} FILE），或联网一次以下载</translation>
+    </message>
+    <message>
+        <source>{path}: project file not found</source>
+        <translation>{path}：找不到项目文件</translation>
+    </message>
+    <message>
+        <source>{path}: the project file is damaged ({why}); use a backup or save the project again</source>
+        <translation>{path}：项目文件已损坏（{why}）；请使用备份，或重新保存项目</translation>
+    </message>
+    <message>
+        <source>cannot write {path}: {error}; choose a folder you can write to</source>
+        <translation>无法写入 {path}：{error}；请选择一个可写入的文件夹</translation>
+    </message>
+    <message>
+        <source>{path}: model file not found</source>
+        <translation>{path}：找不到模型文件</translation>
+    </message>
+    <message>
+        <source>{path}: not a readable model file ({error}); it may be truncated or damaged, save it again</source>
+        <translation>{path}：不是可读取的模型文件（{error}）；它可能被截断或已损坏，请重新保存</translation>
+    </message>
+    <message>
+        <source>t-SNE needs at least {n} images (there are {have}); use PCA, or add query images</source>
+        <translation>t-SNE 至少需要 {n} 张图片（现有 {have} 张）；请使用 PCA，或添加查询图片</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+</context>
+<context>
     <name>EmbeddingMapView</name>
     <message>
         <source>PCA</source>
@@ -667,6 +758,14 @@
         <translation>排序意外失败（{error}）。</translation>
     </message>
     <message>
+        <source>Ordered by uncertainty and variety: similar images are spread out, so an image much like one above it moves down (marked ↓).</source>
+        <translation>按不确定性和多样性排序：相似的图片被分散开，与上方某张图片很像的图片会下移（标记为 ↓）。</translation>
+    </message>
+    <message>
+        <source>Ordered by uncertainty alone: the most uncertain first.</source>
+        <translation>仅按不确定性排序：最不确定的排在最前。</translation>
+    </message>
+    <message>
         <source>margin</source>
         <translation>间隔</translation>
     </message>
@@ -695,6 +794,10 @@ Drag it onto a class card to label it.</source>
 猜测：{label} {confidence:.1%}{others}
 间隔 {margin:.3f}，熵 {entropy:.3f}
 将其拖到类别卡片上即可标注。</translation>
+    </message>
+    <message>
+        <source>Moved down: it looks much like an image listed above it, so labelling that one teaches the model most of what this one would.</source>
+        <translation>已下移：它与上方列出的某张图片很像，标注那张图片已能让模型学到这张的大部分内容。</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -862,32 +965,32 @@ Drag it onto a class card to label it.</source>
         <translation>Conv-4 是 Omniglot 的经典选择；也可以填写骨干网络列表中的名称</translation>
     </message>
     <message>
-        <source>Classes per episode</source>
-        <translation>每个任务的类别数</translation>
+        <source>Ways: how many classes each practice task (episode) has; 5 is usual. Train with at least as many as you will later teach the studio</source>
+        <translation>类别数（ways）：每个练习任务（episode）包含多少个类别；通常为 5。训练时至少使用你之后要教给工作室的类别数</translation>
     </message>
     <message>
-        <source>Examples per class in each episode&apos;s support set</source>
-        <translation>每个任务的支持集中每类的样本数</translation>
+        <source>Shots: how many labelled examples of each class an episode gives the model to learn from (its support set); 1 or 5 are usual</source>
+        <translation>样本数（shots）：每个任务为每个类别提供多少个带标签的样本供模型学习（即其支持集）；通常为 1 或 5</translation>
     </message>
     <message>
-        <source>Query images per class in each episode</source>
-        <translation>每个任务中每类的查询图片数</translation>
+        <source>Queries: how many other images of each class the episode then asks the model to classify; its loss is measured on these</source>
+        <translation>查询数（queries）：任务随后要求模型对每个类别的多少张其他图片进行分类；损失在这些图片上计算</translation>
     </message>
     <message>
-        <source>Episodes per meta-step</source>
-        <translation>每个元训练步的任务数</translation>
+        <source>Meta-batch: how many episodes are averaged into one training step (more: steadier but slower steps)</source>
+        <translation>元批量：每个训练步平均多少个任务（越多：越稳定，但每步越慢）</translation>
     </message>
     <message>
-        <source>Meta-steps</source>
-        <translation>元训练步数</translation>
+        <source>Steps: how many times the backbone is updated; the time left is estimated once the first steps have run</source>
+        <translation>步数：骨干网络更新的次数；最初几步运行后会估计剩余时间</translation>
     </message>
     <message>
-        <source>Validate on held-out classes every this many steps</source>
-        <translation>每隔这么多步在留出的类别上验证一次</translation>
+        <source>Validate on held-out classes every this many steps (a point on the lower plot; the best is kept)</source>
+        <translation>每隔这么多步在留出的类别上验证一次（下方图中的一个点；保留最佳的）</translation>
     </message>
     <message>
-        <source>Episodes per validation</source>
-        <translation>每次验证的任务数</translation>
+        <source>Episodes per validation (more: a narrower confidence interval, a longer pause)</source>
+        <translation>每次验证的任务数（越多：置信区间越窄，停顿越长）</translation>
     </message>
     <message>
         <source>Model input side in pixels (0: the backbone&apos;s own; Omniglot: 28)</source>
@@ -904,6 +1007,10 @@ Drag it onto a class card to label it.</source>
     <message>
         <source>Add each class rotated by 90, 180 and 270 degrees as three more classes</source>
         <translation>将每个类别旋转 90、180 和 270 度，作为另外三个类别加入</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Meta-training&lt;/b&gt; teaches a backbone how to learn from a few examples. It practises on many small tasks, &lt;i&gt;episodes&lt;/i&gt;, drawn from a &lt;b&gt;base dataset&lt;/b&gt;: one with many classes, such as the Omniglot background set (images_background.npz: 964 handwritten characters of 30 alphabets, 20 images each), or a folder with one sub-folder per class. The classes you later teach the studio need not be among them. The best checkpoint then appears as a backbone in the main window.</source>
+        <translation>&lt;b&gt;元训练&lt;/b&gt;教骨干网络如何从少量样本中学习。它在许多小任务（&lt;i&gt;episode&lt;/i&gt;）上练习，这些任务取自一个&lt;b&gt;基础数据集&lt;/b&gt;：一个包含很多类别的数据集，例如 Omniglot 背景集（images_background.npz：30 种文字的 964 个手写字符，每个 20 张图片），或每个类别一个子文件夹的文件夹。你之后教给工作室的类别不必在其中。最佳检查点随后会作为骨干网络出现在主窗口中。</translation>
     </message>
     <message>
         <source>Base dataset</source>
@@ -970,8 +1077,12 @@ Drag it onto a class card to label it.</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <source>Validation acc.</source>
-        <translation>验证准确率</translation>
+        <source>Validation acc. (%)</source>
+        <translation>验证准确率 (%)</translation>
+    </message>
+    <message>
+        <source>Step {step} of {total}, loss {loss}; {elapsed} elapsed, about {left} left on {device}.</source>
+        <translation>第 {step} 步，共 {total} 步，损失 {loss}；已用 {elapsed}，在 {device} 上约剩 {left}。</translation>
     </message>
     <message>
         <source>Step</source>
@@ -980,6 +1091,10 @@ Drag it onto a class card to label it.</source>
     <message>
         <source>Method hyperparameters</source>
         <translation>方法超参数</translation>
+    </message>
+    <message>
+        <source>Each step: {batch} episode(s) of {ways} classes, each class with {shots} example(s) to learn from and {queries} to be tested on ({images} images a step). {steps} steps: {episodes} episodes. Every {every} steps, {val} episodes of held-out classes measure the validation accuracy (chance: {chance}%).</source>
+        <translation>每步：{batch} 个任务，每个任务 {ways} 个类别，每个类别 {shots} 个样本用于学习、{queries} 个用于测试（每步 {images} 张图片）。{steps} 步：共 {episodes} 个任务。每 {every} 步，用留出类别的 {val} 个任务测量验证准确率（随机猜测：{chance}%）。</translation>
     </message>
     <message>
         <source>Base dataset: a folder with one sub-folder per class</source>
@@ -1000,10 +1115,6 @@ Drag it onto a class card to label it.</source>
     <message>
         <source>Stopping after this step...</source>
         <translation>将在此步后停止...</translation>
-    </message>
-    <message>
-        <source>step {step} of {total}, loss {loss}, {eta} s left on {device}</source>
-        <translation>第 {step} 步，共 {total} 步，损失 {loss}，在 {device} 上约剩 {eta} 秒</translation>
     </message>
     <message>
         <source>Step {step}: validation {mean}% ± {ci}% (best so far, checkpoint saved)</source>
@@ -1433,8 +1544,32 @@ Top classes:
         <translation>都不是</translation>
     </message>
     <message>
+        <source>None of these: its similarity to the closest support image, {sim}, is below the threshold {threshold}.</source>
+        <translation>都不是：它与最相似的支持集图片的相似度 {sim} 低于阈值 {threshold}。</translation>
+    </message>
+    <message>
+        <source>Accepted: its similarity to the closest support image, {sim}, reaches the threshold {threshold}.</source>
+        <translation>已接受：它与最相似的支持集图片的相似度 {sim} 达到阈值 {threshold}。</translation>
+    </message>
+    <message>
+        <source>The number of images it was calibrated on is not recorded (an older model file): it may be unreliable.</source>
+        <translation>没有记录阈值是用多少张图片校准的（旧的模型文件）：它可能不可靠。</translation>
+    </message>
+    <message>
+        <source>The threshold was calibrated on {n} held-out image(s): unreliable; add examples (about {need} images in all make it dependable).</source>
+        <translation>阈值仅用 {n} 张留出图片校准：不可靠；请添加样本（总共约 {need} 张图片才可靠）。</translation>
+    </message>
+    <message>
+        <source>The threshold was calibrated on {n} held-out images.</source>
+        <translation>阈值用 {n} 张留出图片校准。</translation>
+    </message>
+    <message>
         <source>Report images unlike every class as &quot;None of these&quot; (a similarity threshold calibrated on the support set by leave-one-out)</source>
         <translation>将与所有类别都不像的图片报告为“都不是”（相似度阈值通过留一法在支持集上校准）</translation>
+    </message>
+    <message>
+        <source>Threshold {threshold}.</source>
+        <translation>阈值 {threshold}。</translation>
     </message>
     <message>
         <source>No results yet.</source>
@@ -1447,6 +1582,10 @@ Top classes:
     <message>
         <source>{n} images: {parts}</source>
         <translation>{n} 张图片：{parts}</translation>
+    </message>
+    <message>
+        <source>&quot;None of these&quot; rejects below a similarity of {threshold}.</source>
+        <translation>“都不是”会拒绝相似度低于 {threshold} 的图片。</translation>
     </message>
 </context>
 <context>
@@ -1606,27 +1745,7 @@ Top classes:
     </message>
 </context>
 <context>
-    <name>ValidationPage</name>
-    <message>
-        <source>Automatic: leave-one-out up to 50 images when the backbone stays frozen, otherwise 5 stratified folds</source>
-        <translation>自动：骨干网络冻结时，50 张图片以内用留一法，否则用 5 折分层交叉验证</translation>
-    </message>
-    <message>
-        <source>Validate</source>
-        <translation>验证</translation>
-    </message>
-    <message>
-        <source>Cross-validate the chosen backbone and method on the support set</source>
-        <translation>在支持集上对所选骨干网络和方法做交叉验证</translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation>取消</translation>
-    </message>
-    <message>
-        <source>Press Validate to cross-validate the support set.</source>
-        <translation>点击“验证”对支持集做交叉验证。</translation>
-    </message>
+    <name>ValidationDetails</name>
     <message>
         <source>Class</source>
         <translation>类别</translation>
@@ -1650,6 +1769,55 @@ Top classes:
     <message>
         <source>Click a cell of the matrix to see its images.</source>
         <translation>点击矩阵中的单元格可查看其图片。</translation>
+    </message>
+    <message>
+        <source>{n} image(s) misclassified. Click a cell of the matrix to see its images.</source>
+        <translation>{n} 张图片分类错误。点击矩阵中的单元格可查看其图片。</translation>
+    </message>
+    <message>
+        <source>{path}
+true class: {true}; predicted: {pred} ({conf:.0%})</source>
+        <translation>{path}
+真实类别：{true}；预测：{pred}（{conf:.0%}）</translation>
+    </message>
+    <message>
+        <source>right</source>
+        <translation>正确</translation>
+    </message>
+    <message>
+        <source>misclassified</source>
+        <translation>分类错误</translation>
+    </message>
+    <message>
+        <source>{n} image(s) of {true} predicted as {pred} ({kind}).</source>
+        <translation>{n} 张 {true} 的图片被预测为 {pred}（{kind}）。</translation>
+    </message>
+</context>
+<context>
+    <name>ValidationPage</name>
+    <message>
+        <source>Automatic: leave-one-out up to 50 images when the backbone stays frozen, otherwise 5 stratified folds</source>
+        <translation>自动：骨干网络冻结时，50 张图片以内用留一法，否则用 5 折分层交叉验证</translation>
+    </message>
+    <message>
+        <source>Validate</source>
+        <translation>验证</translation>
+    </message>
+    <message>
+        <source>Cross-validate the chosen backbone and method on the support set</source>
+        <translation>在支持集上对所选骨干网络和方法做交叉验证</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Press Validate to cross-validate the support set.</source>
+        <translation>点击“验证”对支持集做交叉验证。</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>准确率</translation>
     </message>
     <message>
         <source>Compare methods</source>
@@ -1724,30 +1892,8 @@ Top classes:
         <translation>正确率 &lt;b&gt;{acc:.1%}&lt;/b&gt;（{n} 张中 {right} 张正确；95% 区间 {low:.1%} 到 {high:.1%}），{scheme}，基于 {backbone} 的{method}，用时 {secs:.1f} 秒。</translation>
     </message>
     <message>
-        <source>{n} image(s) misclassified. Click a cell of the matrix to see its images.</source>
-        <translation>{n} 张图片分类错误。点击矩阵中的单元格可查看其图片。</translation>
-    </message>
-    <message>
         <source>Done: {folds} folds in {secs:.1f} s</source>
         <translation>完成：{folds} 折，用时 {secs:.1f} 秒</translation>
-    </message>
-    <message>
-        <source>{path}
-true class: {true}; predicted: {pred} ({conf:.0%})</source>
-        <translation>{path}
-真实类别：{true}；预测：{pred}（{conf:.0%}）</translation>
-    </message>
-    <message>
-        <source>right</source>
-        <translation>正确</translation>
-    </message>
-    <message>
-        <source>misclassified</source>
-        <translation>分类错误</translation>
-    </message>
-    <message>
-        <source>{n} image(s) of {true} predicted as {pred} ({kind}).</source>
-        <translation>{n} 张 {true} 的图片被预测为 {pred}（{kind}）。</translation>
     </message>
     <message>
         <source>failed</source>
@@ -1760,6 +1906,22 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>Compared {n} pairs</source>
         <translation>已比较 {n} 个组合</translation>
+    </message>
+    <message>
+        <source>The table and the confusion matrix show this method and backbone; choose another pair of the comparison (or click its row) to see it</source>
+        <translation>表格和混淆矩阵显示的是这个方法和骨干网络；选择比较中的另一个组合（或点击它所在的行）即可查看</translation>
+    </message>
+    <message>
+        <source>Details for:</source>
+        <translation>详情：</translation>
+    </message>
+    <message>
+        <source>Details below: the best,</source>
+        <translation>下方详情为最佳组合：</translation>
+    </message>
+    <message>
+        <source>Details below:</source>
+        <translation>下方详情：</translation>
     </message>
     <message>
         <source>Cancelled</source>
@@ -2107,13 +2269,6 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>Export the support set into a folder (one sub-folder per class)</source>
         <translation>将支持集导出到文件夹（每个类别一个子文件夹）</translation>
-    </message>
-</context>
-<context>
-    <name>translator</name>
-    <message>
-        <source>None of these</source>
-        <translation>都不是</translation>
     </message>
 </context>
 <context>

@@ -79,6 +79,42 @@ def test_drag_the_top_ranked_image_onto_a_class_card(qtbot, window, shapes, unla
     assert "1 labelled; 7 left" in panel.status.text()
 
 
+def test_the_list_says_why_a_more_uncertain_image_is_listed_lower(qtbot, window, shapes, unlabelled):
+    """A copy of the most uncertain image is as uncertain, yet variety moves it below the clear examples."""
+    import shutil
+
+    pool, blends = unlabelled
+    twin = pool / "twin_of_blend.png"
+    shutil.copy(blends[0], twin)
+    adapt_on_shapes(qtbot, window, shapes)
+    window.act_label_next.trigger()
+    panel = window.label_next_panel
+    assert panel.diverse_box.isChecked()  # spreading out near-duplicates is on by default
+    with qtbot.waitSignal(panel.sig_ranked, timeout=RUN_TIMEOUT):
+        assert panel.rank(pool)
+    qtbot.waitUntil(lambda: not panel.running)
+    assert panel.order_label.isVisible()
+    assert panel.order_label.text().startswith("Ordered by uncertainty and variety: similar images are spread out")
+    items = panel.ranking.items
+    rows = {panel.list.item(i).data(Qt.ItemDataRole.UserRole): panel.list.item(i) for i in range(panel.list.count())}
+    lower = [r for r in items if any(above.score < r.score for above in items[:r.rank - 1])]
+    assert lower, [(r.rank, r.score) for r in items]  # one of the two identical images went down
+    assert {Path(r.path) for r in lower} & {twin, blends[0]}
+    for r in items:
+        text, tip = rows[r.path].text(), rows[r.path].toolTip()
+        assert text.splitlines()[0].endswith("↓") == (r in lower), text
+        assert ("Moved down: it looks much like an image listed above it" in tip) == (r in lower), tip
+
+    panel.diverse_box.setChecked(False)  # uncertainty alone: nothing moves, nothing is marked
+    with qtbot.waitSignal(panel.sig_ranked, timeout=RUN_TIMEOUT):
+        assert panel.rank(pool)
+    qtbot.waitUntil(lambda: not panel.running)
+    assert panel.order_label.text() == "Ordered by uncertainty alone: the most uncertain first."
+    scores = [r.score for r in panel.ranking.items]
+    assert scores == sorted(scores, reverse=True)
+    assert not any("↓" in panel.list.item(i).text() for i in range(panel.list.count()))
+
+
 def test_embedding_map_colours_classes_and_shows_the_hovered_image(qtbot, window, shapes, queries):
     adapt_on_shapes(qtbot, window, shapes)
     window.act_embedding_map.trigger()  # nothing classified yet: the map shows the support images

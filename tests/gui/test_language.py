@@ -114,3 +114,61 @@ def test_the_language_setting_is_remembered_for_the_next_start(qtbot):
         assert i18n.choose_language(None, Settings().language, env={}) == "zh_CN"
     finally:
         close_window(qtbot, window)
+
+
+def test_in_chinese_the_engines_messages_are_chinese_and_the_demo_status_ends_with_one_full_stop(qtbot, chinese,
+                                                                                                   shapes):
+    from conftest import drop_and_wait, url_mime
+    from PySide6.QtCore import Qt
+
+    window = make_window(qtbot)
+    try:
+        label = window.model_panel.model_label.text()  # an empty board: the core's "needs 2 classes", translated
+        assert "支持集至少需要 2 个类别（现在有 0 个）；请再添加一个类别" in label, label
+        assert "support set" not in label
+
+        with qtbot.waitSignal(window.sig_support_replaced, timeout=60_000):
+            window.act_demo.trigger()
+        status = window.statusBar().currentMessage()
+        assert status.startswith("示例") and status.endswith("。") and not status.endswith("。."), status
+        assert "。." not in window.message_bar.text()
+
+        drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+        card = window.board.card("red_circle")
+        card.start_rename()  # a name that is taken: the core refuses, the window says it in Chinese
+        qtbot.keyClicks(card.name_edit, "blue_square")
+        qtbot.keyClick(card.name_edit, Qt.Key.Key_Return)
+        assert window.message_bar.text().startswith("已有名为 'blue_square' 的类别；请换一个名称"), \
+            window.message_bar.text()
+        assert window.message_bar.level == "error"
+        assert not window.statusBar().currentMessage().endswith("。.")
+    finally:
+        close_window(qtbot, window)
+
+
+def test_core_text_translates_known_templates_with_their_values_and_leaves_the_rest(chinese):
+    from fewshot_studio.core import images, support
+
+    assert i18n.core_text(support.MSG_EMPTY_CLASS.format(name="dog")) == "类别 'dog' 没有图片；请至少添加一个样本，或删除该类别"
+    joined = "; ".join([support.MSG_TOO_FEW_CLASSES.format(n=1), "something new; and more",
+                        images.MSG_TOO_LARGE.format(pixels=200_000_000, limit=178_956_970)])
+    assert i18n.core_text(joined) == ("支持集至少需要 2 个类别（现在有 1 个）；请再添加一个类别；something new；and more；"
+                                      "图片太大（200,000,000 像素，上限为 178,956,970）；请先缩小")
+    assert i18n.core_text("an engine message with no template") == "an engine message with no template"
+
+
+def test_every_core_message_in_the_table_is_a_core_template_word_for_word():
+    """The table repeats the core's templates (the translators' tool reads literals): a changed core message
+    must be changed here too, or it would silently stay English."""
+    import importlib
+    import pkgutil
+
+    import fewshot_studio.core as core
+
+    templates = set()
+    for info in pkgutil.walk_packages(core.__path__, core.__name__ + "."):
+        module = importlib.import_module(info.name)
+        templates |= {v for k, v in vars(module).items() if k.startswith("MSG_") and isinstance(v, str)}
+    missing = [t for t in i18n.CORE_MESSAGES if t not in templates]
+    assert not missing, missing
+    assert len(i18n.CORE_MESSAGES) >= 20

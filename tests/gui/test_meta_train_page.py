@@ -68,6 +68,40 @@ def test_stop_ends_the_run_after_the_current_step(qtbot, page):
     assert len(page.losses) < 100
 
 
+def test_the_page_explains_itself_and_its_accuracy_axis_stays_0_to_100_percent(qtbot, page):
+    assert "base dataset" in page.intro.text() and "Omniglot" in page.intro.text()
+    page.ways.setValue(5)
+    page.meta_batch.setValue(2)
+    page.steps.setValue(100000)
+    page.val_every.setValue(100000)  # no validation point during the test
+    explained = page.explain.text()
+    assert "Each step: 2 episode(s) of 5 classes" in explained and "(chance: 20%)" in explained
+    assert "(40 images a step)" in explained
+    assert "1 example(s) to learn from and 3 to be tested on" in explained
+    page.ways.setValue(4)
+    assert "(chance: 25%)" in page.explain.text()
+    assert "Shots:" in page.shots.toolTip() and "Meta-batch:" in page.meta_batch.toolTip()
+
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(page.losses) >= 2, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "elapsed" in page.status.text(), timeout=TIMEOUT)
+    assert not page.validations
+    axis = page.val_plot.getAxis("left")
+    assert "Validation acc. (%)" in axis.labelString() and "m%" not in axis.labelString()
+    low, high = page.val_plot.viewRange()[1]
+    assert -5 < low <= 0 and 100 <= high < 105, (low, high)
+    assert page.status.text().startswith("Step ") and " left on " in page.status.text()
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.job.finished, timeout=TIMEOUT)
+    assert page.val_plot.viewRange()[1] == [low, high]
+
+
+def test_durations_read_as_minutes_and_hours():
+    from fewshot_studio.gui.meta_train_page import duration
+
+    assert [duration(s) for s in (0, 42.4, 725, 3723, float("nan"))] == ["0:00", "0:42", "12:05", "1:02:03", "?"]
+
+
 def test_bad_dataset_is_reported_not_raised(qtbot, page, tmp_path):
     page.dataset.setText(str(tmp_path / "nothing.npz"))
     with qtbot.waitSignal(page.sig_message, timeout=TIMEOUT) as message:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import RUN_TIMEOUT, drop_and_wait, url_mime
-from imagegen import make_confusable_folder, make_queries
+from imagegen import make_confusable_folder, make_image_folder, make_queries
 from PySide6.QtCore import Qt
 
 
@@ -48,6 +48,26 @@ def test_validate_from_the_window_and_click_a_cell_to_see_the_misclassified_imag
     with qtbot.waitSignals([page.sig_compare_finished, page.sig_ended], order="strict", timeout=RUN_TIMEOUT):
         qtbot.mouseClick(page.compare_button, Qt.MouseButton.LeftButton)
     assert page.compare_table.rowCount() == 2 and page.use_best_button.isEnabled()
+    # the summary names the best pair, and the table and matrix below show that pair (issue 11, item 4)
+    best_result = page.best.result
+    summary = page.summary.text()
+    assert summary.startswith(f"Best: {page.best.candidate.label}, {best_result.accuracy:.1%} right.")
+    assert "Details below: the best," in summary and f"{best_result.accuracy:.1%}</b> right" in summary
+    assert page.details_row.isVisible() and page.details_picker.currentIndex() == 0
+    assert page.details_picker.currentText() == page.best.candidate.label + "  ★"
+    shown = {page.table.item(i, 0).text(): page.table.item(i, 3).text() for i in range(page.table.rowCount())}
+    assert shown == {c["name"]: f"{c['accuracy']:.0%}" for c in best_result.per_class()}
+    assert page.heatmap.matrix == best_result.confusion()
+    other = page.compared[1]  # the other pair: a click on its row shows it, and says which it is
+    rect = page.compare_table.visualItemRect(page.compare_table.item(1, 1))
+    qtbot.mouseClick(page.compare_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert page.details_picker.currentIndex() == 1 and page.result is other.result
+    assert page.heatmap.matrix == other.result.confusion()
+    assert page.summary.text().startswith(f"Best: {page.best.candidate.label}")
+    assert f"Details below: <b>{other.result.accuracy:.1%}</b> right" in page.summary.text()
+    assert f"{other.candidate.method} on {other.candidate.backbone}" in page.summary.text()
+    page.details_picker.setCurrentIndex(0)  # back to the best, from the picker
+    assert page.result is best_result and page.compare_table.currentRow() == 0
     best = page.best.candidate
     window.backbone_picker.set_current("conv4" if best.backbone != "conv4" else "efficientnet_lite0")
     with qtbot.waitSignal(page.sig_use_best):
@@ -82,6 +102,43 @@ def test_the_none_of_these_toggle_turns_an_unlike_image_into_none_of_these(qtbot
     with qtbot.waitSignal(window.sig_predictions_done, timeout=RUN_TIMEOUT):
         window.predictions.open_set_box.setChecked(False)
     assert not any(p.unknown for p in window.predictions.predictions)
+
+
+def test_none_of_these_says_why_it_rejects_and_that_two_examples_per_class_are_too_few(qtbot, window, tmp_path):
+    few = make_image_folder(tmp_path / "few", per_class=2, size=64)  # 1-2 examples per class, as a new user has
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([few]))
+    assert window.backbone_picker.set_current("efficientnet_lite0")
+    assert window.method_picker.set_current("prototypical")
+    with qtbot.waitSignals([window.sig_run_finished, window.sig_run_ended], order="strict", timeout=RUN_TIMEOUT):
+        assert window.start_adapt()
+    unseen = list(make_queries(tmp_path / "unseen", classes=("yellow_cross",), per_class=3, size=64))
+    known = list(make_queries(tmp_path / "known", per_class=1, size=64))
+    with qtbot.waitSignal(window.sig_predictions_done, timeout=RUN_TIMEOUT):
+        assert window.classify(unseen + known)
+    with qtbot.waitSignal(window.sig_predictions_done, timeout=RUN_TIMEOUT):
+        qtbot.mouseClick(window.predictions.open_set_box, Qt.MouseButton.LeftButton)
+    rule = window.classifier.open_set
+    assert rule.held_out <= 6 and not rule.reliable
+    panel = window.predictions
+    model = panel.model
+    tips = [model.data(model.index(i), Qt.ItemDataRole.ToolTipRole) for i in range(model.rowCount())]
+    threshold = f"{rule.threshold:.2f}"
+    for p, tip in zip(panel.predictions, tips):
+        sim = f"{p.similarity:.2f}"
+        if p.unknown:
+            assert f"its similarity to the closest support image, {sim}, is below the threshold {threshold}." in tip
+        else:
+            assert f"its similarity to the closest support image, {sim}, reaches the threshold {threshold}." in tip
+        assert f"calibrated on {rule.held_out} held-out image(s): unreliable; add examples" in tip, tip
+    assert any(p.unknown for p in panel.predictions), tips
+    assert f"\"None of these\" rejects below a similarity of {threshold}. The threshold was calibrated on " \
+           f"{rule.held_out} held-out image(s): unreliable; add examples" in panel.summary.text()
+    assert "unreliable; add examples" in panel.open_set_box.toolTip()
+
+    with qtbot.waitSignal(window.sig_predictions_done, timeout=RUN_TIMEOUT):
+        panel.open_set_box.setChecked(False)  # off: no reasons, no warning
+    assert "threshold" not in panel.summary.text()
+    assert "threshold" not in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
 
 
 def test_a_long_validation_shows_progress_and_cancel_stops_it(qtbot, window, shapes):
