@@ -7,9 +7,11 @@ Layout of a ``.fsproj`` file (an ordinary zip archive)::
                                "settings": {...}}       (optional: backbone, method, hyperparameters)
     images/<class index>/<file name>                    the image files, byte for byte
 
-Opening never trusts the archive: only members listed in ``project.json`` are read, their names must have
-the layout above, sizes are checked before reading, and the files are written under names this module
-chooses, in a cache folder keyed by the archive's content (so reopening the same file reuses it).
+Opening never trusts the archive: :class:`~.archive.SafeZipReader` refuses hostile or damaged ones (bad names,
+symbolic links, duplicates, zip bombs, too many entries; see core/archive.py) and counts every byte it
+decompresses; only members listed in ``project.json`` are read, each once, their names must have the layout
+above, and the files are written under names this module chooses, in a cache folder keyed by the archive's
+content (so reopening the same file reuses it).
 Nothing here imports torch or Qt.
 """
 
@@ -26,6 +28,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .archive import ArchiveError, SafeZipReader
 from .errors import FewShotError
 from .images import Skipped, check_images
 from .paths import studio_home
@@ -50,6 +53,8 @@ MSG_DAMAGED = "{path}: the project file is damaged ({why}); use a backup or save
 MSG_IMAGE_MISSING = ("cannot save the project: {image} (class {name!r}) no longer exists; remove it from the "
                      "class or put the file back")
 MSG_WRITE = "cannot write {path}: {error}; choose a folder you can write to"
+MSG_REFUSED = ("{path}: the project file is damaged or unsafe ({why}); nothing was unpacked; use a backup or ask "
+               "for the project again")
 MSG_CACHE = "cannot unpack the project into {folder}: {error}; set FEWSHOT_STUDIO_HOME to a writable folder"
 
 
@@ -135,7 +140,7 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
     return path
 
 
-def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict:
+def _read_manifest(zf: SafeZipReader, path: Path) -> dict:
     try:
         info = zf.getinfo(MANIFEST)
     except KeyError:
@@ -143,8 +148,8 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     if info.file_size > MAX_MANIFEST_BYTES:
         raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{MANIFEST} is implausibly large"))
     try:
-        data = json.loads(zf.read(info).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile, OSError) as exc:
+        data = json.loads(zf.read(info, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile, OSError, RecursionError) as exc:
         raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{MANIFEST}: {exc}")) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ProjectError(MSG_NOT_PROJECT.format(path=path, why="unknown format tag"))
@@ -157,13 +162,15 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     return data
 
 
-def _plan(data: dict, zf: zipfile.ZipFile, path: Path) -> list[tuple[str, list[tuple[str, str]]]]:
+def _plan(data: dict, zf: SafeZipReader, path: Path) -> list[tuple[str, list[tuple[str, str]]]]:
     """[(class name, [(member, file name in the cache)])], with every member checked."""
     classes = data.get("classes")
     if not isinstance(classes, list):
         raise ProjectError(MSG_DAMAGED.format(path=path, why="no class list"))
     total = 0
     plan = []
+    listed: set[str] = set()
+    targets: set[str] = set()  # cache names, case-folded: two members never land in one file
     for ci, entry in enumerate(classes):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
                 or not isinstance(entry.get("images"), list):
@@ -177,12 +184,20 @@ def _plan(data: dict, zf: zipfile.ZipFile, path: Path) -> list[tuple[str, list[t
                 info = zf.getinfo(member)
             except KeyError:
                 raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is listed but missing")) from None
+            if member in listed:
+                raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is listed twice"))
+            listed.add(member)
             if info.file_size > MAX_IMAGE_BYTES:
                 raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is implausibly large"))
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
                 raise ProjectError(MSG_DAMAGED.format(path=path, why="the images are implausibly large"))
-            files.append((member, f"{match.group(1)}/{_safe_file_name(match.group(2))}"))
+            stem, suffix = os.path.splitext(_safe_file_name(match.group(2)))
+            rel, n = f"{int(match.group(1))}/{stem}{suffix}", 2
+            while rel.lower() in targets:
+                rel, n = f"{int(match.group(1))}/{stem} ({n}){suffix}", n + 1
+            targets.add(rel.lower())
+            files.append((member, rel))
         plan.append((entry["name"], files))
     return plan
 
@@ -195,7 +210,7 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _extract(zf: zipfile.ZipFile, plan, folder: Path, path: Path) -> None:
+def _extract(zf: SafeZipReader, plan, folder: Path, path: Path) -> None:
     """Unpack into a fresh temporary folder, then move it to ``folder`` in one step."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -204,7 +219,7 @@ def _extract(zf: zipfile.ZipFile, plan, folder: Path, path: Path) -> None:
             for member, rel in files:
                 target = tmp / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, open(target, "wb") as dst:
+                with zf.open(member, MAX_IMAGE_BYTES) as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst, 2**20)
         (tmp / ".complete").write_text(path.name, encoding="utf-8")
         if folder.exists():
@@ -216,6 +231,17 @@ def _extract(zf: zipfile.ZipFile, plan, folder: Path, path: Path) -> None:
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ProjectError(MSG_CACHE.format(folder=folder.parent, error=exc.strerror or exc)) from None
+    except BaseException:  # ArchiveError (a bomb stops part-way), KeyboardInterrupt...: leave nothing behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _starts_like_a_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
@@ -231,7 +257,7 @@ def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     cache = Path(cache_dir) if cache_dir is not None else projects_cache_dir()
     try:
         digest = _digest(path)
-        with zipfile.ZipFile(path) as zf:
+        with SafeZipReader(path) as zf:
             data = _read_manifest(zf, path)
             plan = _plan(data, zf, path)
             stem = re.sub(r"[^\w.-]+", "_", path.stem)[:40] or "project"
@@ -240,7 +266,11 @@ def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None
                 (folder / rel).is_file() for _, files in plan for _, rel in files)
             if not complete:
                 _extract(zf, plan, folder, path)
+    except ArchiveError as exc:
+        raise ProjectError(MSG_REFUSED.format(path=path, why=exc.why)) from None
     except zipfile.BadZipFile as exc:
+        if _starts_like_a_zip(path):  # a zip whose table of contents is damaged or cut short
+            raise ProjectError(MSG_DAMAGED.format(path=path, why=str(exc))) from None
         raise ProjectError(MSG_NOT_PROJECT.format(path=path, why=f"not a zip archive: {exc}")) from None
     except OSError as exc:
         raise ProjectError(f"cannot read {path}: {exc.strerror or exc}") from None

@@ -212,13 +212,17 @@ class SupportSet:
     def from_dict(cls, data: dict, base: Path | None = None) -> SupportSet:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise SupportSetError("not a Few-shot Studio support set file")
-        if int(data.get("version", 0)) > FORMAT_VERSION:
+        try:
+            version = int(data.get("version", 0))
+        except (TypeError, ValueError, OverflowError):
+            raise SupportSetError(f"support set file is damaged (version {data.get('version')!r})") from None
+        if version > FORMAT_VERSION:
             raise SupportSetError(f"this support set file was written by a newer Few-shot Studio (format "
                                   f"{data['version']}, this version reads {FORMAT_VERSION}); upgrade to open it")
         base = base or Path.cwd()
         try:
             return cls((c["name"], [base / p for p in c["images"]]) for c in data["classes"])
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:  # AttributeError: a class name that is not text
             raise SupportSetError(f"support set file is damaged ({exc!r} missing or wrong)") from None
 
     def save(self, path: str | os.PathLike) -> None:
