@@ -74,7 +74,7 @@ def main() -> int:
         assert window.classifier is not None, "the run failed"
         wait(window.sig_predictions_done, lambda: window.classify(queries))
         assert len(window.predictions.predictions) == len(queries)
-        window.clear_results()
+        window.classification.clear_results()
         app.processEvents()
         gc.collect()
         samples.append(rss_mb())
