@@ -34,6 +34,11 @@ ENGINE_STAGES = (QT_TRANSLATE_NOOP("MainWindow", "building backbone"),
                  QT_TRANSLATE_NOOP("MainWindow", "embedding support images"))
 
 
+def escape(text: str) -> str:
+    """Plain text for a rich-text label: <, > and & escaped (quotes need not be)."""
+    return html.escape(text, quote=False)
+
+
 def window_tr(text: str) -> str:
     """``text`` translated in the window's context (the messages above)."""
     return QCoreApplication.translate("MainWindow", text)
@@ -68,18 +73,18 @@ def summary_text(state: dict) -> str:
     """The model panel's rich text for a model state (every piece escaped): {"kind": "adapted", "method_title",
     "backbone", "classes", "seconds", "device"} or {"kind": "loaded", "file", "method", "backbone", "class_names"}."""
     def e(key, default=""):
-        return html.escape(str(state.get(key, default)))
+        return escape(str(state.get(key, default)))
 
     tr = QCoreApplication.translate
     if state.get("kind") == "loaded":
         return tr("ModelPanel", "<b>Model loaded</b> from {file}: {method} on {backbone}, classes {classes}.").format(
             file=e("file"), method=e("method"), backbone=e("backbone"),
-            classes=html.escape(", ".join(map(str, state.get("class_names", [])))))
+            classes=escape(", ".join(map(str, state.get("class_names", [])))))
     seconds = state.get("seconds")
     duration = format_duration(float(seconds)) if isinstance(seconds, (int, float)) else "?"
     return tr("ModelPanel", "<b>Model ready</b>: {method} on {backbone}, {n} classes, adapted in {duration} on "
-              "{device}.").format(method=html.escape(_method_title(str(state.get("method_title", "")))),
-                                  backbone=e("backbone"), n=e("classes", "?"), duration=html.escape(duration),
+              "{device}.").format(method=escape(_method_title(str(state.get("method_title", "")))),
+                                  backbone=e("backbone"), n=e("classes", "?"), duration=escape(duration),
                                   device=e("device", "CPU"))
 
 
@@ -140,6 +145,7 @@ class ModelPanel(QScrollArea):
         self.progress.setTextVisible(True)
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.TextFormat.RichText)  # always: every piece put in it is escaped
         self.model_label.setMinimumHeight(3 * self.model_label.fontMetrics().lineSpacing())
         self.model_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -270,11 +276,11 @@ class ModelPanel(QScrollArea):
             problems = self.window.support.problems()
             hint = (self.tr("Before adapting: {problem}.").format(problem=problems[0]) if problems
                     else self.tr("Press Adapt (Ctrl+Enter)."))
-            self.model_label.setText(self.tr("No model yet. {hint}").format(hint=hint))
+            self.model_label.setText(escape(self.tr("No model yet. {hint}").format(hint=hint)))
             return
         text = self.model_summary
         if self.model_stale:
-            text += "<br><i>" + html.escape(self.tr("The support set changed since this model was adapted: Adapt "
+            text += "<br><i>" + escape(self.tr("The support set changed since this model was adapted: Adapt "
                                                     "again to include the changes.")) + "</i>"
         self.model_label.setText(text)
 
