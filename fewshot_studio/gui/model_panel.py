@@ -75,17 +75,18 @@ def summary_text(state: dict) -> str:
     def e(key, default=""):
         return escape(str(state.get(key, default)))
 
-    tr = QCoreApplication.translate
     if state.get("kind") == "loaded":
-        return tr("ModelPanel", "<b>Model loaded</b> from {file}: {method} on {backbone}, classes {classes}.").format(
+        return QCoreApplication.translate(
+            "ModelPanel", "<b>Model loaded</b> from {file}: {method} on {backbone}, classes {classes}.").format(
             file=e("file"), method=e("method"), backbone=e("backbone"),
             classes=escape(", ".join(map(str, state.get("class_names", [])))))
     seconds = state.get("seconds")
     duration = format_duration(float(seconds)) if isinstance(seconds, (int, float)) else "?"
-    return tr("ModelPanel", "<b>Model ready</b>: {method} on {backbone}, {n} classes, adapted in {duration} on "
-              "{device}.").format(method=escape(_method_title(str(state.get("method_title", "")))),
-                                  backbone=e("backbone"), n=e("classes", "?"), duration=escape(duration),
-                                  device=e("device", "CPU"))
+    return QCoreApplication.translate(
+        "ModelPanel", "<b>Model ready</b>: {method} on {backbone}, {n} classes, adapted in {duration} on "
+        "{device}.").format(method=escape(_method_title(str(state.get("method_title", "")))),
+                            backbone=e("backbone"), n=e("classes", "?"), duration=escape(duration),
+                            device=e("device", "CPU"))
 
 
 def _section(text: str) -> QLabel:

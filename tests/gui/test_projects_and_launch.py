@@ -231,3 +231,34 @@ def test_a_project_keeps_its_model_and_reopens_ready_to_classify(qtbot, window, 
     assert label.startswith("Model ready") and "changed since this model was adapted: Adapt again" in label
     assert "changed since this model was adapted: adapt again" in window.message_bar.text()
     assert window.message_bar.level == "warning"
+
+
+def test_a_project_given_on_the_command_line_opens_with_its_settings_and_model(qtbot, shapes, tmp_path):
+    from fewshot_studio.core.engine import AdaptRun
+    from fewshot_studio.core.project import save_project
+    from fewshot_studio.core.support import SupportSet
+    from fewshot_studio.gui import app
+
+    support, _ = SupportSet.from_folder(shapes)
+    clf = AdaptRun(support, "efficientnet_lite0", "linear_probe", {"steps": 4}).run()
+    state = {"kind": "adapted", "method": "linear_probe", "method_title": "Linear probe",
+             "backbone": "efficientnet_lite0", "classes": 3, "seconds": 65, "device": "CPU"}
+    path = save_project(support, tmp_path / "cli.fsproj", {"method": "linear_probe", "params": {"steps": 4}},
+                        classifier=clf, up_to_date=True, model_state=state)
+    seen = {}
+
+    def shown(window):
+        seen["window"] = window
+
+        def opened(_path):
+            seen["label"] = shown_text(window.model_panel.model_label)
+            seen["classify"] = window.act_classify.isEnabled()
+            seen["method"] = window.method_picker.current(), window.params_form.values().get("steps")
+            QTimer.singleShot(0, window.close)
+
+        window.sig_project_opened.connect(opened)
+
+    assert app.run([str(path)], on_shown=shown) == 0
+    assert seen["window"].closed
+    assert seen["label"] == "Model ready: Linear probe on efficientnet_lite0, 3 classes, adapted in 1 min 5 s on CPU."
+    assert seen["classify"] and seen["method"] == ("linear_probe", 4)
