@@ -431,6 +431,8 @@ class ModelPanel(QScrollArea):
                                  self.tr("Done: {n} steps in {duration}")).format(n=self._run_total,
                                                                                     duration=format_duration(seconds)))
         self.set_classifier(classifier, state, self._run_fingerprint)
+        if not w.is_demo:
+            w.setWindowModified(True)  # a project keeps its model: closing now asks to save it
         if w.message_bar.serial == self._run_banner:
             w.message_bar.dismiss()
         # The status bar, not the message bar: a strip appearing would re-lay out (and repaint) the window.

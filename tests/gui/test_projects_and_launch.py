@@ -193,11 +193,14 @@ def test_a_project_keeps_its_model_and_reopens_ready_to_classify(qtbot, window, 
         window.act_save.trigger()
     assert window.statusBar().currentMessage() == f"Saved {path} (no model: adapt to include one)."
 
+    assert not window.isWindowModified()
     clf = adapt_linear_probe(qtbot, window)
+    assert window.isWindowModified(), "the new model is not saved yet: closing asks"
     ready = shown_text(window.model_panel.model_label)
     with qtbot.waitSignal(window.sig_project_saved, timeout=RUN_TIMEOUT):
         window.act_save.trigger()
     assert window.statusBar().currentMessage() == f"Saved {path}, with its model."
+    assert not window.isWindowModified()
     expected = [p.label for p in classify(qtbot, window, sorted(queries))]
 
     other = make_window(qtbot)
