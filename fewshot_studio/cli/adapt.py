@@ -72,10 +72,29 @@ def print_predictions(preds, as_json: bool) -> None:
         print(f"{p.path:<{width}}  {p.label}  {p.confidence:.1%}" + (f"   ({others})" if others else ""))
 
 
-def cmd_predict(args) -> int:
-    from ..core.classifier import FewShotClassifier
+MSG_PROJECT_NO_MODEL = ("{path}: this project has no model; open it in the studio, press Adapt and save it, or "
+                        "give a model file saved with: fewshot-studio adapt ... --output model.safetensors")
+MSG_PROJECT_CHANGED = ("{path}: the support set changed since this model was adapted; its answers leave out the "
+                       "changes (open the project in the studio and adapt again)")
 
-    clf = FewShotClassifier.load(args.model, device=args.device)
+
+def load_model_or_project(path: str, device: str):
+    """The classifier in a model file, or the model a project (.fsproj) keeps."""
+    from ..core.classifier import FewShotClassifier
+    from ..core.project import SUFFIX, ProjectError, open_project
+
+    if Path(path).suffix.lower() != SUFFIX:
+        return FewShotClassifier.load(path, device=device)
+    project = open_project(path)
+    if project.model is None:
+        raise ProjectError(project.model_problem or MSG_PROJECT_NO_MODEL.format(path=path))
+    if project.model.status == "changed":
+        warn(MSG_PROJECT_CHANGED.format(path=path))
+    return project.load_model(device=device)
+
+
+def cmd_predict(args) -> int:
+    clf = load_model_or_project(args.model, args.device)
     if getattr(args, "open_set", None) and clf.open_set is None:  # a model saved without a threshold
         from ..core.openset import calibrate_from_features
 
@@ -159,7 +178,8 @@ def commands() -> tuple[Command, ...]:
         Command("adapt", cmd_adapt, "adapt a classifier to a support set and save it",
                 (support_argument(), method_options(), param_option(), _adapt_options, device_option(),
                  _adapt_output_options, quiet_option())),
-        Command("predict", cmd_predict, "classify images with a saved model",
+        Command("predict", cmd_predict,
+                "classify images with a saved model (or with the model a .fsproj project keeps)",
                 (model_argument(), _predict_options, device_option())),
         Command("inspect", cmd_inspect, "show what a saved model holds", (model_argument(), json_option(None))),
     )

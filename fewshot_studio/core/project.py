@@ -4,8 +4,17 @@ Layout of a ``.fsproj`` file (an ordinary zip archive)::
 
     project.json              {"format": "fewshot-studio-project", "version": 1,
                                "classes": [{"name": "cat", "images": ["images/0/cat_1.jpg", ...]}, ...],
-                               "settings": {...}}       (optional: backbone, method, hyperparameters)
+                               "settings": {...},       (optional: backbone, method, hyperparameters)
+                               "model": {...}}          (optional: the adapted model, see below)
     images/<class index>/<file name>                    the image files, byte for byte
+    model.safetensors                                   (optional) the adapted model, in the engine's format
+
+The optional ``model`` entry is ``{"file": "model.safetensors", "support": CONTENT_FINGERPRINT or null,
+"changed": bool, "state": {...}}``: ``support`` is :func:`~.fingerprint.content_fingerprint` of the support set
+the model was adapted on (null when unknown: a model loaded from a file), ``changed`` says the support set had
+changed since adapting when the project was saved, and ``state`` is what the window shows about the model
+(JSON). Both additions keep format version 1: a version-1 reader ignores keys and members it does not list.
+The model is read through the model loader (:func:`~.classifier.load_classifier`), which never unpickles.
 
 Opening never trusts the archive: :class:`~.archive.SafeZipReader` refuses hostile or damaged ones (bad names,
 symbolic links, duplicates, zip bombs, too many entries; see core/archive.py) and counts every byte it
@@ -30,6 +39,7 @@ from pathlib import Path
 
 from .archive import ArchiveError, SafeZipReader
 from .errors import FewShotError
+from .fingerprint import content_fingerprint
 from .images import Skipped, check_images
 from .paths import studio_home
 from .support import SupportSet
@@ -41,6 +51,8 @@ MANIFEST = "project.json"
 MAX_IMAGE_BYTES = 256 * 2**20  # one image
 MAX_TOTAL_BYTES = 16 * 2**30  # the whole project, uncompressed
 MAX_MANIFEST_BYTES = 64 * 2**20
+MODEL_MEMBER = "model.safetensors"
+MAX_MODEL_BYTES = 8 * 2**30  # a model with its own (trained) backbone
 # Already-compressed formats are stored as they are; deflating them costs time and saves nothing.
 STORED_SUFFIXES = frozenset(".png .jpg .jpeg .jpe .jfif .webp .gif".split())
 _MEMBER = re.compile(r"^images/(\d{1,6})/([^/\\]{1,255})$")
@@ -56,6 +68,7 @@ MSG_WRITE = "cannot write {path}: {error}; choose a folder you can write to"
 MSG_REFUSED = ("{path}: the project file is damaged or unsafe ({why}); nothing was unpacked; use a backup or ask "
                "for the project again")
 MSG_CACHE = "cannot unpack the project into {folder}: {error}; set FEWSHOT_STUDIO_HOME to a writable folder"
+MSG_MODEL_DAMAGED = "the model saved in {path} is damaged ({why}); the project opens without it: adapt again"
 
 
 class ProjectError(FewShotError):
@@ -63,15 +76,44 @@ class ProjectError(FewShotError):
 
 
 @dataclass
+class ProjectModel:
+    """The adapted model a project carries, unpacked to ``path`` and not read until :meth:`Project.load_model`.
+
+    ``status`` compares the support set it was adapted on with the project's as opened: "current" (the same
+    classes and image bytes), "changed" (adapt again to include the changes) or "unknown" (a model that was
+    loaded from a file, not adapted in the studio)."""
+
+    path: Path
+    status: str
+    state: dict = field(default_factory=dict)
+
+
+@dataclass
 class Project:
-    """An opened project: its support set (images in ``folder``), the settings saved with it, and what was
-    skipped because it is not a usable image."""
+    """An opened project: its support set (images in ``folder``), the settings saved with it, what was
+    skipped because it is not a usable image, and its adapted model (None when it was saved without one;
+    ``model_problem`` says why a saved model could not be kept)."""
 
     support: SupportSet
     path: Path
     folder: Path
     settings: dict = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+    model: ProjectModel | None = None
+    model_problem: str = ""
+
+    def load_model(self, device: str = "auto"):
+        """The project's :class:`~.classifier.FewShotClassifier` (raises ModelFileError). When it is current,
+        its nearest examples point at the project's unpacked images."""
+        if self.model is None:
+            return None
+        from .classifier import load_classifier  # torch, only when a model is asked for
+
+        classifier = load_classifier(self.model.path, device=device)
+        samples = self.support.samples()
+        if self.model.status == "current" and len(samples) == len(classifier.support_paths):
+            classifier.support_paths = [str(p) for p, _ in samples]
+        return classifier
 
 
 def projects_cache_dir() -> Path:
@@ -103,8 +145,13 @@ def _safe_file_name(name: str) -> str:
     return name[:200]
 
 
-def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | None = None) -> Path:
+def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | None = None, *,
+                 classifier=None, up_to_date: bool | None = None, model_state: dict | None = None) -> Path:
     """Write ``support`` (names and image files) and optional JSON-able ``settings`` to one project file.
+
+    With a ``classifier`` (a :class:`~.classifier.FewShotClassifier`) the project keeps it too: ``up_to_date``
+    True when it was adapted on ``support`` as it is, False when the support set has changed since, None when
+    unknown (loaded from a file); ``model_state`` is JSON-able, given back as :attr:`ProjectModel.state`.
 
     The file is written next to its destination first and moved into place, so a failed save never
     leaves half a project where the old one was.
@@ -120,7 +167,10 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
         "classes": [{"name": c.name, "images": names} for c, names in zip(support.classes, members)],
         "settings": dict(settings or {}),
     }
-    tmp = None
+    if classifier is not None:
+        manifest["model"] = {"file": MODEL_MEMBER, "support": content_fingerprint(support) if up_to_date else None,
+                             "changed": up_to_date is False, "state": dict(model_state or {})}
+    tmp = model_tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -132,11 +182,20 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
                 for image, member in zip(cls.images, names):
                     kind = zipfile.ZIP_STORED if Path(image).suffix.lower() in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
                     zf.write(image, member, compress_type=kind)
+            if classifier is not None:
+                model_tmp = Path(f"{tmp}.model.safetensors")
+                classifier.save(model_tmp)  # raises ModelFileError with what to do
+                zf.write(model_tmp, MODEL_MEMBER, compress_type=zipfile.ZIP_STORED)  # tensors barely deflate
         os.replace(tmp, path)
-    except OSError as exc:
+    except (OSError, FewShotError) as exc:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, FewShotError):
+            raise
         raise ProjectError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
+    finally:
+        if model_tmp is not None:
+            model_tmp.unlink(missing_ok=True)
     return path
 
 
@@ -244,6 +303,64 @@ def _starts_like_a_zip(path: Path) -> bool:
         return False
 
 
+def _model_member(data: dict, zf: zipfile.ZipFile) -> tuple[zipfile.ZipInfo | None, str]:
+    """The model member a manifest lists, checked: (its info or None, why it cannot be used or "")."""
+    entry = data.get("model")
+    if entry is None:
+        return None, ""
+    if not isinstance(entry, dict) or entry.get("file") != MODEL_MEMBER:
+        return None, "malformed model entry"
+    try:
+        info = zf.getinfo(MODEL_MEMBER)
+    except KeyError:
+        return None, f"{MODEL_MEMBER} is listed but missing"
+    if info.file_size > MAX_MODEL_BYTES:
+        return None, f"{MODEL_MEMBER} is implausibly large"
+    return info, ""
+
+
+def _extract_model(zf: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path) -> Path:
+    """``folder/model.safetensors`` (unpacked unless it is there already, written under a temporary name)."""
+    target = folder / MODEL_MEMBER
+    if target.is_file() and target.stat().st_size == info.file_size:
+        return target
+    fd, tmp_name = tempfile.mkstemp(prefix=".model.", suffix=".part", dir=folder)
+    os.close(fd)
+    try:
+        with zf.open(info) as src, open(tmp_name, "wb") as dst:
+            shutil.copyfileobj(src, dst, 2**20)
+        os.replace(tmp_name, target)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    return target
+
+
+def _unpack_model(zf: zipfile.ZipFile, data: dict, folder: Path, path: Path) -> tuple[Path | None, str]:
+    """(the unpacked model file or None, why the project's model cannot be kept or "")."""
+    info, problem = _model_member(data, zf)
+    if info is None:
+        return None, problem and MSG_MODEL_DAMAGED.format(path=path.name, why=problem)
+    try:
+        return _extract_model(zf, info, folder), ""
+    except (zipfile.BadZipFile, EOFError) as exc:
+        return None, MSG_MODEL_DAMAGED.format(path=path.name, why=str(exc) or type(exc).__name__)
+    except OSError as exc:
+        raise ProjectError(MSG_CACHE.format(folder=folder.parent, error=exc.strerror or exc)) from None
+
+
+def _project_model(data: dict, target: Path | None, support: SupportSet) -> ProjectModel | None:
+    if target is None:
+        return None
+    entry = data["model"]
+    saved = entry.get("support")
+    if isinstance(saved, str):
+        status = "current" if saved == content_fingerprint(support) else "changed"
+    else:
+        status = "changed" if entry.get("changed") is True else "unknown"
+    state = entry.get("state") if isinstance(entry.get("state"), dict) else {}
+    return ProjectModel(target, status, state)
+
+
 def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
                  validate: bool = True) -> Project:
     """Open a project file: unpack its images into the cache and rebuild its support set.
@@ -266,6 +383,7 @@ def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None
                 (folder / rel).is_file() for _, files in plan for _, rel in files)
             if not complete:
                 _extract(zf, plan, folder, path)
+            model_file, model_problem = _unpack_model(zf, data, folder, path)
     except ArchiveError as exc:
         raise ProjectError(MSG_REFUSED.format(path=path, why=exc.why)) from None
     except zipfile.BadZipFile as exc:
@@ -285,4 +403,4 @@ def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None
         except FewShotError as exc:
             raise ProjectError(MSG_DAMAGED.format(path=path, why=str(exc))) from None
     settings = data.get("settings") if isinstance(data.get("settings"), dict) else {}
-    return Project(support, path, folder, settings, skipped)
+    return Project(support, path, folder, settings, skipped, _project_model(data, model_file, support), model_problem)

@@ -13,6 +13,7 @@ QtMultimedia comes with PySide6-Addons (``pip install "fewshot-studio[camera]"``
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 
@@ -203,6 +204,7 @@ class CameraPanel(QWidget):
         self.preview.setMinimumSize(320, 240)
         self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.preview.setObjectName("CameraPreview")
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)
         self.camera_combo = QComboBox()
         self.camera_combo.setToolTip(self.tr("The camera to use"))
         self.camera_combo.currentIndexChanged.connect(self._on_camera_chosen)
@@ -223,6 +225,7 @@ class CameraPanel(QWidget):
         self.live_label.setTextFormat(Qt.TextFormat.RichText)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # it quotes class names, devices and errors
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.capture)
 
         top = QHBoxLayout()
@@ -360,13 +363,13 @@ class CameraPanel(QWidget):
         if prediction.label is None:
             head = "<big>" + self.tr("<b>None of these</b>") + "</big>"
         else:
-            head = f"<big><b>{prediction.label}</b> {prediction.confidence:.0%}</big>"
-        others = ", ".join(f"{c} {s:.0%}" for c, s in prediction.top_k[1:3])
+            head = f"<big><b>{html.escape(prediction.label)}</b> {prediction.confidence:.0%}</big>"
+        others = html.escape(", ".join(f"{c} {s:.0%}" for c, s in prediction.top_k[1:3]))  # class names, as typed
         self.live_label.setText(head + (f" &nbsp; <span style='color:gray'>{others}</span>" if others else ""))
 
     @Slot(str)
     def _on_live_failed(self, error: str) -> None:
-        self.live_label.setText(self.tr("Could not classify the frame: {error}").format(error=error))
+        self.live_label.setText(self.tr("Could not classify the frame: {error}").format(error=html.escape(error)))
 
     def shutdown(self) -> None:
         self.live_check.setChecked(False)

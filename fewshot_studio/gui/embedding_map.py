@@ -8,6 +8,7 @@ thread (:class:`~..core.embedding_map.EmbeddingMapRun` in a :class:`~.worker.Job
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -92,6 +93,7 @@ class EmbeddingMapView(QWidget):
         self.progress.setTextVisible(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # it quotes class names, devices and errors
 
         self.plot = pg.PlotWidget()
         self.plot.setMinimumSize(320, 260)
@@ -303,11 +305,11 @@ class EmbeddingMapView(QWidget):
         path = m.paths[index]
         kind = m.kinds[index]
         if kind == "support":
-            text = self.tr("<b>{label}</b> (support image)").format(label=m.labels[index])
+            text = self.tr("<b>{label}</b> (support image)").format(label=html.escape(m.labels[index]))
         else:
             text = self.tr("<b>{label}</b> {confidence:.0%} (predicted; query image)").format(
-                label=m.labels[index], confidence=m.confidence[index] or 0.0)
-        self.preview_text.setText(f"{text}<br>{Path(path).name}")
+                label=html.escape(m.labels[index]), confidence=m.confidence[index] or 0.0)
+        self.preview_text.setText(f"{text}<br>{html.escape(Path(path).name)}")
         self.preview_text.setToolTip(path)
         self._show_thumbnail(path)
         self.sig_hovered.emit(index)

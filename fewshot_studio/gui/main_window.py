@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
     sig_run_ended = Signal()  # after finished, cancelled or failed, with the run's thread joined
     sig_predictions_done = Signal(int)  # how many images the last classification classified
     sig_project_saved = Signal(str)  # the project file just written
+    sig_project_opened = Signal(str)  # a project file is open, with its settings and model (if it had one) restored
     sig_model_saved = Signal(str)  # the model file just written
     sig_model_loaded = Signal(object)  # the classifier read from a model file
     sig_weights_imported = Signal(str)  # the backbone whose weights were imported
@@ -272,7 +273,9 @@ class MainWindow(QMainWindow):
 
     # --- the support set -----------------------------------------------------------------------------------
     def set_support(self, support: SupportSet, title: str, path: Path | None, *, demo: bool = False) -> None:
-        """Show another support set (an opened project, the demo, a new project)."""
+        """Show another support set (an opened project, the demo, a new project): the previous model, its
+        predictions and its run go with the previous support set."""
+        self.model_panel.forget_model()
         self.is_demo = demo
         self.support.changed.disconnect(self._on_support_changed)
         self.support = support

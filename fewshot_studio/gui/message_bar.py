@@ -26,10 +26,13 @@ class MessageBar(QFrame):
         super().__init__(parent)
         self.setObjectName("MessageBar")
         self.level = ""
+        self.serial = 0  # counts the messages shown: whoever showed one can tell whether it is still up
         self._colour = QColor(LEVELS["info"][1])
         self._icon = QLabel()
         self._text = QLabel()
+        self._text.setObjectName("MessageText")
         self._text.setWordWrap(True)
+        self._text.setTextFormat(Qt.TextFormat.PlainText)  # messages quote names and files: "<1 s" is no tag
         self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._buttons = QHBoxLayout()
@@ -73,6 +76,7 @@ class MessageBar(QFrame):
                      actions: list[tuple[str, Callable[[], None]]] = ()) -> None:
         icon_name, colour = LEVELS.get(level, LEVELS["info"])
         self.level = level
+        self.serial += 1
         self._icon.setPixmap(icons.pixmap(icon_name, 20, self.devicePixelRatioF()))
         self._text.setText(text)
         self._details.setPlainText(details)

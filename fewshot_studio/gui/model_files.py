@@ -64,9 +64,9 @@ class ModelFiles(QObject):
         w = self.window
         meta = getattr(classifier, "meta", {})
         method = meta.get("method", {}).get("name", classifier.method.name)
-        summary = self.tr("<b>Model loaded</b> from {file}: {method} on {backbone}, classes {classes}.").format(
-            file=path.name, method=method, backbone=classifier.spec.name, classes=", ".join(classifier.class_names))
-        w.model_panel.set_classifier(classifier, summary, None)
+        state = {"kind": "loaded", "file": path.name, "method": method, "backbone": classifier.spec.name,
+                 "class_names": list(classifier.class_names)}
+        w.model_panel.set_classifier(classifier, state, None)
         w.update_actions()
         w.model_panel.update_model_label()
         w.notify(Notice("success", self.tr("Loaded the model {file} ({n} classes).").format(

@@ -1,12 +1,14 @@
 """The model panel: backbone and method pickers, hyperparameters, Adapt/Cancel, the live plots, and the life of
 an adaptation run (starting, progress, cancel, success, failure, and what the message bar says about it).
 
-The panel owns the current classifier (adapted here or loaded) and the fingerprint of the support set it was
-adapted on (:func:`~..core.fingerprint.support_fingerprint`), which says whether it is out of date.
+The panel owns the current classifier (adapted here, loaded, or restored with a project), what it shows about it
+(:attr:`ModelPanel.model_state`, JSON that a project keeps) and the fingerprint of the support set it was adapted
+on (:func:`~..core.fingerprint.support_fingerprint`), which says whether it is out of date.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import weakref
 
@@ -26,9 +28,16 @@ MSG_LOADING = QT_TRANSLATE_NOOP("MainWindow", "The engine is still loading (PyTo
 MSG_NO_MODEL = QT_TRANSLATE_NOOP("MainWindow", "There is no model yet: build the support set and press Adapt "
                                  "(Ctrl+Enter), or load a saved model (Model > Load model...).")
 # The engine's stage names during a run, for the translators (shown through translate("MainWindow", name)).
+# ``adapted_on`` for a model adapted on a support set that has changed since (a project saved that way).
+CHANGED = "changed"
 ENGINE_STAGES = (QT_TRANSLATE_NOOP("MainWindow", "building backbone"),
                  QT_TRANSLATE_NOOP("MainWindow", "loading images"),
                  QT_TRANSLATE_NOOP("MainWindow", "embedding support images"))
+
+
+def escape(text: str) -> str:
+    """Plain text for a rich-text label: <, > and & escaped (quotes need not be)."""
+    return html.escape(text, quote=False)
 
 
 def window_tr(text: str) -> str:
@@ -61,6 +70,26 @@ def _method_title(title: str) -> str:
     return QCoreApplication.translate("MethodPicker", title)
 
 
+def summary_text(state: dict) -> str:
+    """The model panel's rich text for a model state (every piece escaped): {"kind": "adapted", "method_title",
+    "backbone", "classes", "seconds", "device"} or {"kind": "loaded", "file", "method", "backbone", "class_names"}."""
+    def e(key, default=""):
+        return escape(str(state.get(key, default)))
+
+    if state.get("kind") == "loaded":
+        return QCoreApplication.translate(
+            "ModelPanel", "<b>Model loaded</b> from {file}: {method} on {backbone}, classes {classes}.").format(
+            file=e("file"), method=e("method"), backbone=e("backbone"),
+            classes=escape(", ".join(map(str, state.get("class_names", [])))))
+    seconds = state.get("seconds")
+    duration = format_duration(float(seconds)) if isinstance(seconds, (int, float)) else "?"
+    return QCoreApplication.translate(
+        "ModelPanel", "<b>Model ready</b>: {method} on {backbone}, {n} classes, adapted in {duration} on "
+        "{device}.").format(method=escape(_method_title(str(state.get("method_title", "")))),
+                            backbone=e("backbone"), n=e("classes", "?"), duration=escape(duration),
+                            device=e("device", "CPU"))
+
+
 def _section(text: str) -> QLabel:
     label = QLabel(text)
     font = label.font()
@@ -87,9 +116,11 @@ class ModelPanel(QScrollArea):
         # The window owns the panel: a weak reference back, no cycle (gc.freeze() would keep it for good).
         self._window = weakref.ref(window)
         self.classifier = None  # FewShotClassifier once adapted or loaded
-        self.model_summary = ""
+        self.model_state: dict = {}  # what the panel shows about the classifier (see summary_text)
         self.adapted_on: str | None = None  # the support set's fingerprint when the model was adapted here
         self.adapt_job = None
+        self._discard_run = False  # the support set was replaced: the running adaptation no longer applies
+        self._run_banner = -1  # the message bar's serial of the last banner a run showed
         self._run = None
         self._run_total = 0
         self._run_names = ("", "", "")
@@ -116,6 +147,7 @@ class ModelPanel(QScrollArea):
         self.progress.setTextVisible(True)
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.TextFormat.RichText)  # always: every piece put in it is escaped
         self.model_label.setMinimumHeight(3 * self.model_label.fontMetrics().lineSpacing())
         self.model_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -246,19 +278,60 @@ class ModelPanel(QScrollArea):
             problems = [core_text(p) for p in self.window.support.problems()]
             hint = (self.tr("Before adapting: {problem}.").format(problem=problems[0]) if problems
                     else self.tr("Press Adapt (Ctrl+Enter)."))
-            self.model_label.setText(self.tr("No model yet. {hint}").format(hint=hint))
+            self.model_label.setText(escape(self.tr("No model yet. {hint}").format(hint=hint)))
             return
         text = self.model_summary
         if self.model_stale:
-            text += "<br><i>" + self.tr("The support set changed since: Adapt again to include the changes.") + "</i>"
+            text += "<br><i>" + escape(self.tr("The support set changed since this model was adapted: Adapt "
+                                                    "again to include the changes.")) + "</i>"
         self.model_label.setText(text)
 
-    def set_classifier(self, classifier, summary: str, adapted_on: str | None = None) -> None:
-        """Make ``classifier`` the current one (``adapted_on``: the fingerprint it was adapted on, None when
-        loaded from a file); the window's panels hear of it through ``sig_classifier_changed``."""
-        self.classifier, self.model_summary, self.adapted_on = classifier, summary, adapted_on
+    @property
+    def model_summary(self) -> str:
+        """The "Model ready: ..." line (rich text; every name and number in it escaped)."""
+        return summary_text(self.model_state) if self.classifier is not None else ""
+
+    def set_classifier(self, classifier, state: dict, adapted_on: str | None = None) -> None:
+        """Make ``classifier`` the current one, shown as ``state`` (see :func:`summary_text`); ``adapted_on``: the
+        fingerprint it was adapted on (None when loaded from a file, :data:`CHANGED` when it is known to be out
+        of date). The window's panels hear of it through ``sig_classifier_changed``."""
+        self.classifier, self.model_state, self.adapted_on = classifier, dict(state), adapted_on
         self.window.predictions.set_stale(True)
         self.sig_classifier_changed.emit(classifier)
+
+    def forget_model(self) -> None:
+        """The support set was replaced (New project, Open project, the demo): no model, no predictions, no
+        curves; a running adaptation is cancelled and its result dropped."""
+        w = self.window
+        if self.running:
+            self._discard_run = True
+            self.adapt_job.cancel()
+        if self._run_banner == w.message_bar.serial:
+            w.message_bar.dismiss()
+        w.classification.clear_results()
+        if self.plots is not None:
+            self.plots.clear()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        had_model = self.classifier is not None
+        self.classifier, self.model_state, self.adapted_on = None, {}, None
+        if had_model:
+            self.sig_classifier_changed.emit(None)
+        self.update_model_label()
+
+    def project_model(self) -> dict:
+        """The keyword arguments of :func:`~..core.project.save_project` that keep the current model in a project
+        (empty without a model)."""
+        if self.classifier is None:
+            return {}
+        up_to_date = None if self.adapted_on is None else self.model_current
+        return {"classifier": self.classifier, "up_to_date": up_to_date, "model_state": dict(self.model_state)}
+
+    def _run_notify(self, notice: Notice) -> None:
+        """A banner that belongs to the current run: the next run replaces it."""
+        self.window.notify(notice)
+        self._run_banner = self.window.message_bar.serial
 
     # --- a run ---------------------------------------------------------------------------------------------
     def adapt_or_cancel(self) -> None:
@@ -294,8 +367,8 @@ class ModelPanel(QScrollArea):
         self.plots.start(self._run_total)
         self.progress.setRange(0, 0)
         self.progress.setFormat(self.tr("Starting..."))
-        if w.message_bar.level == "error":
-            w.message_bar.dismiss()
+        if w.message_bar.level == "error" or w.message_bar.serial == self._run_banner:
+            w.message_bar.dismiss()  # a run's banner belongs to that run
         self.adapt_job = w.jobs.start_run(run, "adapt", threads=w.torch_threads, on_events=self._on_run_events,
                                           on_returned=self._on_run_returned, on_failed=self._on_run_failed,
                                           on_done=self._on_run_done)
@@ -315,6 +388,8 @@ class ModelPanel(QScrollArea):
     def _on_run_events(self, events: list) -> None:
         from ..core.runs import Progress, Stage
 
+        if self._discard_run:
+            return
         progress = [e for e in events if isinstance(e, Progress)]
         stages = [e for e in events if isinstance(e, Stage)]
         cancelling = self._run is not None and self._run.cancelled
@@ -344,32 +419,39 @@ class ModelPanel(QScrollArea):
     def _on_run_returned(self, classifier) -> None:
         w = self.window
         self.plots.flush()
+        if self._discard_run:
+            return
         backbone, method, title = self._run_names
         seconds = classifier.info.get("seconds", 0.0)
-        n = len(classifier.class_names)
-        summary = self.tr("<b>Model ready</b>: {method} on {backbone}, {n} classes, adapted in {duration} "
-                            "on {device}.").format(method=_method_title(title), backbone=backbone, n=n,
-                                                   duration=format_duration(seconds),
-                                                   device=w.engine.device if w.engine else "CPU")
+        state = {"kind": "adapted", "method": method, "method_title": title, "backbone": backbone,
+                 "classes": len(classifier.class_names), "seconds": seconds,
+                 "device": w.engine.device if w.engine else "CPU"}
         self.progress.setRange(0, max(1, self._run_total))
         self.progress.setValue(max(1, self._run_total))
         self.progress.setFormat((self.tr("Done: {n} step in {duration}") if self._run_total == 1 else
                                  self.tr("Done: {n} steps in {duration}")).format(n=self._run_total,
                                                                                     duration=format_duration(seconds)))
-        self.set_classifier(classifier, summary, self._run_fingerprint)
+        self.set_classifier(classifier, state, self._run_fingerprint)
+        if not w.is_demo:
+            w.setWindowModified(True)  # a project keeps its model: closing now asks to save it
+        if w.message_bar.serial == self._run_banner:
+            w.message_bar.dismiss()
         # The status bar, not the message bar: a strip appearing would re-lay out (and repaint) the window.
         w.statusBar().showMessage(self.tr("Adapted {method} on {backbone} in {duration}. Drop images on the "
                                             "Predictions panel to classify them (Ctrl+K).").format(
             method=_method_title(title), backbone=backbone, duration=format_duration(seconds)), 15000)
         if w.is_demo and not w.predictions.predictions:
-            w.notify(Notice("info", self.tr("The demo model is ready. Classify the demo's query images (15 images "
-                                              "it has not seen), or drop your own on the Predictions panel."),
-                            actions=[(self.tr("Classify the demo's query images"), w.classify_demo_queries)]))
+            self._run_notify(Notice("info", self.tr("The demo model is ready. Classify the demo's query images (15 "
+                                                    "images it has not seen), or drop your own on the Predictions "
+                                                    "panel."),
+                                    actions=[(self.tr("Classify the demo's query images"), w.classify_demo_queries)]))
         self.sig_run_finished.emit(classifier)
 
     @Slot(object, str)
     def _on_run_failed(self, exc: Exception, text: str) -> None:
         self.plots.flush()
+        if self._discard_run:
+            return
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         if isinstance(exc, RunCancelled):
@@ -378,7 +460,7 @@ class ModelPanel(QScrollArea):
             text = (self.tr("Cancelled after step {step} of {total}; the previous model is kept.")
                     if self.classifier is not None else
                     self.tr("Cancelled after step {step} of {total}; there is still no model."))
-            self.window.notify(Notice("info", text.format(step=exc.step, total=exc.total)))
+            self._run_notify(Notice("info", text.format(step=exc.step, total=exc.total)))
             self.sig_run_cancelled.emit(exc)
             return
         self.progress.setFormat(self.tr("Failed"))
@@ -393,6 +475,7 @@ class ModelPanel(QScrollArea):
         if isinstance(exc, DivergedError) and any(n.endswith("lr") for n in self.params_form.editors):
             actions.append((self.tr("Lower the learning rate and retry"), self.lower_lr_and_retry))
         message = self.window.error(exc, self.tr("Adaptation"), text, actions)
+        self._run_banner = self.window.message_bar.serial
         self.sig_run_failed.emit(message)
 
     def lower_lr_and_retry(self) -> None:
@@ -403,6 +486,7 @@ class ModelPanel(QScrollArea):
     def _on_run_done(self, _job) -> None:
         self.adapt_job = None
         self._run = None
+        self._discard_run = False
         self.sig_state_changed.emit()
         self.update_model_label()
         self.sig_run_ended.emit()

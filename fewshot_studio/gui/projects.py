@@ -1,21 +1,27 @@
 """File > New project, Open project..., Open recent, Save project, Save project as... and Open demo project: the
-window's projects, like :class:`~.exports.ExportActions`. Files are read and written in the window's task pool."""
+window's projects, like :class:`~.exports.ExportActions`. Files are read and written in the window's task pool.
+
+A project keeps its adapted model: saving writes the model panel's classifier into the file, opening restores it
+("Model ready" when the support set is unchanged, "adapt again" when it has changed)."""
 
 from __future__ import annotations
 
 import os
 import weakref
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QKeySequence
 
 from ..core.errors import FewShotError
+from ..core.fingerprint import support_fingerprint
 from ..core.project import SUFFIX as PROJECT_SUFFIX
 from ..core.project import open_project as read_project
 from ..core.project import save_project as write_project
 from ..core.support import SupportSet
 from . import dialogs
+from .model_panel import CHANGED
 from .notices import Notice, skipped_notice
 
 
@@ -60,12 +66,13 @@ class ProjectActions(QObject):
         path = w.project_path or self._ask_project_path()
         if not path:
             return False
+        model = w.model_panel.project_model()
         try:
-            write_project(w.support_snapshot(), path, w.model_panel.project_settings())
+            write_project(w.support_snapshot(), path, w.model_panel.project_settings(), **model)
         except FewShotError as exc:
             w.error(exc, self.tr("Saving the project"))
             return False
-        self._project_saved(Path(path))
+        self._project_saved(Path(path), model)
         return True
 
     def new_project(self) -> None:
@@ -88,15 +95,74 @@ class ProjectActions(QObject):
 
     def _project_opened(self, project) -> None:
         w = self.window
-        w.set_support(project.support, project.path.stem, project.path)
-        w.model_panel.apply_project_settings(project.settings)
+        w.set_support(project.support, project.path.stem, project.path)  # the previous model goes
+        opened_as = support_fingerprint(project.support)  # before any edit: "current" means this
         w.settings.add_recent(project.path)
         n = project.support.n_images
         if project.skipped:
             w.notify(skipped_notice(project.skipped, n))
-        else:
+        elif project.model_problem:
+            w.notify(Notice("warning", project.model_problem[:1].upper() + project.model_problem[1:] + "."))
+        elif project.model is None:
             w.notify(Notice("success", self.tr("Opened {file}: {k} classes, {n} images.").format(
                 file=project.path.name, k=len(project.support), n=n)))
+        self._when_ready(lambda: self._restore(project, opened_as))
+
+    def _when_ready(self, callback) -> None:
+        """``callback()`` now if the engine is loaded, else once it is (settings and models need it)."""
+        w = self.window
+        if w.ready:
+            callback()
+            return
+
+        def once() -> None:
+            self.window.sig_ready.disconnect(once)
+            callback()
+
+        w.sig_ready.connect(once)
+
+    def _restore(self, project, opened_as: str) -> None:
+        w = self.window
+        if w.support is not project.support:
+            return  # another project (or a new one) came first
+        w.model_panel.apply_project_settings(project.settings)
+        if project.model is None:
+            w.sig_project_opened.emit(str(project.path))
+            return
+        w.statusBar().showMessage(self.tr("Loading the project's model..."))
+        w.tasks.submit(project.load_model, on_done=lambda clf: self._model_restored(project, opened_as, clf),
+                       on_failed=lambda exc, text: self._model_failed(project, exc, text))
+
+    def _model_restored(self, project, opened_as: str, classifier) -> None:
+        w = self.window
+        if w.support is not project.support:
+            return
+        model = project.model
+        adapted_on = {"current": opened_as, "changed": CHANGED}.get(model.status)
+        state = model.state if model.state.get("kind") in ("adapted", "loaded") else {
+            "kind": "loaded", "file": project.path.name, "method": classifier.method.name,
+            "backbone": classifier.spec.name, "class_names": list(classifier.class_names)}
+        w.model_panel.set_classifier(classifier, state, adapted_on)
+        w.update_actions()
+        w.model_panel.update_model_label()
+        w.statusBar().clearMessage()
+        if not project.skipped:
+            k, n = len(project.support), project.support.n_images
+            if model.status == "changed":
+                w.notify(Notice("warning", self.tr("Opened {file}: {k} classes, {n} images. The support set changed "
+                                                   "since this model was adapted: adapt again to include the "
+                                                   "changes.").format(file=project.path.name, k=k, n=n)))
+            else:
+                w.notify(Notice("success", self.tr("Opened {file}: {k} classes, {n} images, and its model: drop "
+                                                   "images on the Predictions panel to classify them.").format(
+                                                       file=project.path.name, k=k, n=n)))
+        w.sig_project_opened.emit(str(project.path))
+
+    def _model_failed(self, project, exc: Exception, text: str) -> None:
+        w = self.window
+        if w.support is project.support:
+            w.error(exc, self.tr("Opening the project's model"), text)
+            w.sig_project_opened.emit(str(project.path))
 
     def _ask_project_path(self) -> str:
         w = self.window
@@ -109,8 +175,10 @@ class ProjectActions(QObject):
         if not path:
             return
         path = Path(path)
-        w.tasks.submit(write_project, w.support_snapshot(), path, w.model_panel.project_settings(),
-                       on_done=self._project_saved,
+        model = w.model_panel.project_model()
+        w.statusBar().showMessage(self.tr("Saving {name}...").format(name=path.name))
+        w.tasks.submit(partial(write_project, **model), w.support_snapshot(), path, w.model_panel.project_settings(),
+                       on_done=lambda saved: self._project_saved(saved, model),
                        on_failed=lambda exc, text: self.window.error(exc, self.tr("Saving the project"), text))
 
     def save_project_as(self) -> None:
@@ -118,7 +186,7 @@ class ProjectActions(QObject):
         if path:
             self.save_project(path)
 
-    def _project_saved(self, path: Path) -> None:
+    def _project_saved(self, path: Path, model: dict) -> None:
         w = self.window
         w.project_path = Path(path)
         w.project_title = Path(path).stem
@@ -127,7 +195,13 @@ class ProjectActions(QObject):
         w.settings.set_last_dir("projects", path)
         w.update_title()
         w.setWindowModified(False)
-        w.statusBar().showMessage(self.tr("Saved {path}.").format(path=path), 5000)
+        if not model:
+            text = self.tr("Saved {path} (no model: adapt to include one).")
+        elif model["up_to_date"] is False:
+            text = self.tr("Saved {path}, with a model that is out of date: adapt again to update it.")
+        else:
+            text = self.tr("Saved {path}, with its model.")
+        w.statusBar().showMessage(text.format(path=path), 8000)
         w.sig_project_saved.emit(str(path))
 
     def fill_recent_menu(self) -> None:

@@ -1255,10 +1255,6 @@ Drag it onto a class card to label it.</source>
         <translation>加载模型</translation>
     </message>
     <message>
-        <source>&lt;b&gt;Model loaded&lt;/b&gt; from {file}: {method} on {backbone}, classes {classes}.</source>
-        <translation>&lt;b&gt;模型已加载&lt;/b&gt;，来自 {file}：基于 {backbone} 的{method}，类别：{classes}。</translation>
-    </message>
-    <message>
         <source>Loaded the model {file} ({n} classes).</source>
         <translation>已加载模型 {file}（{n} 个类别）。</translation>
     </message>
@@ -1322,10 +1318,6 @@ Drag it onto a class card to label it.</source>
         <translation>还没有模型。{hint}</translation>
     </message>
     <message>
-        <source>The support set changed since: Adapt again to include the changes.</source>
-        <translation>支持集此后已更改：请重新适配以纳入这些更改。</translation>
-    </message>
-    <message>
         <source>Cannot adapt yet: {problems}.</source>
         <translation>还不能适配：{problems}。</translation>
     </message>
@@ -1356,6 +1348,14 @@ Drag it onto a class card to label it.</source>
     <message>
         <source>&lt;b&gt;Model ready&lt;/b&gt;: {method} on {backbone}, {n} classes, adapted in {duration} on {device}.</source>
         <translation>&lt;b&gt;模型已就绪&lt;/b&gt;：基于 {backbone} 的{method}，{n} 个类别，在 {device} 上适配用时 {duration}。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Model loaded&lt;/b&gt; from {file}: {method} on {backbone}, classes {classes}.</source>
+        <translation>&lt;b&gt;模型已加载&lt;/b&gt;，来自 {file}：基于 {backbone} 的{method}，类别：{classes}。</translation>
+    </message>
+    <message>
+        <source>The support set changed since this model was adapted: Adapt again to include the changes.</source>
+        <translation>此模型适配之后支持集已更改：请重新适配以纳入这些更改。</translation>
     </message>
     <message>
         <source>Done: {n} step in {duration}</source>
@@ -1651,8 +1651,36 @@ Top classes:
         <translation>已打开 {file}：{k} 个类别，{n} 张图片。</translation>
     </message>
     <message>
-        <source>Saved {path}.</source>
-        <translation>已保存 {path}。</translation>
+        <source>Loading the project&apos;s model...</source>
+        <translation>正在加载项目的模型...</translation>
+    </message>
+    <message>
+        <source>Opened {file}: {k} classes, {n} images. The support set changed since this model was adapted: adapt again to include the changes.</source>
+        <translation>已打开 {file}：{k} 个类别，{n} 张图片。此模型适配之后支持集已更改：请重新适配以纳入这些更改。</translation>
+    </message>
+    <message>
+        <source>Opened {file}: {k} classes, {n} images, and its model: drop images on the Predictions panel to classify them.</source>
+        <translation>已打开 {file}：{k} 个类别，{n} 张图片，以及它的模型：将图片拖放到预测面板即可分类。</translation>
+    </message>
+    <message>
+        <source>Opening the project&apos;s model</source>
+        <translation>打开项目的模型</translation>
+    </message>
+    <message>
+        <source>Saving {name}...</source>
+        <translation>正在保存 {name}...</translation>
+    </message>
+    <message>
+        <source>Saved {path} (no model: adapt to include one).</source>
+        <translation>已保存 {path}（没有模型：适配后再保存即可包含模型）。</translation>
+    </message>
+    <message>
+        <source>Saved {path}, with a model that is out of date: adapt again to update it.</source>
+        <translation>已保存 {path}，其中的模型已过时：请重新适配以更新它。</translation>
+    </message>
+    <message>
+        <source>Saved {path}, with its model.</source>
+        <translation>已保存 {path}，包含其模型。</translation>
     </message>
     <message>
         <source>No recent projects</source>

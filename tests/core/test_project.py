@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from imagegen import make_image_folder
 
-from fewshot_studio.core.project import (FORMAT, MANIFEST, ProjectError, open_project, projects_cache_dir,
-                                         save_project)
+from fewshot_studio.core.project import (FORMAT, MANIFEST, MODEL_MEMBER, ProjectError, open_project,
+                                         projects_cache_dir, save_project)
 from fewshot_studio.core.support import SupportSet
 
 
@@ -146,3 +146,122 @@ def test_unusable_images_inside_a_project_are_skipped_with_the_reason(support, t
     assert [s.path.name for s in project.skipped] == ["broken.png"]
     assert "not an image" in project.skipped[0].reason
     assert len(project.support.classes[0].images) == 3
+
+
+# --- projects keep their model -----------------------------------------------------------------------------------
+def _probs(clf, paths):
+    predictions, _ = clf.predict(paths, top_k=3)
+    return [(p.label, [round(s, 5) for _, s in p.top_k]) for p in predictions]
+
+
+@pytest.fixture(scope="module")
+def adapted(tmp_path_factory):
+    from imagegen import make_queries
+
+    from fewshot_studio.core.engine import AdaptRun
+
+    root = tmp_path_factory.mktemp("with-model")
+    support, _ = SupportSet.from_folder(make_image_folder(root / "src", per_class=3, size=48))
+    queries = sorted(make_queries(root / "q", per_class=1, size=48))
+    return support, AdaptRun(support, "efficientnet_lite0", "prototypical").run(), queries
+
+
+def test_a_project_keeps_its_model_across_machines_and_says_it_is_current(adapted, tmp_path):
+    support, clf, queries = adapted
+    state = {"seconds": 0.4, "method": "prototypical"}
+    saved = save_project(support, tmp_path / "a" / "m.fsproj", {"method": "prototypical"}, classifier=clf,
+                         up_to_date=True, model_state=state)
+    with zipfile.ZipFile(saved) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+        assert MODEL_MEMBER in zf.namelist()
+    assert manifest["version"] == 1, "old readers still open it: they ignore what they do not list"
+    assert manifest["model"]["file"] == MODEL_MEMBER and manifest["model"]["support"]
+    moved = tmp_path / "b" / "m.fsproj"
+    moved.parent.mkdir()
+    shutil.move(saved, moved)
+
+    project = open_project(moved, cache_dir=tmp_path / "cache")
+    assert project.model is not None and project.model.status == "current"
+    assert project.model.state == state and not project.model_problem
+    again = project.load_model()
+    assert again.class_names == clf.class_names
+    assert _probs(again, queries) == _probs(clf, queries)
+    unpacked = [str(p) for p, _ in project.support.samples()]
+    assert again.support_paths == unpacked, "nearest examples show the project's own images"
+    assert all(Path(p).is_file() for p in again.support_paths)
+
+
+def test_a_project_whose_images_changed_says_its_model_is_out_of_date(adapted, tmp_path):
+    support, clf, _ = adapted
+    path = save_project(support, tmp_path / "m.fsproj", classifier=clf, up_to_date=True)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist() if n != MANIFEST}
+        data = json.loads(zf.read(MANIFEST))
+    first = data["classes"][0]["images"][0]
+    members[first] = Path(support.classes[1].images[0]).read_bytes()  # same name and layout, other bytes
+    project = open_project(_write_zip(tmp_path / "edited.fsproj", data, members), cache_dir=tmp_path / "c")
+    assert project.model.status == "changed"
+
+    stale = open_project(save_project(support, tmp_path / "s.fsproj", classifier=clf, up_to_date=False),
+                         cache_dir=tmp_path / "c")
+    assert stale.model.status == "changed", "saved after the support set changed"
+    loaded = open_project(save_project(support, tmp_path / "l.fsproj", classifier=clf), cache_dir=tmp_path / "c")
+    assert loaded.model.status == "unknown", "a model loaded from a file: nothing to compare with"
+
+
+def test_the_content_fingerprint_ignores_paths_and_times_but_not_bytes_or_names(support, tmp_path):
+    from fewshot_studio.core.fingerprint import content_fingerprint, support_fingerprint
+
+    copy = tmp_path / "copy"
+    shutil.copytree(support.classes[0].images[0].parents[1], copy)  # new paths, new modification times
+    again, _ = SupportSet.from_folder(copy)
+    assert support_fingerprint(again) != support_fingerprint(support)
+    assert content_fingerprint(again) == content_fingerprint(support)
+    again.rename_class(again.class_names[0], "renamed")
+    assert content_fingerprint(again) != content_fingerprint(support)
+    other, _ = SupportSet.from_folder(copy)
+    target = other.classes[0].images[0]
+    target.write_bytes(Path(other.classes[0].images[1]).read_bytes())
+    assert content_fingerprint(other) != content_fingerprint(support)
+
+
+def test_a_project_without_a_model_opens_as_before(support, tmp_path):
+    project = open_project(save_project(support, tmp_path / "p.fsproj"))
+    assert project.model is None and project.load_model() is None and not project.model_problem
+
+
+@pytest.mark.parametrize("entry, members, why", [
+    ({"file": "../model.safetensors"}, {}, "malformed model entry"),
+    ({"file": MODEL_MEMBER}, {}, "listed but missing"),
+])
+def test_a_damaged_model_entry_leaves_the_images_usable_and_says_adapt_again(support, tmp_path, entry, members, why):
+    path = save_project(support, tmp_path / "p.fsproj")
+    with zipfile.ZipFile(path) as zf:
+        kept = {n: zf.read(n) for n in zf.namelist() if n != MANIFEST}
+        data = json.loads(zf.read(MANIFEST))
+    data["model"] = entry
+    project = open_project(_write_zip(tmp_path / "bad.fsproj", data, {**kept, **members}), cache_dir=tmp_path / "c")
+    assert project.model is None
+    assert why in project.model_problem and "adapt again" in project.model_problem
+    assert project.support.n_images == support.n_images
+
+
+def test_a_model_member_that_is_a_pickle_is_refused_by_the_model_loader(support, tmp_path):
+    import io
+
+    import torch
+
+    from fewshot_studio.core.errors import ModelFileError
+
+    path = save_project(support, tmp_path / "p.fsproj")
+    with zipfile.ZipFile(path) as zf:
+        kept = {n: zf.read(n) for n in zf.namelist() if n != MANIFEST}
+        data = json.loads(zf.read(MANIFEST))
+    data["model"] = {"file": MODEL_MEMBER, "support": None}
+    buffer = io.BytesIO()
+    torch.save({"head.weight": torch.zeros(2, 2)}, buffer)  # a PyTorch pickle, not the engine's format
+    pickled = buffer.getvalue()
+    project = open_project(_write_zip(tmp_path / "evil.fsproj", data, {**kept, MODEL_MEMBER: pickled}),
+                           cache_dir=tmp_path / "c")
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        project.load_model()

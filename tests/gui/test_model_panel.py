@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import close_window, make_window
-from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
+from types import SimpleNamespace
+
+from conftest import RUN_TIMEOUT, close_window, drop_and_wait, make_window, url_mime
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSpinBox
 
 from fewshot_studio.core.algorithms import DEFAULT_METHOD, get_method, list_methods
 from fewshot_studio.core.backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
@@ -148,3 +151,98 @@ def test_the_palette_follows_the_chosen_theme(qtbot, window):
         qtbot.waitUntil(lambda: not is_dark(window.palette()))
     finally:
         window.set_theme("system")
+
+
+# --- what the panel says after a run -----------------------------------------------------------------------------
+def shown_text(label) -> str:
+    """What a label shows (its rich text rendered), not its source."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(label.text())
+    return doc.toPlainText()
+
+
+def adapt(qtbot, window, backbone, method, **values):
+    assert window.backbone_picker.set_current(backbone) and window.method_picker.set_current(method)
+    window.params_form.set_values(values)
+    with qtbot.waitSignals([window.sig_run_finished, window.sig_run_ended], order="strict", timeout=RUN_TIMEOUT):
+        assert window.start_adapt()
+    return window.classifier
+
+
+def test_a_run_under_a_second_says_so_in_the_model_ready_line(qtbot, window, shapes, queries, monkeypatch):
+    from fewshot_studio.core import engine
+
+    monkeypatch.setattr(engine, "time", SimpleNamespace(perf_counter=lambda: 100.0))  # a run that takes no time
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+    adapt(qtbot, window, "efficientnet_lite0", "linear_probe", steps=3)
+    assert shown_text(window.model_panel.model_label) == \
+        "Model ready: Linear probe on efficientnet_lite0, 3 classes, adapted in <1 s on CPU."
+    drop_and_wait(qtbot, window.board, window.board.card("red_circle"), url_mime([next(iter(queries))]))
+    assert shown_text(window.model_panel.model_label) == (
+        "Model ready: Linear probe on efficientnet_lite0, 3 classes, adapted in <1 s on CPU.\n"
+        "The support set changed since this model was adapted: Adapt again to include the changes.")
+
+
+def test_names_in_the_model_line_and_the_message_bar_are_shown_as_typed(qtbot, window, shapes, tmp_path,
+                                                                        monkeypatch):
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+    window.board.rename_class("red_circle", "<b>not bold</b> & <i>")
+    adapt(qtbot, window, "efficientnet_lite0", "prototypical")
+    path = tmp_path / "<m> & co.safetensors"
+    monkeypatch.setattr(dialogs, "save_model", lambda parent, suggested: str(path))
+    with qtbot.waitSignal(window.sig_model_saved, timeout=RUN_TIMEOUT):
+        window.act_save_model.trigger()
+    monkeypatch.setattr(dialogs, "open_model", lambda parent, folder: str(path))
+    with qtbot.waitSignal(window.sig_model_loaded, timeout=RUN_TIMEOUT):
+        window.act_load_model.trigger()  # Model > Load model...
+    assert shown_text(window.model_panel.model_label) == (
+        "Model loaded from <m> & co.safetensors: prototypical on efficientnet_lite0, classes blue_square, "
+        "green_triangle, <b>not bold</b> & <i>.")
+    assert window.message_bar.text() == "Loaded the model <m> & co.safetensors (3 classes)."
+    assert window.message_bar.findChild(QLabel, "MessageText").textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_cancelled_runs_banner_goes_when_the_next_run_succeeds(qtbot, window, shapes):
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+    assert window.backbone_picker.set_current("conv4") and window.method_picker.set_current("finetune")
+    window.params_form.set_values({"steps": 100_000, "batch_size": 4})
+    with qtbot.waitSignal(window.sig_progress, timeout=RUN_TIMEOUT):
+        assert window.start_adapt()
+    with qtbot.waitSignals([window.sig_run_cancelled, window.sig_run_ended], order="strict", timeout=30_000):
+        window.act_cancel.trigger()
+    assert window.message_bar.isVisible() and window.message_bar.text().startswith("Cancelled after step ")
+    assert "there is still no model" in window.message_bar.text()
+
+    adapt(qtbot, window, "efficientnet_lite0", "linear_probe", steps=3)
+    assert not window.message_bar.isVisible(), "the cancelled run's banner went with it"
+    assert shown_text(window.model_panel.model_label).startswith("Model ready: Linear probe")
+
+
+def test_a_banner_that_is_not_the_runs_stays_during_a_run(qtbot, window, shapes):
+    from fewshot_studio.gui.notices import Notice
+
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+    window.notify(Notice("info", "Something the user still needs to read."))
+    adapt(qtbot, window, "efficientnet_lite0", "linear_probe", steps=3)
+    assert window.message_bar.isVisible() and window.message_bar.text() == "Something the user still needs to read."
+
+
+def test_a_new_project_during_a_run_cancels_it_and_its_model_never_arrives(qtbot, window, shapes):
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([shapes]))
+    assert window.backbone_picker.set_current("conv4") and window.method_picker.set_current("finetune")
+    window.params_form.set_values({"steps": 100_000, "batch_size": 4})
+    with qtbot.waitSignal(window.sig_progress, timeout=RUN_TIMEOUT):
+        assert window.start_adapt()
+    finished, cancelled = [], []
+    window.sig_run_finished.connect(finished.append)
+    window.sig_run_cancelled.connect(cancelled.append)
+    with qtbot.waitSignal(window.sig_run_ended, timeout=30_000):
+        window.act_new.trigger()
+    assert window.support.class_names == [] and window.classifier is None
+    assert finished == [] and cancelled == [], "the old project's run ends silently"
+    assert not window.message_bar.isVisible() or "Cancelled" not in window.message_bar.text()
+    assert window.model_panel.plots.point_count == 0
+    assert window.model_panel.adapt_button.text() == "Adapt" and shown_text(window.model_panel.model_label) \
+        .startswith("No model yet")
