@@ -110,12 +110,13 @@ DOMAINS = {
 }
 
 
-def draw_domain_shape(kind: str, domain: str, seed: int, size: int = 64) -> Image.Image:
-    """A shape of ``kind`` (one of :data:`KINDS`) in a random colour of ``domain``'s palette and background."""
+def draw_domain_shape(kind: str, domain: str, seed: int, size: int = 64, colours: int = 4) -> Image.Image:
+    """A shape of ``kind`` (one of :data:`KINDS`) in a random one of the first ``colours`` colours of ``domain``'s
+    palette, on its background."""
     rng = random.Random(seed)
-    colours, (lo, hi) = DOMAINS[domain]
+    palette, (lo, hi) = DOMAINS[domain]
     small = (size // 9, size // 6) if domain == "target" else None  # the target camera is further away
-    img = draw_shape(kind, rng.choice(colours), seed, size, small)
+    img = draw_shape(kind, rng.choice(palette[:colours]), seed, size, small)
     bg = tuple(rng.randint(lo, hi) for _ in range(3))
     pixels = img.load()
     corner = pixels[0, 0]
@@ -128,10 +129,12 @@ def draw_domain_shape(kind: str, domain: str, seed: int, size: int = 64) -> Imag
 
 
 def make_domain_shift(root: Path, *, kinds=tuple(KINDS), shots: int = 1, unlabelled: int = 10, queries: int = 5,
-                      size: int = 64, seed: int = 0) -> tuple[Path, Path, dict[Path, str]]:
+                      size: int = 64, seed: int = 0, colours: int = 4) -> tuple[Path, Path, dict[Path, str]]:
     """A task with a domain gap: labelled ``root/support/<kind>/`` images in the source palette, and an
     unlabelled pool ``root/unlabelled/`` and queries ``root/query/`` (flat folders) in the target palette.
 
+    ``colours``: how many colours of each palette are drawn (1: the domains differ by one colour shift, and
+    the target images cluster by shape; 4: colour is a nuisance within each domain too).
     Returns (support folder, unlabelled folder, {query path: true class}). Pool and queries are disjoint.
     """
     support, pool, query = root / "support", root / "unlabelled", root / "query"
@@ -142,11 +145,11 @@ def make_domain_shift(root: Path, *, kinds=tuple(KINDS), shots: int = 1, unlabel
         (support / kind).mkdir(parents=True, exist_ok=True)
         base = seed * 100000 + ki * 1000
         for i in range(shots):
-            draw_domain_shape(kind, "source", base + i, size).save(support / kind / f"{kind}_{i}.png")
+            draw_domain_shape(kind, "source", base + i, size, colours).save(support / kind / f"{kind}_{i}.png")
         for i in range(unlabelled):
-            draw_domain_shape(kind, "target", base + 300 + i, size).save(pool / f"u_{kind}_{i}.png")
+            draw_domain_shape(kind, "target", base + 300 + i, size, colours).save(pool / f"u_{kind}_{i}.png")
         for i in range(queries):
             path = query / f"q_{kind}_{i}.png"
-            draw_domain_shape(kind, "target", base + 600 + i, size).save(path)
+            draw_domain_shape(kind, "target", base + 600 + i, size, colours).save(path)
             truth[path] = kind
     return support, pool, truth

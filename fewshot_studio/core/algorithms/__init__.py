@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import prototypical, linear_probe, finetune, maml, reptile, matching, relation, cnp  # noqa: F401, I001
 from . import pt_map, tim, laplacian_shot  # noqa: F401, I001
 from .base import FewShotMethod, FitTask, MetaLearner, StepReport
-from .transductive import TransductiveMethod, transductive_logits
+from .transductive import TransductiveFallback, TransductiveMethod, transductive_logits
 from .registry import METHODS, is_meta_learner, register_method
 
 DEFAULT_METHOD = "prototypical"
@@ -23,4 +23,5 @@ def list_methods() -> list[type[FewShotMethod]]:
 
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "FewShotMethod", "FitTask", "MetaLearner", "StepReport", "get_method",
-           "is_meta_learner", "list_methods", "register_method", "TransductiveMethod", "transductive_logits"]
+           "is_meta_learner", "list_methods", "register_method", "TransductiveFallback",
+           "TransductiveMethod", "transductive_logits"]

@@ -33,6 +33,10 @@ MSG_TOO_FEW = ("only {n} image(s) to classify jointly for {classes} classes (few
                "answer: give more images at once, or adapt with an unlabelled pool (--unlabelled)")
 
 
+class TransductiveFallback(UserWarning):
+    """Issued (``warnings.warn``) when transductive prediction kept the inductive answer; the message says why."""
+
+
 def sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Squared Euclidean distances (n, m) between rows of x (n, D) and y (m, D); traceable for ONNX."""
     return (x.pow(2).sum(-1, keepdim=True) + y.pow(2).sum(-1)[None, :] - 2 * x @ y.T).clamp_min(0)
