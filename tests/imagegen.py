@@ -15,12 +15,13 @@ SHAPES = {
 }
 
 
-def draw_shape(kind: str, colour, seed: int, size: int = 96) -> Image.Image:
+def draw_shape(kind: str, colour, seed: int, size: int = 96, radius: tuple[int, int] | None = None) -> Image.Image:
+    """``radius``: the range of the shape's half-size in pixels (default size // 5 .. size // 3)."""
     rng = random.Random(seed)
     bg = tuple(rng.randint(200, 255) for _ in range(3))
     img = Image.new("RGB", (size, size), bg)
     d = ImageDraw.Draw(img)
-    r = rng.randint(size // 5, size // 3)
+    r = rng.randint(*(radius or (size // 5, size // 3)))
     cx, cy = rng.randint(r, size - r), rng.randint(r, size - r)
     jitter = tuple(max(0, min(255, c + rng.randint(-25, 25))) for c in colour)
     if kind == "ellipse":
@@ -99,3 +100,56 @@ def make_confusable_folder(root: Path, per_class: int = 6, size: int = 64, seed:
         for i in range(per_class):
             draw_shape(kind, colour, 7000 + seed * 1000 + ci * 100 + i, size).save(root / name / f"{name}_{i}.png")
     return root
+
+
+# --- a domain shift: the same shapes (the classes) drawn in two palettes (the domains) -----------------------
+DOMAINS = {
+    # name: (shape colours, background range): "source" is warm on light paper, "target" cool on a dark screen
+    "source": ([(220, 40, 40), (240, 120, 20), (230, 200, 30), (200, 60, 120)], (205, 255)),
+    "target": ([(40, 60, 220), (30, 200, 200), (40, 180, 60), (160, 40, 200)], (0, 60)),
+}
+
+
+def draw_domain_shape(kind: str, domain: str, seed: int, size: int = 64, colours: int = 4) -> Image.Image:
+    """A shape of ``kind`` (one of :data:`KINDS`) in a random one of the first ``colours`` colours of ``domain``'s
+    palette, on its background."""
+    rng = random.Random(seed)
+    palette, (lo, hi) = DOMAINS[domain]
+    small = (size // 9, size // 6) if domain == "target" else None  # the target camera is further away
+    img = draw_shape(kind, rng.choice(palette[:colours]), seed, size, small)
+    bg = tuple(rng.randint(lo, hi) for _ in range(3))
+    pixels = img.load()
+    corner = pixels[0, 0]
+    noise = 60 if domain == "target" else 0  # the target camera is noisy
+    for y in range(size):  # repaint the background (draw_shape paints it light) in the domain's range
+        for x in range(size):
+            c = bg if pixels[x, y] == corner else pixels[x, y]
+            pixels[x, y] = tuple(max(0, min(255, v + rng.randint(-noise, noise))) for v in c) if noise else c
+    return img
+
+
+def make_domain_shift(root: Path, *, kinds=tuple(KINDS), shots: int = 1, unlabelled: int = 10, queries: int = 5,
+                      size: int = 64, seed: int = 0, colours: int = 4) -> tuple[Path, Path, dict[Path, str]]:
+    """A task with a domain gap: labelled ``root/support/<kind>/`` images in the source palette, and an
+    unlabelled pool ``root/unlabelled/`` and queries ``root/query/`` (flat folders) in the target palette.
+
+    ``colours``: how many colours of each palette are drawn (1: the domains differ by one colour shift, and
+    the target images cluster by shape; 4: colour is a nuisance within each domain too).
+    Returns (support folder, unlabelled folder, {query path: true class}). Pool and queries are disjoint.
+    """
+    support, pool, query = root / "support", root / "unlabelled", root / "query"
+    pool.mkdir(parents=True, exist_ok=True)
+    query.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for ki, kind in enumerate(kinds):
+        (support / kind).mkdir(parents=True, exist_ok=True)
+        base = seed * 100000 + ki * 1000
+        for i in range(shots):
+            draw_domain_shape(kind, "source", base + i, size, colours).save(support / kind / f"{kind}_{i}.png")
+        for i in range(unlabelled):
+            draw_domain_shape(kind, "target", base + 300 + i, size, colours).save(pool / f"u_{kind}_{i}.png")
+        for i in range(queries):
+            path = query / f"q_{kind}_{i}.png"
+            draw_domain_shape(kind, "target", base + 600 + i, size, colours).save(path)
+            truth[path] = kind
+    return support, pool, truth

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 
 from .common import (Command, ProgressBar, bad_input, device_option, follow, json_option, load_support,
                      method_options, model_argument, param_option, parse_params, quiet_option, support_argument,
                      warn, warn_skipped)
+
+
+MSG_NO_UNLABELLED = "no usable image in --unlabelled {paths}; give image files or folders of images"
 
 
 def method_values(method: str, args) -> dict:
@@ -37,9 +41,13 @@ def cmd_adapt(args) -> int:
     from ..core.engine import AdaptRun
 
     support = load_support(args.support)
+    if args.unlabelled:
+        warn_skipped(support.add_unlabelled_files(args.unlabelled))
+        if not support.unlabelled:
+            return bad_input(MSG_NO_UNLABELLED.format(paths=" ".join(map(str, args.unlabelled))))
     values = method_values(args.algorithm, args)
     run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
-                   device=args.device, seed=args.seed)
+                   device=args.device, seed=args.seed, domain_adaptation=",".join(args.domain_adaptation or []))
     last = adapt_with_bar(run, args.quiet)
     if getattr(args, "open_set", False):  # "None of these": threshold calibrated by cross-validation
         from ..core.validation import CrossValidation
@@ -53,7 +61,9 @@ def cmd_adapt(args) -> int:
     path = run.result.save(args.output)
     summary = ", ".join(f"{c['name']} ({c['images']})" for c in support.summary()["classes"])
     acc = f", support accuracy {last.accuracy:.0%}" if last else ""
-    print(f"saved {path}: {len(support)} classes [{summary}], {args.backbone} + {args.algorithm}"
+    pool = f", {len(support.unlabelled)} unlabelled" if support.unlabelled else ""
+    stages = f" + {'+'.join(s.name for s in run.stages)}" if run.stages else ""
+    print(f"saved {path}: {len(support)} classes [{summary}]{pool}, {args.backbone}{stages} + {args.algorithm}"
           f"{acc}, {run.result.info['seconds']:.1f} s on {last.device if last else args.device}")
     return 0
 
@@ -94,6 +104,8 @@ def load_model_or_project(path: str, device: str):
 
 
 def cmd_predict(args) -> int:
+    from ..core.algorithms import TransductiveFallback
+
     clf = load_model_or_project(args.model, args.device)
     if getattr(args, "open_set", None) and clf.open_set is None:  # a model saved without a threshold
         from ..core.openset import calibrate_from_features
@@ -101,7 +113,12 @@ def cmd_predict(args) -> int:
         clf.open_set = calibrate_from_features(clf.support_features, clf.support_labels)
         warn(f"{args.model} has no open-set threshold; using {clf.open_set.threshold:.3f}, from leave-one-out on its "
              "support features (adapt with --open-set for one cross-validated with the method)")
-    preds, skipped = clf.predict(args.paths, top_k=args.top_k, open_set=getattr(args, "open_set", None))
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always", TransductiveFallback)
+        preds, skipped = clf.predict(args.paths, top_k=args.top_k, open_set=getattr(args, "open_set", None),
+                                     transductive=args.transductive)
+    for note in notes:
+        warn(str(note.message))
     warn_skipped(skipped)
     if not preds:
         return bad_input("no image could be classified; give image files or folders of images")
@@ -155,6 +172,14 @@ def _adapt_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="backbone weights: pretrained (default), random, or a .safetensors/.pth file")
 
 
+def _unlabelled_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--unlabelled", nargs="+", metavar="DIR", type=Path, help="unlabelled images of the target "
+                   "domain (folders or files), for domain adaptation and transductive methods")
+    p.add_argument("--domain-adaptation", action="append", metavar="NAME[,NAME]", help="adaptation stages, in any "
+                   "order: adabn, tent, coral, pseudo_label, soft_kmeans (NAME:key=value sets a stage's option; "
+                   "needs --unlabelled)")
+
+
 def _adapt_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same model (default 0)")
     p.add_argument("--output", "-o", required=True, metavar="MODEL", help="where to save the model (.safetensors)")
@@ -169,6 +194,8 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--open-set", action=argparse.BooleanOptionalAction, default=None,
                    help="report images unlike every class as unknown (JSON: label null, unknown true); default: as "
                    "saved (on for models adapted with --open-set)")
+    p.add_argument("--transductive", action="store_true", help="classify the images together, as unlabelled data "
+                   "for one another (transductive methods: pt_map, tim, laplacian_shot)")
 
 
 def commands() -> tuple[Command, ...]:
@@ -176,8 +203,8 @@ def commands() -> tuple[Command, ...]:
         Command("demo", cmd_demo, "adapt to the bundled demo classes and classify the demo queries",
                 (_demo_options, device_option(), quiet_option())),
         Command("adapt", cmd_adapt, "adapt a classifier to a support set and save it",
-                (support_argument(), method_options(), param_option(), _adapt_options, device_option(),
-                 _adapt_output_options, quiet_option())),
+                (support_argument(), method_options(), param_option(), _adapt_options, _unlabelled_options,
+                 device_option(), _adapt_output_options, quiet_option())),
         Command("predict", cmd_predict,
                 "classify images with a saved model (or with the model a .fsproj project keeps)",
                 (model_argument(), _predict_options, device_option())),

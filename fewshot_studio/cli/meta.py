@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import Command, ProgressBar, device_option, follow, json_option, parse_params
+from .common import Command, ProgressBar, device_option, follow, json_option, parse_params, warn
+
+MSG_KEPT_INDUCTIVE = "in {n} of {episodes} episodes the images were too few to classify jointly: {note}"
 
 
 def cmd_meta_train(args) -> int:
@@ -38,9 +40,13 @@ def cmd_evaluate(args) -> int:
     from ..core.episodes import EpisodeSampler, open_pool
     from ..core.evaluation import evaluate_episodes, is_lake_runs, lake_error_rate, open_predictor, read_lake_runs
 
+    notes: list[str] = []
     predict, preprocess, what = open_predictor(args.model_or_checkpoint, algorithm=args.algorithm,
-                                               params=parse_params(args) or None, device=args.device)
-    print(f"evaluating {what}")
+                                               params=parse_params(args) or None, device=args.device,
+                                               domain_adaptation=",".join(args.domain_adaptation or []),
+                                               transductive=args.transductive, notes=notes)
+    pool = f", {args.unlabelled_per_class} unlabelled images per class" if args.unlabelled_per_class else ""
+    print(f"evaluating {what}{pool}")
     if is_lake_runs(args.dataset):
         runs = read_lake_runs(args.dataset)
         error = lake_error_rate(predict, runs, preprocess.load)
@@ -50,8 +56,11 @@ def cmd_evaluate(args) -> int:
             print(f"Lake one-shot runs: {len(runs)} runs, error rate {100 * error:.2f}%")
         return 0
     pool = open_pool(args.dataset, preprocess)
-    sampler = EpisodeSampler(pool, args.ways, args.shots, args.queries, seed=args.seed)
+    sampler = EpisodeSampler(pool, args.ways, args.shots, args.queries, seed=args.seed,
+                             unlabelled=args.unlabelled_per_class)
     result = evaluate_episodes(predict, sampler, args.episodes)
+    if notes:
+        warn(MSG_KEPT_INDUCTIVE.format(n=len(notes), episodes=args.episodes, note=notes[0]))
     if args.json:
         print(json.dumps({"ways": args.ways, "shots": args.shots, "episodes": args.episodes,
                           "accuracy": result.mean, "ci95": result.ci95}))
@@ -99,6 +108,12 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--algorithm", help="evaluate with another method (adapts to each episode)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE")
     _int_options(p, (("ways", 5), ("shots", 1), ("queries", 15), ("episodes", 600), ("seed", 0)))
+    p.add_argument("--unlabelled-per-class", type=int, default=0, metavar="N", help="give each episode a pool of N "
+                   "more images per class without labels, disjoint from its support and queries (default 0)")
+    p.add_argument("--transductive", action="store_true", help="classify each episode's queries jointly (with its "
+                   "pool); needs a transductive method (--algorithm pt_map, tim or laplacian_shot)")
+    p.add_argument("--domain-adaptation", action="append", metavar="NAME[,NAME]", help="adaptation stages for "
+                   "each episode (adabn, tent, coral, pseudo_label, soft_kmeans); needs --unlabelled-per-class")
 
 
 def commands() -> tuple[Command, ...]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from .algorithms import FewShotMethod
+from .algorithms import FewShotMethod, TransductiveFallback, transductive_logits
 from .backbones import Backbone, BackboneSpec
 from .devices import inference_batch, resolve_device
 from .errors import FewShotError, ImageError
@@ -98,19 +99,31 @@ class FewShotClassifier:
 
     @torch.no_grad()
     def predict_images(self, base: torch.Tensor, *, top_k: int = 3, nearest: int = 3,
-                       names: list[str] | None = None, open_set: bool | None = None) -> list[Prediction]:
+                       names: list[str] | None = None, open_set: bool | None = None,
+                       transductive: bool = False) -> list[Prediction]:
         """uint8 base tensors (N, 3, R, R) -> one :class:`Prediction` each.
 
         ``open_set``: True rejects images unlike every class (label None, ``unknown`` True; it needs a
         calibrated :attr:`open_set` rule), False never does, None follows the rule's ``enabled``.
+        ``transductive``: classify the N images jointly (a transductive method; see :meth:`predict`).
         """
-        rule = self._open_set_rule(open_set)
         feats, pooled = self.features(self.preprocess.view(base.to(self.device)))
-        probs = F.softmax(self.method.logits(feats.float()), dim=-1).cpu()
+        return self._answers(feats, pooled, names, top_k=top_k, nearest=nearest, open_set=open_set,
+                             transductive=transductive)
+
+    def _answers(self, feats, pooled, names, *, top_k, nearest, open_set, transductive) -> list[Prediction]:
+        rule = self._open_set_rule(open_set)
+        if transductive:
+            logits, note = transductive_logits(self.method, feats.float())
+            if note:
+                warnings.warn(note, TransductiveFallback, stacklevel=3)
+        else:
+            logits = self.method.logits(feats.float())
+        probs = F.softmax(logits, dim=-1).cpu()
         sims = F.normalize(pooled.float().cpu(), dim=-1) @ F.normalize(self.support_features, dim=-1).T
         k = min(top_k, len(self.class_names))
         out = []
-        for i in range(base.shape[0]):
+        for i in range(feats.shape[0]):
             scores, idx = probs[i].topk(k)
             ranked = [(self.class_names[j], float(s)) for s, j in zip(scores.tolist(), idx.tolist())]
             near = []
@@ -135,10 +148,19 @@ class FewShotClassifier:
         return self.open_set
 
     def predict(self, paths, *, top_k: int = 3, nearest: int = 3, batch_size: int | None = None,
-                on_progress=None, open_set: bool | None = None) -> tuple[list[Prediction], list[Skipped]]:
-        """Classify image files (folders are walked). Unusable files are skipped, with the reason."""
+                on_progress=None, open_set: bool | None = None,
+                transductive: bool = False) -> tuple[list[Prediction], list[Skipped]]:
+        """Classify image files (folders are walked). Unusable files are skipped, with the reason.
+
+        ``transductive``: the images are classified together, as unlabelled data for one another (and with the
+        pool the model was adapted with); it needs a transductive method (``method.transductive``). With too
+        few images to help, the inductive answer is kept and a :class:`TransductiveFallback` warning says so.
+        """
         files, skipped = expand_paths(paths)
         batch_size = batch_size or inference_batch(self.device)
+        if transductive:
+            return self._predict_jointly(files, skipped, batch_size, top_k=top_k, nearest=nearest,
+                                         on_progress=on_progress, open_set=open_set)
         predictions = []
         for start in range(0, len(files), batch_size):
             batch, names = [], []
@@ -154,6 +176,29 @@ class FewShotClassifier:
             if on_progress:
                 on_progress(min(start + batch_size, len(files)), len(files))
         return predictions, skipped
+
+    @torch.no_grad()
+    def _predict_jointly(self, files, skipped, batch_size, *, on_progress, **options):
+        if not getattr(self.method, "transductive", False):
+            transductive_logits(self.method, torch.zeros(0))  # raises: the method classifies each image alone
+        feats, pooled, names = [], [], []
+        for start in range(0, len(files), batch_size):
+            batch = []
+            for path in files[start:start + batch_size]:
+                try:
+                    batch.append(self.preprocess.load([path]))
+                    names.append(str(path))
+                except ImageError as exc:
+                    skipped.append(Skipped(Path(path), exc.reason))
+            if batch:
+                f, p = self.features(self.preprocess.view(torch.cat(batch).to(self.device)))
+                feats.append(f)
+                pooled.append(p)
+            if on_progress:
+                on_progress(min(start + batch_size, len(files)), len(files))
+        if not feats:
+            return [], skipped
+        return self._answers(torch.cat(feats), torch.cat(pooled), names, transductive=True, **options), skipped
 
     def save(self, path: str | os.PathLike) -> Path:
         return save_classifier(self, path)

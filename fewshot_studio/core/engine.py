@@ -12,11 +12,12 @@ import copy
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import torch
 
+from .adaptation import AdaptationContext, AdaptationStage, check_stages, make_stages
 from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .backbones.cache import cached_features, load_backbone, remember_features
@@ -45,17 +46,21 @@ class AdaptRun(Run[FewShotClassifier]):
     def __init__(self, support: SupportSet, backbone: str = DEFAULT_BACKBONE,
                  method: str | FewShotMethod = DEFAULT_METHOD, params: dict | None = None, *,
                  weights: str | os.PathLike = "pretrained", device: str = "auto", seed: int | None = 0,
-                 mixed_precision: bool = True, embed_batch: int | None = None):
+                 mixed_precision: bool = True, embed_batch: int | None = None,
+                 domain_adaptation: str | Sequence[str | AdaptationStage] = ()):
         super().__init__()
         support.validate()
         self.class_names = support.class_names
         self.samples = support.samples()
+        self.unlabelled = list(support.unlabelled)  # the target-domain pool: domain adaptation, transductive methods
         self.summary = support.summary()
         self.spec = get_backbone(backbone)
         self.method = method if isinstance(method, FewShotMethod) else get_method(method)(**(params or {}))
         meta_state = self.spec.method_state(self.method.name)
         if meta_state is not None and isinstance(self.method, MetaLearner):
             self.method.load_meta_state(meta_state)  # modules meta-trained with this checkpoint
+        self.stages = make_stages(domain_adaptation)
+        check_stages(self.stages, self.method, len(self.unlabelled))
         self.weights = weights
         if weights == "pretrained" and offline():
             status = self.spec.weights_status()
@@ -89,24 +94,36 @@ class AdaptRun(Run[FewShotClassifier]):
         yield Stage("building backbone", 0, 1)
         shared, key = load_backbone(self.spec, self.weights)
         trains = self.method.trains_backbone()
-        backbone = copy.deepcopy(shared).requires_grad_(True) if trains else shared
+        by_phase = {phase: [s for s in self.stages if s.phase == phase] for phase in ("backbone", "features", "refine")}
+        changed = trains or bool(by_phase["backbone"])  # a private copy: the cached backbone is never changed
+        backbone = copy.deepcopy(shared).requires_grad_(trains) if changed else shared
         backbone = backbone.to(self.device).eval()
         self._raise_if_cancelled(0, total_steps)
 
         pre = self.spec.preprocess
-        images = []
-        for i, path in enumerate(paths):
-            yield Stage("loading images", i, len(paths))
-            images.append(pre.load([path]))
-            self._raise_if_cancelled(0, total_steps)
-        images = torch.cat(images).to(self.device)
+        images = yield from self._load("loading images", paths, total_steps)
         task = FitTask(backbone, pre, images, labels, len(self.class_names), self.device,
                        Precision(self.device, self.mixed_precision), generator, embed_batch=self.embed_batch)
+        context = AdaptationContext(task, self.method)
+        if by_phase["backbone"]:
+            context.pool_images = yield from self._load("loading unlabelled images", self.unlabelled, total_steps)
+            for i, stage in enumerate(by_phase["backbone"]):
+                yield Stage(f"domain adaptation: {stage.title}", i, len(by_phase["backbone"]))
+                stage.apply(context)
+                self._raise_if_cancelled(0, total_steps)
 
-        features = None
-        if not trains:
+        features = context.support_features  # the backbone phase embedded the support in its own domain
+        if features is None and not changed:
             features = yield from self._cached_features(task, key, paths)
-            task.features = features
+        elif features is None and not trains:
+            features = task.embed_all()
+        task.features = features
+        if self.unlabelled and (self.stages or self.method.transductive):
+            context.pool_features = yield from self._pool_features(context, key, changed)
+            task.unlabelled_features = context.pool_features
+        for stage in by_phase["features"]:
+            yield Stage(f"domain adaptation: {stage.title}", 0, 1)
+            stage.apply(context)
 
         step = 0
         for report in self.method.fit(task):
@@ -118,25 +135,64 @@ class AdaptRun(Run[FewShotClassifier]):
             self._raise_if_cancelled(step, total_steps)
 
         if trains:
-            features = task.embed_all()
             backbone = backbone.requires_grad_(False).eval()
+            if by_phase["refine"]:  # the pool as the trained backbone sees it
+                context.pool_features = yield from self._pool_features(context, key, True)
+        for stage in by_phase["refine"]:
+            yield Stage(f"domain adaptation: {stage.title}", 0, 1)
+            stage.apply(context)
+        n = len(paths)  # pseudo-labelled images may have joined the support the method fitted on
+        features = task.embed_all()[:n] if trains else task.features[:n]
+        info = {"seed": self.seed, "device": str(self.device), "steps": step,
+                "seconds": round(time.perf_counter() - start, 3), "support": self.summary}
+        if self.stages:
+            info["domain_adaptation"] = [{"name": s.name, "params": s.params_dict()} for s in self.stages]
         self.result = FewShotClassifier(
             spec=self.spec, backbone=backbone, method=self.method, class_names=self.class_names,
-            weights=str(self.weights), backbone_trained=trains, support_paths=[str(p) for p in paths],
-            support_labels=labels.cpu(), support_features=features.detach().float().cpu(),
-            info={"seed": self.seed, "device": str(self.device), "steps": step,
-                  "seconds": round(time.perf_counter() - start, 3), "support": self.summary})
+            weights=str(self.weights), backbone_trained=changed, support_paths=[str(p) for p in paths],
+            support_labels=labels.cpu(), support_features=features.detach().float().cpu(), info=info)
 
-    def _cached_features(self, task: FitTask, key: tuple, paths: list[Path]):
-        """Pooled features of every support image; each image is embedded once per backbone and file."""
+    def _load(self, what: str, paths: list[Path], total_steps: int):
+        """uint8 base tensors (N, 3, R, R) of image files, on the run's device."""
+        images = []
+        for i, path in enumerate(paths):
+            yield Stage(what, i, len(paths))
+            images.append(self.spec.preprocess.load([path]))
+            self._raise_if_cancelled(0, total_steps)
+        return torch.cat(images).to(self.device)
+
+    def _pool_features(self, context: AdaptationContext, key: tuple, changed: bool):
+        """Pooled features (M, D) of the unlabelled images: cached per file for the shared backbone, embedded
+        again for a changed one."""
+        task = context.task
+        if not changed:
+            return (yield from self._cached_features(task, key, self.unlabelled, "embedding unlabelled images"))
+        if context.pool_images is None:
+            context.pool_images = yield from self._load("loading unlabelled images", self.unlabelled, 0)
+        out = []
+        with torch.no_grad():
+            for start in range(0, context.pool_images.shape[0], task.embed_batch):
+                yield Stage("embedding unlabelled images", start, context.pool_images.shape[0])
+                out.append(task.embed(task.preprocess.view(context.pool_images[start:start + task.embed_batch])))
+        return torch.cat(out)
+
+    def _cached_features(self, task: FitTask, key: tuple, paths: list[Path], what: str = "embedding support images"):
+        """Pooled features of the images (support images: ``task.images``; others are loaded as needed); each
+        image is embedded once per backbone and file."""
         keys = [(key, *file_key(p)) for p in paths]
         known = dict(enumerate(cached_features(keys)))
         missing = [i for i, f in known.items() if f is None]
+        support = paths == [p for p, _ in self.samples]
         for start in range(0, len(missing), task.embed_batch):
-            yield Stage("embedding support images", start, len(missing))
+            yield Stage(what, start, len(missing))
             chunk = missing[start:start + task.embed_batch]
             with torch.no_grad():
-                out = task.embed(task.views(torch.tensor(chunk, device=task.device))).cpu()
+                if support:
+                    x = task.views(torch.tensor(chunk, device=task.device))
+                else:
+                    x = task.preprocess.view(torch.cat([self.spec.preprocess.load([paths[i]]) for i in chunk])
+                                             .to(task.device))
+                out = task.embed(x).cpu()
             known.update(zip(chunk, out))
             remember_features([(keys[i], f) for i, f in zip(chunk, out)])
             self._raise_if_cancelled(0, self.method.total_steps())

@@ -223,6 +223,7 @@ class Episode:
     query: torch.Tensor  # (ways * queries, 3, R, R)
     query_labels: torch.Tensor  # (ways * queries,)
     classes: list[int]  # pool indices of the ways
+    unlabelled: torch.Tensor | None = None  # (ways * unlabelled, 3, R, R): the episode's own pool, disjoint from both
 
     @property
     def ways(self) -> int:
@@ -230,11 +231,16 @@ class Episode:
 
 
 class EpisodeSampler:
-    """Draws N-way K-shot Q-query episodes; ``episode(i)`` is the same for the same seed and i."""
+    """Draws N-way K-shot Q-query episodes; ``episode(i)`` is the same for the same seed and i.
 
-    def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, seed: int = 0):
+    ``unlabelled`` > 0 gives each episode a pool of that many further images per class (without labels), drawn
+    from the same classes and disjoint from its support and queries; support and queries stay as without it.
+    """
+
+    def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, seed: int = 0, unlabelled: int = 0):
         self.pool, self.ways, self.shots, self.queries, self.seed = pool, ways, shots, queries, seed
-        need = shots + queries
+        self.unlabelled = unlabelled
+        need = shots + queries + unlabelled
         self.eligible = [c for c in range(len(pool)) if pool.count(c) >= need]
         if len(self.eligible) < ways:
             raise DatasetError(MSG_TOO_FEW_CLASSES.format(what="this dataset", n=len(self.eligible), need=need,
@@ -244,12 +250,15 @@ class EpisodeSampler:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
         picks = torch.randperm(len(self.eligible), generator=g)[: self.ways].tolist()
         classes = [self.eligible[i] for i in picks]
-        s, q, sl, ql = [], [], [], []
+        s, q, u, sl, ql = [], [], [], [], []
         for label, c in enumerate(classes):
-            idx = torch.randperm(self.pool.count(c), generator=g)[: self.shots + self.queries]
-            x = self.pool.images(c, idx)
+            order = torch.randperm(self.pool.count(c), generator=g)
+            x = self.pool.images(c, order[: self.shots + self.queries])
             s.append(x[: self.shots])
             q.append(x[self.shots:])
+            if self.unlabelled:
+                u.append(self.pool.images(c, order[self.shots + self.queries:][: self.unlabelled]))
             sl += [label] * self.shots
             ql += [label] * self.queries
-        return Episode(torch.cat(s), torch.tensor(sl), torch.cat(q), torch.tensor(ql), classes)
+        pool = torch.cat(u)[torch.randperm(self.ways * self.unlabelled, generator=g)] if u else None
+        return Episode(torch.cat(s), torch.tensor(sl), torch.cat(q), torch.tensor(ql), classes, pool)

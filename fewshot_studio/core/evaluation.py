@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-from .algorithms import FitTask, MetaLearner, get_method, is_meta_learner
+from .adaptation import AdaptationContext, check_stages, make_stages
+from .algorithms import FitTask, MetaLearner, get_method, is_meta_learner, transductive_logits
 from .backbones import checkpoint_spec
 from .checkpoints import Checkpoint
 from .classifier import load_classifier
@@ -112,32 +113,69 @@ def iter_lake_episodes(runs: list[LakeRun], load) -> Iterator[Episode]:
 
 
 # --- predictors: how a saved model or a checkpoint answers an episode --------------------------------------------
-def fit_predictor(method_factory, backbone, preprocess, device, *, seed: int = 0) -> Predictor:
-    """Adapt a fresh method to each episode's support set exactly as for a user's, then classify its queries."""
+def fit_predictor(method_factory, backbone, preprocess, device, *, seed: int = 0, domain_adaptation=(),
+                  transductive: bool = False, notes: list[str] | None = None) -> Predictor:
+    """Adapt a fresh method to each episode's support set exactly as for a user's, then classify its queries.
+
+    The episode's ``unlabelled`` images are its pool: ``domain_adaptation`` stages (see :mod:`.adaptation`) and
+    transductive methods use it. ``transductive`` classifies the queries jointly; when the guard keeps the
+    inductive answer, its note is appended to ``notes``.
+    """
+    device = torch.device(device)
+
     def predict(ep: Episode) -> torch.Tensor:
         method = method_factory()
-        bb = copy.deepcopy(backbone).requires_grad_(True) if method.trains_backbone() else backbone
+        stages = make_stages(domain_adaptation)
+        n_pool = 0 if ep.unlabelled is None else ep.unlabelled.shape[0]
+        check_stages(stages, method, n_pool)
+        trains = method.trains_backbone()
+        changed = trains or any(s.phase == "backbone" for s in stages)
+        bb = copy.deepcopy(backbone).requires_grad_(trains) if changed else backbone
         images, labels = ep.support.to(device), ep.support_labels.to(device)
-        task = FitTask(bb, preprocess, images, labels, ep.ways, torch.device(device), Precision(torch.device(device)),
+        task = FitTask(bb, preprocess, images, labels, ep.ways, device, Precision(device),
                        torch.Generator().manual_seed(seed), embed_batch=inference_batch(device))
-        if not method.trains_backbone():
-            task.features = task.embed_all()
+        ctx = AdaptationContext(task, method, pool_images=None if n_pool == 0 else ep.unlabelled.to(device))
+        for stage in (s for s in stages if s.phase == "backbone"):
+            stage.apply(ctx)
+        if not trains:
+            task.features = ctx.support_features if ctx.support_features is not None else task.embed_all()
+        if n_pool and (stages or method.transductive):
+            ctx.pool_features = task.unlabelled_features = _embed(bb, preprocess, ctx.pool_images, task.embed_batch)
+        for stage in (s for s in stages if s.phase == "features"):
+            stage.apply(ctx)
         for _ in method.fit(task):
             pass
+        if trains and n_pool:
+            ctx.pool_features = _embed(bb, preprocess, ctx.pool_images, task.embed_batch)
+        for stage in (s for s in stages if s.phase == "refine"):
+            stage.apply(ctx)
         with torch.no_grad():
             x = preprocess.view(ep.query.to(device))
-            feats = bb.feature_map(x) if method.feature_kind == "map" else bb(x)
-            return method.logits(feats.float()).argmax(-1)
+            feats = (bb.feature_map(x) if method.feature_kind == "map" else bb(x)).float()
+            if not transductive:
+                return method.logits(feats).argmax(-1)
+            logits, note = transductive_logits(method, feats)
+            if note and notes is not None:
+                notes.append(note)
+            return logits.argmax(-1)
 
     return predict
 
 
-def open_predictor(path, *, algorithm: str | None = None, params: dict | None = None, device: str = "auto"):
+@torch.no_grad()
+def _embed(backbone, preprocess, images: torch.Tensor, batch: int) -> torch.Tensor:
+    return torch.cat([backbone(preprocess.view(images[i:i + batch])).float() for i in range(0, images.shape[0], batch)])
+
+
+def open_predictor(path, *, algorithm: str | None = None, params: dict | None = None, device: str = "auto",
+                   **adapting):
     """(predict, preprocess, description) for a saved model (adapted classifier) or a meta-training checkpoint.
 
     A checkpoint evaluated with its own episodic method uses the meta-trained computation directly; any
-    other method (``algorithm``) adapts to each episode like to a user's support set.
+    other method (``algorithm``), and any evaluation with ``adapting`` options (``domain_adaptation``,
+    ``transductive``, ``notes``: see :func:`fit_predictor`), adapts to each episode like to a user's support set.
     """
+    fit_options = {k: v for k, v in adapting.items() if v}
     dev = resolve_device(device)
     try:
         Checkpoint(path)
@@ -151,7 +189,7 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
         values = dict(params or ({} if algorithm else spec.meta["method"]["params"]))
         cls = get_method(name)
         state = spec.method_state(name)
-        if state is not None and is_meta_learner(cls) and not algorithm:
+        if state is not None and is_meta_learner(cls) and not algorithm and not fit_options:
             method = cls(**values)
             backbone = method.prepare_backbone(backbone)  # MAML family: batch norm as it was meta-trained
             method.load_meta_state(state)
@@ -170,13 +208,13 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
                 m.load_meta_state(state)
             return m
 
-        return fit_predictor(factory, backbone, spec.preprocess, dev), spec.preprocess, \
+        return fit_predictor(factory, backbone, spec.preprocess, dev, **adapting), spec.preprocess, \
             f"checkpoint {Path(path).name} + {name} adapted per episode"
     clf = load_classifier(path, device=str(dev))
     name = algorithm or clf.method.name
     values = dict(params or ({} if algorithm else clf.method.params_dict()))
     cls = get_method(name)
-    return fit_predictor(lambda: cls(**values), clf.backbone, clf.preprocess, dev), clf.preprocess, \
+    return fit_predictor(lambda: cls(**values), clf.backbone, clf.preprocess, dev, **adapting), clf.preprocess, \
         f"model {Path(path).name}: {clf.spec.name} + {name} adapted per episode"
 
 

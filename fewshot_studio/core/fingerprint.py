@@ -31,11 +31,17 @@ def _stat(path) -> tuple[int, int]:
 
 
 def support_fingerprint(support: SupportSet) -> str:
-    """A hex digest of the class names, their image paths, and each file's size and modification time."""
+    """A hex digest of the class names, their image paths, the unlabelled pool's paths, and each file's size
+    and modification time."""
     h = hashlib.sha256()
     for cls in support.classes:
         h.update(b"\x00class\x00" + cls.name.encode("utf-8", "surrogatepass"))
         for path in cls.images:
+            size, mtime = _stat(path)
+            h.update(f"\x00{os.fspath(path)}\x00{size}\x00{mtime}".encode("utf-8", "surrogatepass"))
+    if support.unlabelled:  # only when there is a pool, so that fingerprints of sets without one stay as they were
+        h.update(b"\x00unlabelled")
+        for path in support.unlabelled:
             size, mtime = _stat(path)
             h.update(f"\x00{os.fspath(path)}\x00{size}\x00{mtime}".encode("utf-8", "surrogatepass"))
     return h.hexdigest()

@@ -1,7 +1,9 @@
-"""Support sets: ordered classes, each a name and its example images.
+"""Support sets: ordered classes, each a name and its example images, and a pool of unlabelled images.
 
 A :class:`SupportSet` is the one place that holds the user's classes; the window's class cards are views
-of it and listen to :attr:`SupportSet.changed`.
+of it and listen to :attr:`SupportSet.changed`. Its :attr:`~SupportSet.unlabelled` pool holds images of the
+target domain without a class (what domain adaptation and transductive methods learn from); the Python API
+passes it to an adaptation run through the support set, like the classes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from psygnal import Signal
 
 from .errors import SupportSetError
 from .folders import MSG_NOT_IN_SUBFOLDER, class_subfolders, numbered_name, read_class_folders
-from .images import Skipped, check_images
+from .images import Skipped, check_images, scan_folder
 
 FORMAT = "fewshot-studio-support-set"
 FORMAT_VERSION = 1
@@ -41,10 +43,15 @@ class SupportSet:
 
     changed = Signal()  # emitted after any edit, with no arguments
 
-    def __init__(self, classes: Iterable[tuple[str, Iterable[str | os.PathLike]]] = ()):
+    def __init__(self, classes: Iterable[tuple[str, Iterable[str | os.PathLike]]] = (),
+                 unlabelled: Iterable[str | os.PathLike] = ()):
         self._classes: list[ImageClass] = []
+        self._unlabelled: list[Path] = []
         for name, images in classes:
             self._insert(name, images)
+        for p in map(Path, unlabelled):
+            if p not in self._unlabelled:
+                self._unlabelled.append(p)
 
     # --- reading -------------------------------------------------------------------------------------
     @property
@@ -70,6 +77,11 @@ class SupportSet:
     @property
     def n_images(self) -> int:
         return sum(len(c.images) for c in self._classes)
+
+    @property
+    def unlabelled(self) -> list[Path]:
+        """The unlabelled pool (a copy; edit it with :meth:`add_unlabelled` and friends)."""
+        return list(self._unlabelled)
 
     def samples(self) -> list[tuple[Path, int]]:
         """Every image with the index of its class, class by class."""
@@ -146,7 +158,45 @@ class SupportSet:
         self.changed.emit()
 
     def clear(self) -> None:
+        """Remove every class (the unlabelled pool stays; :meth:`clear_unlabelled` empties it)."""
         self._classes.clear()
+        self.changed.emit()
+
+    # --- the unlabelled pool ------------------------------------------------------------------------------------
+    def add_unlabelled(self, paths: Iterable[str | os.PathLike]) -> list[Path]:
+        """Append images to the unlabelled pool (not checked; see :meth:`add_unlabelled_files`); files already in
+        the pool are not added twice. Returns those added."""
+        added = []
+        for p in map(Path, paths):
+            if p not in self._unlabelled:
+                self._unlabelled.append(p)
+                added.append(p)
+        if added:
+            self.changed.emit()
+        return added
+
+    def add_unlabelled_files(self, paths: Iterable[str | os.PathLike]) -> list[Skipped]:
+        """Files and folders (walked) into the pool, each file checked like a labelled one; returns what was
+        skipped and why."""
+        files, skipped = [], []
+        for path in map(Path, paths):
+            if path.is_dir():
+                scan = scan_folder(path, validate=False)
+                files += scan.images
+                skipped += scan.skipped
+            else:
+                files.append(path)
+        scan = check_images(files)
+        self.add_unlabelled(scan.images)
+        return skipped + scan.skipped
+
+    def remove_unlabelled(self, paths: Iterable[str | os.PathLike]) -> None:
+        gone = {Path(p) for p in paths}
+        self._unlabelled = [p for p in self._unlabelled if p not in gone]
+        self.changed.emit()
+
+    def clear_unlabelled(self) -> None:
+        self._unlabelled.clear()
         self.changed.emit()
 
     # --- checking ------------------------------------------------------------------------------------
@@ -165,7 +215,7 @@ class SupportSet:
 
     def summary(self) -> dict:
         return {"classes": [{"name": c.name, "images": len(c.images)} for c in self._classes],
-                "n_images": self.n_images}
+                "n_images": self.n_images, "unlabelled": len(self._unlabelled)}
 
     # --- files ---------------------------------------------------------------------------------------
     @classmethod
@@ -205,8 +255,11 @@ class SupportSet:
                     pass
             return str(p)
 
-        return {"format": FORMAT, "version": FORMAT_VERSION,
-                "classes": [{"name": c.name, "images": [rel(p) for p in c.images]} for c in self._classes]}
+        out = {"format": FORMAT, "version": FORMAT_VERSION,
+               "classes": [{"name": c.name, "images": [rel(p) for p in c.images]} for c in self._classes]}
+        if self._unlabelled:  # optional key: files without it read as before, older readers ignore it
+            out["unlabelled"] = [rel(p) for p in self._unlabelled]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict, base: Path | None = None) -> SupportSet:
@@ -221,7 +274,8 @@ class SupportSet:
                                   f"{data['version']}, this version reads {FORMAT_VERSION}); upgrade to open it")
         base = base or Path.cwd()
         try:
-            return cls((c["name"], [base / p for p in c["images"]]) for c in data["classes"])
+            return cls(((c["name"], [base / p for p in c["images"]]) for c in data["classes"]),
+                       [base / p for p in data.get("unlabelled", [])])
         except (KeyError, TypeError, AttributeError) as exc:  # AttributeError: a class name that is not text
             raise SupportSetError(f"support set file is damaged ({exc!r} missing or wrong)") from None
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from . import prototypical, linear_probe, finetune, maml, reptile, matching, relation, cnp  # noqa: F401, I001
+from . import pt_map, tim, laplacian_shot  # noqa: F401, I001
 from .base import FewShotMethod, FitTask, MetaLearner, StepReport
+from .transductive import TransductiveFallback, TransductiveMethod, transductive_logits
 from .registry import METHODS, is_meta_learner, register_method
 
 DEFAULT_METHOD = "prototypical"
@@ -21,4 +23,5 @@ def list_methods() -> list[type[FewShotMethod]]:
 
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "FewShotMethod", "FitTask", "MetaLearner", "StepReport", "get_method",
-           "is_meta_learner", "list_methods", "register_method"]
+           "is_meta_learner", "list_methods", "register_method", "TransductiveFallback",
+           "TransductiveMethod", "transductive_logits"]

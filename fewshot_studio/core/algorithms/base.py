@@ -24,6 +24,8 @@ class FitTask:
     images: uint8 base tensors of shape (N, 3, R, R) on ``device`` (see :mod:`..preprocess`).
     labels: int64 of shape (N,), values in [0, n_classes).
     features: pooled features of shape (N, D) from the frozen backbone, when the method does not train it.
+    unlabelled_features: pooled features (M, D) of the unlabelled target images (the support set's pool), from
+    the backbone as the method receives it, when the task has a pool (transductive methods use it).
     """
 
     backbone: Backbone
@@ -36,6 +38,7 @@ class FitTask:
     generator: torch.Generator
     features: torch.Tensor | None = None
     embed_batch: int = 16
+    unlabelled_features: torch.Tensor | None = None
 
     def views(self, index: torch.Tensor | None = None, *, augment: bool = False) -> torch.Tensor:
         """Model inputs for the images at ``index`` (all by default): (n, 3, S, S), normalised."""
@@ -77,6 +80,7 @@ class FewShotMethod(ABC):
     Params: ClassVar[type]
     feature_kind: ClassVar[str] = "pooled"
     steps_param: ClassVar[str | None] = "steps"  # the hyperparameter that ``--steps`` sets
+    transductive: ClassVar[bool] = False  # classifies a batch of queries jointly (see :meth:`logits_transductive`)
 
     def __init__(self, params=None, **values):
         self.params = params if params is not None else make_params(self.Params, values)
@@ -106,6 +110,11 @@ class FewShotMethod(ABC):
     @abstractmethod
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         """Class scores of shape (N, n_classes) for query features (N, D) (or maps (N, C, h, w))."""
+
+    def logits_transductive(self, features: torch.Tensor, unlabelled: torch.Tensor | None = None) -> torch.Tensor:
+        """Class scores (N, n_classes) of query features classified jointly, with ``unlabelled`` features (M, D)
+        as extra unlabelled data; an inductive method answers each on its own (:meth:`logits`)."""
+        return self.logits(features)
 
     @abstractmethod
     def head_state(self) -> dict[str, torch.Tensor]:

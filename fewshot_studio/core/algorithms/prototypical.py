@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
 from ..params import hparam
 from .episodic import EpisodicMethod, EpisodicParams
 from .heads import prototype_logits, prototypes
@@ -39,6 +41,15 @@ class PrototypicalNetworks(EpisodicMethod):
 
     def query_logits(self, features, context):
         return prototype_logits(features, context["prototypes"], self.params.distance, self.params.scale)
+
+    @property
+    def class_prototypes(self) -> torch.Tensor:
+        """The fitted class means (n_classes, D), which domain adaptation may refine (``soft_kmeans``)."""
+        return self.context["prototypes"]
+
+    @class_prototypes.setter
+    def class_prototypes(self, value: torch.Tensor) -> None:
+        self.context = {**self.context, "prototypes": value.detach()}
 
 
 @dataclass
