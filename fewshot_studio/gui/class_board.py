@@ -25,6 +25,7 @@ from ..core.folders import DropPlan, plan_drop, unique_name
 from ..core.paths import studio_home
 from ..core.support import SupportSet
 from . import icons
+from .theme import set_style_sheet
 from .class_card import ClassCard, set_flag
 from .notices import Notice, error_notice, skipped_notice
 from .drag_data import accepts, local_paths, read_images_mime
@@ -113,7 +114,7 @@ class ClassBoard(QScrollArea):
         outer.addWidget(self.placeholder)
         outer.addLayout(self.cards_layout)
         outer.addStretch(1)
-        self.setStyleSheet(
+        set_style_sheet(self,  # a style sheet's palette() colours are fixed when set: re-set on a theme change
             "#ClassCard { background: palette(base); border: 1px solid palette(mid); border-radius: 8px; }"
             "#ClassCard[current=\"true\"] { border: 2px solid palette(highlight); }"
             "#ClassCard[dropTarget=\"true\"] { border: 2px dashed palette(highlight); background: palette(alternate-base); }"
