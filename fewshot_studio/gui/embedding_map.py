@@ -94,7 +94,7 @@ class EmbeddingMapView(QWidget):
         self.status.setWordWrap(True)
 
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumSize(320, 260)
+        self.plot.setMinimumSize(320, 160)  # a dock of a third of a 680-pixel window
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setAspectLocked(False)
