@@ -310,6 +310,12 @@ class ClassCard(QFrame):
         else:
             event.ignore()
 
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the icons are drawn in the text colour: redraw them
+            self.add_button.setIcon(icons.icon("add-images"))
+            self.delete_button.setIcon(icons.icon("delete"))
+        super().changeEvent(event)
+
     def mousePressEvent(self, event) -> None:
         self.board.set_current(self.name)
         super().mousePressEvent(event)

@@ -55,6 +55,7 @@ class EmbeddingMapView(QWidget):
         self.classifier = None
         self.queries: list[Path] = []
         self.map = None
+        self._drawn_in = None  # the text colour the map was last drawn in
         self.job: Job | None = None
         self.jobs = Jobs(self)
         self.jobs.sig_started.connect(self.sig_job_started)
@@ -94,7 +95,7 @@ class EmbeddingMapView(QWidget):
         self.status.setWordWrap(True)
 
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumSize(320, 160)  # a dock of a third of a 680-pixel window
+        self.plot.setMinimumSize(320, 180)  # fits a dock of 40 % of a 680-pixel window
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setAspectLocked(False)
@@ -246,6 +247,7 @@ class EmbeddingMapView(QWidget):
     def draw(self, result) -> None:
         """Show a core EmbeddingMap: one scatter item per (class, kind), a legend entry per class."""
         self.map = result
+        self._drawn_in = self.palette().color(QPalette.ColorRole.Text)
         self.plot.clear()
         self.legend.clear()
         self.items.clear()
@@ -348,6 +350,9 @@ class EmbeddingMapView(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:
             self._restyle()
+            # the legend's labels keep the colour they were made with: make them again when it changed
+            if self.map is not None and self.palette().color(QPalette.ColorRole.Text) != self._drawn_in:
+                self.draw(self.map)
         super().changeEvent(event)
 
     def _update(self) -> None:

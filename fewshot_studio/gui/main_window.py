@@ -17,13 +17,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from .. import __version__
 from ..core.support import SupportSet
 from . import dialogs, i18n, icons
 from .class_board import ClassBoard
 from .classify import ClassifyActions
+from .docks import place_dock
 from .engine_loader import EngineInfo, EngineLoader
 from .jobs import Jobs
 from .message_bar import MessageBar
@@ -109,13 +110,11 @@ class MainWindow(QMainWindow):
         # Never narrower than its header needs (an explicit minimum would override the layout's and clip it).
         self.predictions.setMinimumWidth(max(300, self.predictions.minimumSizeHint().width()))
         # The model panel scrolls vertically only: room for its contents' minimum and the scroll bar.
-        inner = mp.widget()
-        mp.setMinimumWidth(max(inner.minimumWidth(), inner.minimumSizeHint().width())
-                           + mp.verticalScrollBar().sizeHint().width() + 2 * mp.frameWidth())
+        inner, bar = mp.widget(), mp.verticalScrollBar().sizeHint().width()  # the board: its title, "New class"
+        mp.setMinimumWidth(max(inner.minimumWidth(), inner.minimumSizeHint().width()) + bar)
         self.predictions.sig_classify_requested.connect(self.classify)
         self.predictions.sig_reclassify_requested.connect(lambda: self.classify(self.predictions.queries))
-        self.board.setMinimumWidth(max(240, self.board.canvas.minimumSizeHint().width()
-                                       + self.board.verticalScrollBar().sizeHint().width()))
+        self.board.setMinimumWidth(max(240, self.board.canvas.minimumSizeHint().width() + bar))
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("MainSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -192,24 +191,9 @@ class MainWindow(QMainWindow):
         return action
 
     def addDockWidget(self, area, dock, *args) -> None:
-        """Docks (Label next, the embedding map) open at a size that leaves the board and the panels room: a
-        third of the window's height at the bottom, a quarter of its width at a side. A side dock that would
-        squeeze the panels below their minimum (a 1024-pixel window) opens at the bottom instead, as a tab
-        beside a dock already there."""
-        side = area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
-        central = self.centralWidget().minimumSizeHint().width()
-        if side and self.width() < central + dock.minimumSizeHint().width() + 16:
-            area, side = Qt.DockWidgetArea.BottomDockWidgetArea, False
-        neighbour = next((d for d in self.findChildren(QDockWidget) if d is not dock and d.isVisible()
-                          and self.dockWidgetArea(d) == area), None)
-        super().addDockWidget(area, dock, *args)
-        if neighbour is not None and not side:
-            self.tabifyDockWidget(neighbour, dock)
-        if side:
-            size, orientation = max(280, self.width() // 4), Qt.Orientation.Horizontal
-        else:
-            size, orientation = max(200, self.height() // 3), Qt.Orientation.Vertical
-        QTimer.singleShot(0, lambda: self.resizeDocks([dock], [size], orientation) if dock.isVisible() else None)
+        """Docks (Label next, the embedding map) open where and at a size that leaves the panels room
+        (:func:`.docks.place_dock`)."""
+        place_dock(self, area, dock, lambda a: super(MainWindow, self).addDockWidget(a, dock, *args))
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.state()
