@@ -18,13 +18,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMimeData, Qt, Signal
 from PySide6.QtGui import QImage, QPalette
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ..core.errors import FewShotError
 from ..core.folders import DropPlan, plan_drop, unique_name
 from ..core.paths import studio_home
 from ..core.support import SupportSet
 from . import icons
+from .theme import set_style_sheet
 from .class_card import ClassCard, set_flag
 from .notices import Notice, error_notice, exception_text, skipped_notice
 from .drag_data import accepts, local_paths, read_images_mime
@@ -91,10 +92,12 @@ class ClassBoard(QScrollArea):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         title.setFont(font)
-        top = QHBoxLayout()
-        top.addWidget(title)
-        top.addWidget(self.summary, 1)
-        top.addWidget(self.new_button)
+        top = QGridLayout()  # the summary under the title: a narrow board never pushes "New class" out
+        top.setVerticalSpacing(0)
+        top.addWidget(title, 0, 0)
+        top.setColumnStretch(1, 1)
+        top.addWidget(self.new_button, 0, 2)
+        top.addWidget(self.summary, 1, 0, 1, 3)
         self.placeholder = QLabel(self.tr(
             "<h3>Teach the studio new classes</h3>"
             "<p>Drop a folder here with one sub-folder of images per class,<br>"
@@ -113,7 +116,7 @@ class ClassBoard(QScrollArea):
         outer.addWidget(self.placeholder)
         outer.addLayout(self.cards_layout)
         outer.addStretch(1)
-        self.setStyleSheet(
+        set_style_sheet(self,  # a style sheet's palette() colours are fixed when set: re-set on a theme change
             "#ClassCard { background: palette(base); border: 1px solid palette(mid); border-radius: 8px; }"
             "#ClassCard[current=\"true\"] { border: 2px solid palette(highlight); }"
             "#ClassCard[dropTarget=\"true\"] { border: 2px dashed palette(highlight); background: palette(alternate-base); }"
@@ -161,7 +164,7 @@ class ClassBoard(QScrollArea):
         if classes:
             n_classes = (self.tr("{n} class") if len(classes) == 1 else self.tr("{n} classes")).format(n=len(classes))
             images = (self.tr("{n} image") if n_images == 1 else self.tr("{n} images")).format(n=n_images)
-            self.summary.setText(f"  {n_classes} · {images}")
+            self.summary.setText(f"{n_classes} · {images}")
         else:
             self.summary.setText("")
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QDrag, QIcon, QKeySequence, QPainter, QPalette
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QDrag, QIcon, QKeySequence, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QMenu, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
+                               QListWidgetItem, QMenu, QSizePolicy, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from ..core.support import ImageClass
 from . import icons
@@ -28,6 +29,34 @@ def set_flag(widget: QWidget, name: str, on: bool) -> None:
         widget.setProperty(name, on)
         widget.style().unpolish(widget)
         widget.style().polish(widget)
+
+
+class ThumbDelegate(QStyledItemDelegate):
+    """A thumbnail centred in its cell; selected, it gets a highlight frame around the image itself (the
+    default icon-mode highlight sat below the image, over the empty text area)."""
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        cell = option.rect
+        side = THUMB
+        box = QRect(cell.x() + (cell.width() - side) // 2, cell.y() + (cell.height() - side) // 2, side, side)
+        icon = index.data(Qt.ItemDataRole.DecorationRole)
+        painter.save()
+        if isinstance(icon, QIcon) and not icon.isNull():
+            icon.paint(painter, box, Qt.AlignmentFlag.AlignCenter)
+        if option.state & QStyle.StateFlag.State_Selected:
+            colour = option.palette.color(QPalette.ColorRole.Highlight)
+            tint = QColor(colour)
+            tint.setAlpha(60)
+            painter.fillRect(box, tint)
+            pen = QPen(colour, 3)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(box.adjusted(1, 1, -2, -2))
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:
+        return QSize(THUMB + 8, THUMB + 8)
 
 
 class ThumbList(QListWidget):
@@ -54,6 +83,7 @@ class ThumbList(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
+        self.setItemDelegate(ThumbDelegate(self))
         self._fit()
 
     def paths(self) -> list[Path]:
@@ -206,6 +236,7 @@ class ClassCard(QFrame):
                 self.thumbs.addItem(self._items[path])
                 self._items[path].setSelected(path in selected)
         self.thumbs._fit()
+        self.thumbs.viewport().update()  # no highlight left where a removed image was
 
     def _make_item(self, path: str) -> QListWidgetItem:
         item = QListWidgetItem()
@@ -278,6 +309,12 @@ class ClassCard(QFrame):
             event.accept()
         else:
             event.ignore()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the icons are drawn in the text colour: redraw them
+            self.add_button.setIcon(icons.icon("add-images"))
+            self.delete_button.setIcon(icons.icon("delete"))
+        super().changeEvent(event)
 
     def mousePressEvent(self, event) -> None:
         self.board.set_current(self.name)

@@ -56,6 +56,7 @@ class EmbeddingMapView(QWidget):
         self.classifier = None
         self.queries: list[Path] = []
         self.map = None
+        self._drawn_in = None  # the text colour the map was last drawn in
         self.job: Job | None = None
         self.jobs = Jobs(self)
         self.jobs.sig_started.connect(self.sig_job_started)
@@ -96,7 +97,7 @@ class EmbeddingMapView(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # it quotes class names, devices and errors
 
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumSize(320, 260)
+        self.plot.setMinimumSize(320, 180)  # fits a dock of 40 % of a 680-pixel window
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setAspectLocked(False)
@@ -248,6 +249,7 @@ class EmbeddingMapView(QWidget):
     def draw(self, result) -> None:
         """Show a core EmbeddingMap: one scatter item per (class, kind), a legend entry per class."""
         self.map = result
+        self._drawn_in = self.palette().color(QPalette.ColorRole.Text)
         self.plot.clear()
         self.legend.clear()
         self.items.clear()
@@ -350,6 +352,9 @@ class EmbeddingMapView(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:
             self._restyle()
+            # the legend's labels keep the colour they were made with: make them again when it changed
+            if self.map is not None and self.palette().color(QPalette.ColorRole.Text) != self._drawn_in:
+                self.draw(self.map)
         super().changeEvent(event)
 
     def _update(self) -> None:

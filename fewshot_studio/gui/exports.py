@@ -55,6 +55,16 @@ class ExportActions(QObject):
     def window(self):
         return self._window()
 
+    def start_folder(self) -> str:
+        """Where the ONNX file dialog opens: the project's folder once it is saved, else the folder of the
+        last ONNX export (else of the last saved model, else the home folder)."""
+        w = self.window
+        if w.project_path is not None and w.project_path.parent.is_dir():
+            return str(w.project_path.parent)
+        if w.settings.has_last_dir("onnx"):
+            return w.settings.last_dir("onnx")
+        return w.settings.last_dir("models")
+
     # --- ONNX ------------------------------------------------------------------------------------------------
     def export_onnx(self, path: str | None = None) -> None:
         w = self.window
@@ -63,11 +73,11 @@ class ExportActions(QObject):
                                          "(Ctrl+Enter), or load a saved model (Model > Load model...).")))
             return
         if path is None:
-            suggested = Path(w.settings.last_dir("models")) / f"{w.project_title.replace(' ', '_')}.onnx"
+            suggested = Path(self.start_folder()) / f"{w.project_title.replace(' ', '_')}.onnx"
             path = ask_onnx_path(w, str(suggested))
             if not path:
                 return
-        w.settings.set_last_dir("models", path)
+        w.settings.set_last_dir("onnx", path)
         from ..core.export_onnx import ExportError, export_onnx, write_example
 
         def work(clf=w.classifier, path=Path(path)):

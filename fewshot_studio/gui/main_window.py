@@ -24,6 +24,7 @@ from ..core.support import SupportSet
 from . import dialogs, i18n, icons
 from .class_board import ClassBoard
 from .classify import ClassifyActions
+from .docks import place_dock
 from .engine_loader import EngineInfo, EngineLoader
 from .jobs import Jobs
 from .message_bar import MessageBar
@@ -107,10 +108,14 @@ class MainWindow(QMainWindow):
                      "sig_run_failed", "sig_run_ended"):
             getattr(mp, name).connect(getattr(self, name))
         self.predictions = PredictionPanel(self.thumbnails)
-        self.predictions.setMinimumWidth(300)
+        # Never narrower than its header needs (an explicit minimum would override the layout's and clip it).
+        self.predictions.setMinimumWidth(max(300, self.predictions.minimumSizeHint().width()))
+        # The model panel scrolls vertically only: room for its contents' minimum and the scroll bar.
+        inner, bar = mp.widget(), mp.verticalScrollBar().sizeHint().width()  # the board: its title, "New class"
+        mp.setMinimumWidth(max(inner.minimumWidth(), inner.minimumSizeHint().width()) + bar)
         self.predictions.sig_classify_requested.connect(self.classify)
         self.predictions.sig_reclassify_requested.connect(lambda: self.classify(self.predictions.queries))
-        self.board.setMinimumWidth(240)
+        self.board.setMinimumWidth(max(240, self.board.canvas.minimumSizeHint().width() + bar))
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("MainSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -185,6 +190,11 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
+
+    def addDockWidget(self, area, dock, *args) -> None:
+        """Docks (Label next, the embedding map) open where and at a size that leaves the panels room
+        (:func:`.docks.place_dock`)."""
+        place_dock(self, area, dock, lambda a: super(MainWindow, self).addDockWidget(a, dock, *args))
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.state()

@@ -48,9 +48,7 @@ FAMILY_TITLES = {"efficientnet-lite": QT_TRANSLATE_NOOP("BackbonePicker", "Built
 
 def _caption(widget: QLabel) -> QLabel:
     widget.setWordWrap(True)
-    pal = widget.palette()
-    pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-    widget.setPalette(pal)
+    widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # a copied palette would not follow the theme
     return widget
 
 

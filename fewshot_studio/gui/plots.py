@@ -53,6 +53,16 @@ class _Series:
             self.x, self.y = np.empty(256), np.empty(256)
 
 
+class StepAxis(pg.AxisItem):
+    """An axis of whole steps: no tick at 0.6 or 1.4 when a run has one or two steps."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = [(max(1.0, spacing), [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size)]
+        return [level for level in levels if level[1]] or [(1.0, [float(v) for v in range(math.ceil(minVal),
+                                                                                           math.floor(maxVal) + 1)])]
+
+
 class TrainingPlots(QWidget):
     """Two stacked plots sharing the step axis: loss, and accuracy on the support images (%)."""
 
@@ -62,8 +72,8 @@ class TrainingPlots(QWidget):
         self.view.setMinimumHeight(220)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.view.ci.setContentsMargins(2, 2, 8, 2)
-        self.loss_plot = self.view.addPlot(row=0, col=0)
-        self.accuracy_plot = self.view.addPlot(row=1, col=0)
+        self.loss_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": StepAxis("bottom")})
+        self.accuracy_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": StepAxis("bottom")})
         self.accuracy_plot.setXLink(self.loss_plot)
         self.loss_plot.setLabel("left", self.tr("Loss (log)"))
         self.loss_plot.setLogMode(y=True)

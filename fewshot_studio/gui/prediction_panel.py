@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSizePolicy,
                                QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
 from .drag_data import local_paths
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the classifier module imports torch, which loads after the 
 ROW_HEIGHT = 118
 THUMB = 92
 NEAR = 50
+TEXT_MIN = 180  # the name, the predicted class and the bars
 BAR_COLOURS = ("#3b7dd8", "#8a8d93", "#8a8d93", "#8a8d93", "#8a8d93")
 
 
@@ -126,7 +127,7 @@ class PredictionDelegate(QStyledItemDelegate):
         self.thumbnails = thumbnails
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(max(320, option.rect.width()), ROW_HEIGHT)
+        return QSize(THUMB + 28 + TEXT_MIN, ROW_HEIGHT)  # as wide as the list: it never scrolls sideways
 
     def _image(self, painter: QPainter, path: str, box: QRect, pal: QPalette) -> None:
         pm = self.thumbnails.pixmap(path)
@@ -156,8 +157,11 @@ class PredictionDelegate(QStyledItemDelegate):
 
         self._image(painter, p.path, QRect(r.left() + 8, r.top() + (r.height() - THUMB) // 2, THUMB, THUMB), pal)
 
-        show_near = r.width() >= 470 and p.nearest
-        near_w = (NEAR + 8) * len(p.nearest) + 8 if show_near else 0
+        # as many closest examples as fit beside a text column of TEXT_MIN pixels (all of them in the tooltip)
+        fit = (r.width() - THUMB - 28 - TEXT_MIN - 8) // (NEAR + 8)
+        nearest = list(p.nearest)[:max(0, fit)]
+        show_near = bool(nearest)
+        near_w = (NEAR + 8) * len(nearest) + 8 if show_near else 0
         x = r.left() + THUMB + 20
         w = r.right() - x - near_w - 8
         base = QFont(option.font)
@@ -210,7 +214,7 @@ class PredictionDelegate(QStyledItemDelegate):
             painter.setPen(dim)
             painter.drawText(QRect(nx, r.top() + 6, near_w, fm.height()), Qt.AlignmentFlag.AlignLeft,
                              self.tr("Closest examples"))
-            for j, (path, cls, _sim) in enumerate(p.nearest):
+            for j, (path, cls, _sim) in enumerate(nearest):
                 box = QRect(nx + j * (NEAR + 8), r.top() + 8 + fm.height(), NEAR, NEAR)
                 self._image(painter, path, box, pal)
                 painter.setPen(text if cls == p.label else dim)
@@ -231,6 +235,7 @@ class _ResultsView(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setUniformItemSizes(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
         self.placeholder = self.tr("Drop images or a folder here to classify them, or use Classify images... (Ctrl+K)")
 
@@ -260,6 +265,57 @@ class _ResultsView(QListView):
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.viewport().rect().adjusted(16, 16, -16, -16),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+
+
+class _Header(QWidget):
+    """The title and the panel's controls on one row when they fit, else the buttons on a second row: no
+    control is ever squeezed below its text ("Clas…ages", "None of thes")."""
+
+    SPACING = 6
+
+    def __init__(self, title: QLabel, controls: list[QWidget]):
+        super().__init__()
+        self.title, self.controls = title, controls
+        for w in controls:  # a control gets the width its text needs, or moves to the next row
+            w.setSizePolicy(QSizePolicy.Policy.Fixed, w.sizePolicy().verticalPolicy())
+        self.rows = [QHBoxLayout(), QHBoxLayout()]
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        for row in self.rows:
+            row.setSpacing(self.SPACING)
+            column.addLayout(row)
+        self.two_rows: bool | None = None
+        self._arrange(False)
+
+    def _width(self, widgets) -> int:
+        return sum(w.sizeHint().width() for w in widgets) + self.SPACING * len(widgets)
+
+    def _arrange(self, two_rows: bool) -> None:
+        if two_rows == self.two_rows:
+            return
+        self.two_rows = two_rows
+        for row in self.rows:
+            while row.count():
+                row.takeAt(0)
+        first, second = self.rows
+        first.addWidget(self.title)
+        first.addStretch(1)
+        split = 1 if two_rows else len(self.controls)  # the check box stays beside the title
+        for w in self.controls[:split]:
+            first.addWidget(w)
+        if two_rows:
+            second.addStretch(1)
+            for w in self.controls[split:]:
+                second.addWidget(w)
+
+    def minimumSizeHint(self) -> QSize:
+        width = max(self._width([self.title, self.controls[0]]) + 12, self._width(self.controls[1:]))
+        return QSize(width, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        self._arrange(event.size().width() < self._width([self.title, *self.controls]) + 12)
+        super().resizeEvent(event)
 
 
 class PredictionPanel(QWidget):
@@ -297,24 +353,19 @@ class PredictionPanel(QWidget):
         self.clear_button = QToolButton()
         for button in (self.classify_button, self.clear_button):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        title = QLabel(self.tr("Predictions"))
-        font = title.font()
+        self.title = QLabel(self.tr("Predictions"))
+        font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
-        title.setFont(font)
-        top = QHBoxLayout()
-        top.addWidget(title)
-        top.addStretch(1)
+        self.title.setFont(font)
         self.open_set_box = QCheckBox(self.tr("None of these"))
         self.open_set_box.setToolTip(self.tr("Report images unlike every class as \"None of these\" (a similarity "
                                              "threshold calibrated on the support set by leave-one-out)"))
         self.open_set_box.toggled.connect(self.sig_open_set_toggled)
-        top.addWidget(self.open_set_box)
-        top.addWidget(self.classify_button)
-        top.addWidget(self.clear_button)
+        self.header = _Header(self.title, [self.open_set_box, self.classify_button, self.clear_button])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addLayout(top)
+        layout.addWidget(self.header)
         layout.addWidget(self.summary)
         layout.addWidget(self.stale)
         layout.addWidget(self.progress)

@@ -106,6 +106,11 @@ class Settings:
         folder = self._str(f"files/last_dir_{kind}")
         return folder if folder and Path(folder).is_dir() else str(Path.home())
 
+    def has_last_dir(self, kind: str) -> bool:
+        """Whether a folder of this kind was used and still exists (else ``last_dir`` is the home folder)."""
+        folder = self._str(f"files/last_dir_{kind}")
+        return bool(folder) and Path(folder).is_dir()
+
     def set_last_dir(self, kind: str, path: str | Path) -> None:
         path = Path(path)
         self.q.setValue(f"files/last_dir_{kind}", str(path if path.is_dir() else path.parent))
