@@ -101,6 +101,10 @@ class EmbeddingMapView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setAspectLocked(False)
+        for name in ("left", "bottom"):
+            # Before any label is shown: turned off later, pyqtgraph recomputes a prefix scale from the range
+            # anyway (a theme switch then showed PCA's -0.4..0.4 as -400..400).
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(8, 8))
         self._restyle()
 
@@ -336,7 +340,7 @@ class EmbeddingMapView(QWidget):
 
     # --- palette -------------------------------------------------------------------------------------------
     def _restyle(self) -> None:
-        """Follow the theme like the training plots: Base background, Text axes, no SI prefixes."""
+        """Follow the theme like the training plots: Base background, Text axes."""
         pal = self.palette()
         self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
         text = pal.color(QPalette.ColorRole.Text)
@@ -344,7 +348,6 @@ class EmbeddingMapView(QWidget):
             axis = self.plot.getAxis(name)
             axis.setPen(pg.mkPen(text))
             axis.setTextPen(pg.mkPen(text))
-            axis.enableAutoSIPrefix(False)
         self.legend.setLabelTextColor(text)
         for item in self.items.values():
             item.opts["hoverPen"] = pg.mkPen(text, width=2)

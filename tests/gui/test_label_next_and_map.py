@@ -10,7 +10,7 @@ from conftest import RUN_TIMEOUT, drop_and_wait, url_mime
 from imagegen import SHAPES, draw_shape
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QMouseEvent, QPalette
 from PySide6.QtWidgets import QApplication
 
 from fewshot_studio.core.embedding_map import tsne_available
@@ -115,7 +115,7 @@ def test_the_list_says_why_a_more_uncertain_image_is_listed_lower(qtbot, window,
     assert not any("↓" in panel.list.item(i).text() for i in range(panel.list.count()))
 
 
-def test_embedding_map_colours_classes_and_shows_the_hovered_image(qtbot, window, shapes, queries):
+def test_embedding_map_colours_classes_and_shows_the_hovered_image(qtbot, qapp, window, shapes, queries):
     adapt_on_shapes(qtbot, window, shapes)
     window.act_embedding_map.trigger()  # nothing classified yet: the map shows the support images
     view = window.embedding_map
@@ -155,6 +155,21 @@ def test_embedding_map_colours_classes_and_shows_the_hovered_image(qtbot, window
     qtbot.waitUntil(lambda: window.thumbnails.is_ready(path), timeout=20_000)
     expected = window.thumbnails.scaled(path, PREVIEW, view.devicePixelRatioF()).toImage()
     qtbot.waitUntil(lambda: view.preview_image.pixmap().toImage() == expected, timeout=5000)
+
+    # Switching the theme while the map is shown keeps the axes' numbers: PCA coordinates, not thousandths.
+    saved = QPalette(qapp.palette())
+    try:
+        for mode in ("dark", "light"):
+            window.theme_actions[mode].trigger()
+            qapp.processEvents()
+            for name in ("left", "bottom"):
+                axis = view.plot.getAxis(name)
+                low, high = axis.range
+                assert axis.autoSIPrefixScale == 1.0 and axis.labelUnitPrefix == "", (mode, name)
+                values = [v for _, ticks in axis.tickValues(low, high, axis.width() or 300) for v in ticks]
+                assert values and max(abs(v) for v in values) <= 2 * max(abs(low), abs(high)), (mode, name, values)
+    finally:
+        qapp.setPalette(saved)
 
     if tsne_available():  # choosing t-SNE redraws the same points (the features are remembered)
         with qtbot.waitSignal(view.sig_drawn, timeout=RUN_TIMEOUT) as blocker:
