@@ -17,6 +17,9 @@ def cmd_export(args) -> int:
             import onnxruntime  # noqa: F401 - checked before the export, which takes a while
         except ImportError:
             raise FewShotError(MSG_NO_ORT) from None
+    from ..core.safe_write import check_output
+
+    check_output(args.onnx, inputs=[("the model", args.model)], suffix=".onnx")
     clf = FewShotClassifier.load(args.model, device="cpu")
     path = export_onnx(clf, args.onnx)
     p = clf.preprocess
@@ -41,7 +44,7 @@ def cmd_export_support(args) -> int:
     from ..core.imagefolder import export_image_folder
 
     support = load_support(args.support, projects=True)
-    result = export_image_folder(support, args.output)
+    result = export_image_folder(support, args.output, source=args.support)
     for line in result.renamed:
         warn(f"renamed {line}")
     print(f"wrote {result}")

@@ -29,6 +29,7 @@ from pathlib import Path
 from .errors import FewShotError
 from .images import Skipped, check_images
 from .paths import studio_home
+from .safe_write import atomic_write
 from .support import SupportSet
 
 FORMAT = "fewshot-studio-project"
@@ -115,22 +116,17 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
         "classes": [{"name": c.name, "images": names} for c, names in zip(support.classes, members)],
         "settings": dict(settings or {}),
     }
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+    def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             zf.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
             for cls, names in zip(support.classes, members):
                 for image, member in zip(cls.images, names):
                     kind = zipfile.ZIP_STORED if Path(image).suffix.lower() in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
                     zf.write(image, member, compress_type=kind)
-        os.replace(tmp, path)
+
+    try:
+        atomic_write(path, write, inputs=[("a support image", p) for c in support.classes for p in c.images])
     except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         raise ProjectError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
     return path
 
