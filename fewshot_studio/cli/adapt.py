@@ -33,12 +33,13 @@ def adapt_with_bar(run, quiet: bool):
 
 
 def cmd_adapt(args) -> int:
-    from ..core.engine import AdaptRun
     from ..core.safe_write import check_output
 
     check_output(args.output, suffix=".safetensors")  # before loading anything: a bad --output is said at once
     support = load_support(args.support)
     check_output(args.output, inputs=[("a support image", p) for p, _ in support.samples()])
+    from ..core.engine import AdaptRun  # torch: after the checks that need none
+
     values = method_values(args.algorithm, args)
     run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
                    device=args.device, seed=args.seed)

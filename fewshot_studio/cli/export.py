@@ -8,8 +8,11 @@ from .common import Command, error, load_support, model_argument, warn, warn_ski
 
 
 def cmd_export(args) -> int:
-    from ..core.classifier import FewShotClassifier
     from ..core.errors import FewShotError
+    from ..core.safe_write import check_output
+
+    check_output(args.onnx, inputs=[("the model", args.model)], suffix=".onnx")
+    from ..core.classifier import FewShotClassifier  # torch: after the checks that need none
     from ..core.export_onnx import MSG_NO_ORT, OUTPUTS, check_onnx, export_onnx, write_example
 
     if args.check:
@@ -17,9 +20,6 @@ def cmd_export(args) -> int:
             import onnxruntime  # noqa: F401 - checked before the export, which takes a while
         except ImportError:
             raise FewShotError(MSG_NO_ORT) from None
-    from ..core.safe_write import check_output
-
-    check_output(args.onnx, inputs=[("the model", args.model)], suffix=".onnx")
     clf = FewShotClassifier.load(args.model, device="cpu")
     path = export_onnx(clf, args.onnx)
     p = clf.preprocess

@@ -146,15 +146,15 @@ def cmd_rank(args) -> int:
 
 
 def cmd_embed(args) -> int:
-    from ..core.classifier import FewShotClassifier
-    from ..core.embedding_map import EmbeddingMapRun
-
     if args.output is not None and Path(args.output).suffix.lower() not in (".csv", ".json"):
         return bad_input(f"{args.output}: the map is written as .csv or .json; give a file name ending in one of those")
     if args.output is not None:
         from ..core.safe_write import check_output
 
         check_output(args.output, inputs=[("the model", args.model)] + [("an image to map", p) for p in args.paths])
+    from ..core.classifier import FewShotClassifier  # torch: after the checks that need none
+    from ..core.embedding_map import EmbeddingMapRun
+
     clf = FewShotClassifier.load(args.model, device=args.device)
     result = EmbeddingMapRun(clf, args.paths, method=args.method, include_support=not args.no_support,
                              seed=args.seed).run()

@@ -181,7 +181,8 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
     clf.open_set = saved.open_set
     clf.source_path = Path(path)
     clf = clf.to(resolve_device(device))
-    problem = _probe(clf)
+    with out_of_memory_as_error(clf.device, MSG_OOM_PREDICT):
+        problem = _probe(clf)
     if problem:
         message, detail = problem
         raise ModelFileError(message.format(path=path, problem=detail, name=detail))

@@ -30,7 +30,7 @@ from .embeddings import embed_images
 from .errors import FewShotError, ParameterError
 from .images import Skipped
 from .runs import Run, Stage
-from .safe_write import atomic_write
+from .safe_write import OutputPathError, atomic_write
 
 METHODS = ("pca", "tsne")
 DEFAULT_METHOD = "pca"
@@ -162,6 +162,8 @@ class EmbeddingMap:
             text = self.to_csv() if suffix == ".csv" else self.to_json()
             atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"),
                          inputs=[("an image of the map", p) for p in self.paths])
+        except OutputPathError as exc:
+            raise EmbeddingMapError(str(exc)) from None
         except OSError as exc:
             raise EmbeddingMapError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
         return path

@@ -37,7 +37,7 @@ from .. import __version__
 from .classifier import expand_paths
 from .errors import FewShotError, ImageError
 from .images import Skipped
-from .safe_write import atomic_write
+from .safe_write import OutputPathError, atomic_write
 
 INPUT = "image"
 OUTPUTS = ("probabilities", "logits", "nearest_similarity")
@@ -213,6 +213,8 @@ def export_onnx(clf, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
 
     try:
         atomic_write(path, write, inputs=inputs)
+    except OutputPathError as exc:
+        raise ExportError(str(exc)) from None
     except FewShotError:
         raise
     except OSError as exc:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SupportSetError
-from .safe_write import atomic_write
+from .safe_write import OutputPathError, atomic_write
 from .support import SupportSet
 
 MSG_NOT_EMPTY = "{folder} is not empty; choose a new or empty folder, so that no file there is overwritten"
@@ -131,9 +131,9 @@ def export_image_folder(support: SupportSet, folder: str | os.PathLike, *,
             (folder / dirname).mkdir()
         for image, target in plan.files:
             atomic_write(target, lambda tmp, image=image: shutil.copy2(image, tmp))
-    except OSError as exc:
+    except (OSError, OutputPathError) as exc:
         _remove_written(plan, created_root)
-        raise SupportSetError(MSG_WRITE.format(folder=folder, error=exc.strerror or exc)) from None
+        raise SupportSetError(MSG_WRITE.format(folder=folder, error=getattr(exc, "strerror", None) or exc)) from None
     return plan
 
 

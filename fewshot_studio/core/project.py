@@ -29,7 +29,7 @@ from pathlib import Path
 from .errors import FewShotError
 from .images import Skipped, check_images
 from .paths import studio_home
-from .safe_write import atomic_write
+from .safe_write import OutputPathError, atomic_write
 from .support import SupportSet
 
 FORMAT = "fewshot-studio-project"
@@ -126,6 +126,8 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
 
     try:
         atomic_write(path, write, inputs=[("a support image", p) for c in support.classes for p in c.images])
+    except OutputPathError as exc:
+        raise ProjectError(str(exc)) from None
     except OSError as exc:
         raise ProjectError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
     return path

@@ -18,7 +18,7 @@ from psygnal import Signal
 from .errors import SupportSetError
 from .folders import MSG_NOT_IN_SUBFOLDER, class_subfolders, numbered_name, read_class_folders
 from .images import Skipped, check_images
-from .safe_write import atomic_write
+from .safe_write import OutputPathError, atomic_write
 
 FORMAT = "fewshot-studio-support-set"
 FORMAT_VERSION = 1
@@ -231,6 +231,8 @@ class SupportSet:
         inputs = [("a support image", p) for c in self._classes for p in c.images]
         try:
             atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), inputs=inputs)
+        except OutputPathError as exc:
+            raise SupportSetError(str(exc)) from None
         except OSError as exc:
             raise SupportSetError(f"cannot write {path}: {exc.strerror or exc}; choose another place") from None
 

@@ -14,7 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .errors import BackboneError, ModelFileError
-from .safe_write import atomic_write
+from .safe_write import OutputPathError, atomic_write
 
 TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
 MSG_FORMAT = "{path}: weights must be a .safetensors file or a PyTorch state dict (.pth, .pt)"
@@ -63,6 +63,8 @@ def write_atomically(state: dict[str, torch.Tensor], path: Path, metadata: dict[
     path = Path(path)
     try:
         return write_state_dict(state, path, metadata, inputs=inputs)
+    except OutputPathError as exc:
+        raise ModelFileError(str(exc)) from None
     except (OSError, SafetensorError) as exc:
         raise ModelFileError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; "
                              "choose a folder you can write to") from None
