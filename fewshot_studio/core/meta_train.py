@@ -109,6 +109,8 @@ def check_config(config: MetaTrainConfig, resume: Checkpoint | None = None) -> N
     if config.image_size is not None and not low <= config.image_size <= high:
         raise ParameterError(MSG_IMAGE_SIZE.format(low=low, high=high, size=config.image_size))
     check_seed(config.seed)
+    if config.output is not None and not str(config.output).strip():
+        check_output("")  # an empty --output: refused in words, not taken as "the default folder"
     inputs = [("the dataset", config.dataset), ("the validation dataset", config.val_dataset)]
     out = check_output(config.output_path(), inputs=inputs, suffix=".safetensors")
     check_output(out.with_name(out.stem + ".last.safetensors"), inputs=inputs)

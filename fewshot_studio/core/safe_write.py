@@ -36,7 +36,7 @@ _NAME_ROOM = 120  # of the file name, in the temporary file's name (file systems
 
 MSG_NO_NAME = "no output file name given (it is empty); give a file name, for example model.safetensors"
 MSG_IS_FOLDER = "{path} is a folder; give a file name inside it, for example {path}/model{suffix}"
-MSG_PARENT_FILE = "cannot write {path}: {parent} is a file, not a folder; choose another place"
+MSG_PARENT_FILE = "cannot write {path}: {parent} is a file, not a folder; choose a folder you can write to"
 MSG_INPUT = ("{path} is {what} this run reads; saving there would destroy it. Choose another file name for "
              "the output")
 
