@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
 from .common import (Command, ProgressBar, bad_input, device_option, follow, json_option, load_support,
-                     method_options, model_argument, param_option, parse_params, quiet_option, support_argument,
-                     warn, warn_skipped)
+                     method_options, model_argument, param_option, parse_params, positive_int, print_json,
+                     quiet_option, seed_int, support_argument, warn, warn_skipped)
 
 
 MSG_NO_UNLABELLED = "no usable image in --unlabelled {paths}; give image files or folders of images"
@@ -38,13 +37,18 @@ def adapt_with_bar(run, quiet: bool):
 
 
 def cmd_adapt(args) -> int:
-    from ..core.engine import AdaptRun
+    from ..core.safe_write import check_output
 
+    check_output(args.output, suffix=".safetensors")  # before loading anything: a bad --output is said at once
     support = load_support(args.support)
     if args.unlabelled:
         warn_skipped(support.add_unlabelled_files(args.unlabelled))
         if not support.unlabelled:
             return bad_input(MSG_NO_UNLABELLED.format(paths=" ".join(map(str, args.unlabelled))))
+    check_output(args.output, inputs=[("a support image", p) for p, _ in support.samples()]
+                 + [("an unlabelled image", p) for p in support.unlabelled])
+    from ..core.engine import AdaptRun  # torch: after the checks that need none
+
     values = method_values(args.algorithm, args)
     run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
                    device=args.device, seed=args.seed, domain_adaptation=",".join(args.domain_adaptation or []))
@@ -70,7 +74,7 @@ def cmd_adapt(args) -> int:
 
 def print_predictions(preds, as_json: bool) -> None:
     if as_json:
-        print(json.dumps([p.to_dict() for p in preds], indent=2))
+        print_json([p.to_dict() for p in preds])
         return
     width = max((len(p.path) for p in preds), default=0)
     for p in preds:
@@ -147,17 +151,19 @@ def cmd_demo(args) -> int:
 
 
 def cmd_inspect(args) -> int:
+    from ..core import strict_json
     from ..core.model_io import read_metadata
 
-    meta = read_metadata(args.model)
+    meta = read_metadata(args.model)  # checked against the format's schema: the keys used here are there
     if args.json:
-        print(json.dumps(meta, indent=2))
+        print_json(meta)
         return 0
     b, m = meta["backbone"], meta["method"]
     print(f"classes:  {', '.join(meta['class_names'])}")
-    print(f"backbone: {b['name']} ({b['weights_source']}{', trained' if b['trained'] else ''})")
-    print(f"method:   {m['name']} {json.dumps(m['params'])}")
-    print(f"saved:    {meta['created']} by Few-shot Studio {meta['versions']['fewshot_studio']}")
+    print(f"backbone: {b['name']} ({b.get('weights_source', 'unknown source')}{', trained' if b['trained'] else ''})")
+    print(f"method:   {m['name']} {strict_json.dumps(m['params'])}")
+    version = meta.get("versions", {}).get("fewshot_studio", "an unknown version")
+    print(f"saved:    {meta.get('created', 'at an unknown time')} by Few-shot Studio {version}")
     return 0
 
 
@@ -181,7 +187,7 @@ def _unlabelled_options(p: argparse.ArgumentParser) -> None:
 
 
 def _adapt_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same model (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed: same seed, same model (default 0)")
     p.add_argument("--output", "-o", required=True, metavar="MODEL", help="where to save the model (.safetensors)")
     p.add_argument("--open-set", action="store_true", help="calibrate a 'None of these' threshold by cross-validation "
                    "and switch it on: predict then reports images unlike every class as unknown")
@@ -189,7 +195,7 @@ def _adapt_output_options(p: argparse.ArgumentParser) -> None:
 
 def _predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
-    p.add_argument("--top-k", type=int, default=3, help="how many classes to list per image (default 3)")
+    p.add_argument("--top-k", type=positive_int, default=3, help="how many classes to list per image (default 3)")
     p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, confidence, top_k}")
     p.add_argument("--open-set", action=argparse.BooleanOptionalAction, default=None,
                    help="report images unlike every class as unknown (JSON: label null, unknown true); default: as "

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from .common import Command, json_option
+from .common import Command, json_option, print_json
 
 
 def cmd_backbones(args) -> int:
@@ -13,7 +12,7 @@ def cmd_backbones(args) -> int:
 
     specs = list_backbones()
     if args.json:
-        print(json.dumps([s.to_dict() for s in specs], indent=2))
+        print_json([s.to_dict() for s in specs])
         return 0
     for s in specs:
         status = s.weights_status()
@@ -28,11 +27,11 @@ def cmd_algorithms(args) -> int:
 
     methods = list_methods()
     if args.json:
-        print(json.dumps([{"name": m.name, "title": m.title, "description": m.description,
-                           "params": [{"name": p.name, "type": p.type.__name__, "default": p.default,
-                                       "help": p.help, "low": p.low, "high": p.high,
-                                       "choices": list(p.choices) if p.choices else None}
-                                      for p in m.param_specs()]} for m in methods], indent=2))
+        print_json([{"name": m.name, "title": m.title, "description": m.description,
+                     "params": [{"name": p.name, "type": p.type.__name__, "default": p.default,
+                                 "help": p.help, "low": p.low, "high": p.high,
+                                 "choices": list(p.choices) if p.choices else None}
+                                for p in m.param_specs()]} for m in methods])
         return 0
     for m in methods:
         print(f"{m.name:<16} {m.title}: {m.description}")

@@ -36,6 +36,44 @@ def warn(message: str) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
+def print_json(value, **options) -> None:
+    """``value`` on standard output as strict JSON (NaN and infinities become null), indented by 2."""
+    from ..core import strict_json
+
+    options.setdefault("indent", 2)
+    print(strict_json.dumps(value, **options))
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line that points to ``--help`` (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{PROG}: error: {message} (see: {self.prog} --help)\n")
+
+
+# --- argument types ----------------------------------------------------------------------------------------------
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """An argparse type: a random seed in the range every library takes."""
+    from ..core.errors import ParameterError
+    from ..core.params import check_seed
+
+    try:
+        return check_seed(text)
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("the seed ", "", 1)) from None
+
+
 def warn_skipped(skipped: Iterable) -> None:
     """A warning for each file that was left out (a :class:`~fewshot_studio.core.support.Skipped` says why)."""
     for s in skipped:
@@ -56,12 +94,25 @@ def load_support(path: str | Path, *, projects: bool = False):
         if suffix == SUFFIX:
             project = open_project(source)
             warn_skipped(project.skipped)
+            warn_about(project.support)
             return project.support
     if suffix == ".json":
-        return SupportSet.load(source)
-    support, skipped = SupportSet.from_folder(source)
-    warn_skipped(skipped)
+        support = SupportSet.load(source)
+    else:
+        support, skipped = SupportSet.from_folder(source)
+        warn_skipped(skipped)
+    warn_about(support)
     return support
+
+
+def warn_about(support) -> None:
+    """Warnings for what reading a support set changed (class names), and images in more than one class."""
+    from ..core.support import duplicate_images
+
+    for notice in getattr(support, "notices", ()):
+        warn(notice)
+    for notice in duplicate_images(support):
+        warn(notice)
 
 
 def parse_params(args) -> dict:
@@ -89,7 +140,7 @@ class Command:
 # --- parent parsers: the options that commands repeat --------------------------------------------------------
 def parent(*arguments: tuple[tuple, dict]) -> argparse.ArgumentParser:
     """A parent parser holding ``add_argument(*args, **kwargs)`` for each ``(args, kwargs)``."""
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = ArgumentParser(add_help=False)
     for names, kwargs in arguments:
         parser.add_argument(*names, **kwargs)
     return parser

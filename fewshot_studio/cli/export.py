@@ -8,8 +8,11 @@ from .common import Command, error, load_support, model_argument, warn, warn_ski
 
 
 def cmd_export(args) -> int:
-    from ..core.classifier import FewShotClassifier
     from ..core.errors import FewShotError
+    from ..core.safe_write import check_output
+
+    check_output(args.onnx, inputs=[("the model", args.model)], suffix=".onnx")
+    from ..core.classifier import FewShotClassifier  # torch: after the checks that need none
     from ..core.export_onnx import MSG_NO_ORT, OUTPUTS, check_onnx, export_onnx, write_example
 
     if args.check:
@@ -41,7 +44,7 @@ def cmd_export_support(args) -> int:
     from ..core.imagefolder import export_image_folder
 
     support = load_support(args.support, projects=True)
-    result = export_image_folder(support, args.output)
+    result = export_image_folder(support, args.output, source=args.support)
     for line in result.renamed:
         warn(f"renamed {line}")
     print(f"wrote {result}")

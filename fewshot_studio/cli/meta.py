@@ -4,9 +4,9 @@ N-way K-shot episodes."""
 from __future__ import annotations
 
 import argparse
-import json
 
-from .common import Command, ProgressBar, device_option, follow, json_option, parse_params, warn
+from .common import (Command, ProgressBar, device_option, follow, json_option, parse_params, positive_int, print_json,
+                     seed_int, warn)
 
 MSG_KEPT_INDUCTIVE = "in {n} of {episodes} episodes the images were too few to classify jointly: {note}"
 
@@ -51,7 +51,7 @@ def cmd_evaluate(args) -> int:
         runs = read_lake_runs(args.dataset)
         error = lake_error_rate(predict, runs, preprocess.load)
         if args.json:
-            print(json.dumps({"runs": len(runs), "error_rate": error}))
+            print_json({"runs": len(runs), "error_rate": error}, indent=None)
         else:
             print(f"Lake one-shot runs: {len(runs)} runs, error rate {100 * error:.2f}%")
         return 0
@@ -62,17 +62,17 @@ def cmd_evaluate(args) -> int:
     if notes:
         warn(MSG_KEPT_INDUCTIVE.format(n=len(notes), episodes=args.episodes, note=notes[0]))
     if args.json:
-        print(json.dumps({"ways": args.ways, "shots": args.shots, "episodes": args.episodes,
-                          "accuracy": result.mean, "ci95": result.ci95}))
+        print_json({"ways": args.ways, "shots": args.shots, "episodes": args.episodes,
+                    "accuracy": result.mean, "ci95": result.ci95}, indent=None)
     else:
         print(result)
     return 0
 
 
 # --- options -------------------------------------------------------------------------------------------------
-def _int_options(p: argparse.ArgumentParser, defaults: tuple[tuple[str, int], ...]) -> None:
+def _int_options(p: argparse.ArgumentParser, defaults: tuple[tuple[str, int], ...], kind=int) -> None:
     for name, default in defaults:
-        p.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+        p.add_argument(f"--{name}", type=kind, default=default, help=f"(default {default})")
 
 
 def _meta_train_options(p: argparse.ArgumentParser) -> None:
@@ -91,7 +91,7 @@ def _meta_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-dataset", help="validate on this dataset instead of held-out classes")
     p.add_argument("--rotations", action="store_true", help="rotations by 90/180/270 degrees as new classes")
     p.add_argument("--augment", action="store_true", help="random crops, flips and colour jitter")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
 
 
 def _meta_train_output_options(p: argparse.ArgumentParser) -> None:
@@ -107,7 +107,8 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
                    "of runNN/ one-shot runs")
     p.add_argument("--algorithm", help="evaluate with another method (adapts to each episode)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE")
-    _int_options(p, (("ways", 5), ("shots", 1), ("queries", 15), ("episodes", 600), ("seed", 0)))
+    _int_options(p, (("ways", 5), ("shots", 1), ("queries", 15), ("episodes", 600)), kind=positive_int)
+    p.add_argument("--seed", type=seed_int, default=0, help="(default 0)")
     p.add_argument("--unlabelled-per-class", type=int, default=0, metavar="N", help="give each episode a pool of N "
                    "more images per class without labels, disjoint from its support and queries (default 0)")
     p.add_argument("--transductive", action="store_true", help="classify each episode's queries jointly (with its "

@@ -1,16 +1,20 @@
 """The entry point and the parser: each command group contributes its :class:`~.common.Command` objects; the
 parser lists them in :data:`ORDER` and calls the chosen one's ``run``.
 
-Exit status: 0 success, 2 bad input (one line on stderr saying what to do), 1 internal error, 130 interrupted.
+Exit status: 0 success, 2 bad input (one line on stderr saying what to do), 1 internal error, 130 interrupted
+(Ctrl+C), 143 terminated (SIGTERM). Both signals unwind like exceptions, so a save in progress removes its
+temporary file.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 
 from .. import __version__
 from . import adapt, catalogue, export, gui, meta, validation
-from .common import PROG, Command, bad_input, error
+from .common import PROG, ArgumentParser, Command, bad_input, error
 
 #: The modules whose ``commands()`` make up the command line.
 GROUPS = (gui, adapt, catalogue, meta, validation, export)
@@ -28,7 +32,7 @@ def commands() -> dict[str, Command]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Few-shot image classification: teach new classes "
+    parser = ArgumentParser(prog=PROG, description="Few-shot image classification: teach new classes "
                                      "from a handful of examples. With no command, opens the studio window.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -40,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that everything unwinds (saves remove their temporary files)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..core.errors import FewShotError
 
@@ -47,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args.func = gui.cmd_gui
+    previous = None
+    if threading.current_thread() is threading.main_thread() and args.func is not gui.cmd_gui:
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args) or 0
     except FewShotError as exc:
@@ -54,5 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         error("interrupted")
         return 130
+    except Terminated:
+        error("terminated")
+        return 143
     except BrokenPipeError:
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

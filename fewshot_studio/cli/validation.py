@@ -9,12 +9,11 @@ unlabelled images: which to label next, and a 2-D map).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from .common import (Command, ProgressBar, bad_input, combine, device_option, follow, json_option, load_support,
-                     method_options, model_argument, param_option, parse_params, quiet_option, support_argument,
-                     warn, warn_skipped)
+                     method_options, model_argument, param_option, parse_params, print_json, quiet_option, seed_int,
+                     support_argument, warn, warn_skipped)
 
 
 def _pct(x: float) -> str:
@@ -59,7 +58,7 @@ def cmd_validate(args) -> int:
     if args.json:
         out = r.to_dict()
         out["open_set"] = r.open_set_rule(enabled=False).to_dict()
-        print(json.dumps(out, indent=2))
+        print_json(out)
     else:
         print(format_result(r))
     return 0
@@ -119,7 +118,7 @@ def cmd_compare(args) -> int:
         return bad_input("no candidate could be cross-validated: " + "; ".join(f"{r.candidate.label}: {r.error}"
                                                                                for r in rows))
     if args.json:
-        print(json.dumps({"rows": [r.to_dict() for r in rows], "best": best.to_dict()}, indent=2))
+        print_json({"rows": [r.to_dict() for r in rows], "best": best.to_dict()})
     else:
         print(format_comparison(rows, best))
     return 0
@@ -139,7 +138,7 @@ def cmd_rank(args) -> int:
         warn(f"{n} image{'s are' if n != 1 else ' is'} already among the model's support images; left out")
     items = ranking.top(args.top)
     if args.json:
-        print(json.dumps([i.to_dict() for i in items], indent=2))
+        print_json([i.to_dict() for i in items])
         return 0
     for i in items:
         print(f"{i.rank:>4}  {i.score:.3f}  {i.label} {i.confidence:.0%}  {i.path}")
@@ -147,16 +146,20 @@ def cmd_rank(args) -> int:
 
 
 def cmd_embed(args) -> int:
-    from ..core.classifier import FewShotClassifier
+    if args.output is not None and Path(args.output).suffix.lower() not in (".csv", ".json"):
+        return bad_input(f"{args.output}: the map is written as .csv or .json; give a file name ending in one of those")
+    if args.output is not None:
+        from ..core.safe_write import check_output
+
+        check_output(args.output, inputs=[("the model", args.model)] + [("an image to map", p) for p in args.paths])
+    from ..core.classifier import FewShotClassifier  # torch: after the checks that need none
     from ..core.embedding_map import EmbeddingMapRun
 
-    if args.output and Path(args.output).suffix.lower() not in (".csv", ".json"):
-        return bad_input(f"{args.output}: the map is written as .csv or .json; give a file name ending in one of those")
     clf = FewShotClassifier.load(args.model, device=args.device)
     result = EmbeddingMapRun(clf, args.paths, method=args.method, include_support=not args.no_support,
                              seed=args.seed).run()
     warn_skipped(result.skipped)
-    if not args.output:
+    if args.output is None:
         print(result.to_csv(), end="")
         return 0
     path = result.save(args.output)
@@ -175,7 +178,7 @@ def _folds_option(p: argparse.ArgumentParser) -> None:
 
 
 def _seed_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="random seed for the folds and the methods (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed for the folds and the methods (default 0)")
 
 
 def cross_validation_options() -> argparse.ArgumentParser:
@@ -211,7 +214,7 @@ def _embed_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=("pca", "tsne"), default="pca",
                    help="pca (default) or tsne (needs scikit-learn: pip install 'fewshot-studio[tsne]')")
     p.add_argument("--no-support", action="store_true", help="map only the query images")
-    p.add_argument("--seed", type=int, default=0, help="t-SNE's random seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="t-SNE's random seed (default 0)")
     p.add_argument("--output", "-o", metavar="MAP", help="map.csv or map.json (default: CSV on standard output)")
 
 

@@ -52,7 +52,8 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], rest: dict) -> dict:
 
 
 def save_checkpoint(path: Path, *, backbone: nn.Module, nets: nn.Module, feature_shape, meta: dict,
-                    optimizer: torch.optim.Optimizer | None = None) -> Path:
+                    optimizer: torch.optim.Optimizer | None = None, inputs=()) -> Path:
+    """Write a checkpoint (see the module docstring); ``inputs``: ``(what, path)`` pairs never overwritten."""
     path = Path(path)
     tensors = {f"backbone.{k}": v for k, v in backbone.state_dict().items()}
     tensors.update({f"nets.{k}": v for k, v in nets.state_dict().items()})
@@ -63,7 +64,7 @@ def save_checkpoint(path: Path, *, backbone: nn.Module, nets: nn.Module, feature
     if optimizer is not None:
         opt_tensors, meta["optimizer"] = _flatten_optimizer(optimizer.state_dict())
         tensors.update(opt_tensors)
-    return write_atomically(tensors, path, {META_KEY: json.dumps(meta)})
+    return write_atomically(tensors, path, {META_KEY: json.dumps(meta)}, inputs=inputs)
 
 
 class Checkpoint:

@@ -12,11 +12,16 @@ import torch.nn.functional as F
 
 from .algorithms import FewShotMethod, TransductiveFallback, transductive_logits
 from .backbones import Backbone, BackboneSpec
-from .devices import inference_batch, resolve_device
-from .errors import FewShotError, ImageError
+from .devices import MSG_OOM_PREDICT, inference_batch, out_of_memory_as_error, resolve_device
+from .errors import FewShotError, ImageError, ModelFileError, ParameterError
 from .images import Skipped, scan_folder
-from .model_io import read_model, save_classifier
+from .model_io import MSG_NOT_FINITE, MSG_TENSORS, read_model, save_classifier
 from .openset import MSG_NO_RULE
+
+MSG_TOP_K = "top_k must be at least 1, not {k}"
+MSG_HEAD = "the method's head does not fit the backbone ({error})"
+MSG_HEAD_ROWS = "the head scores {rows} classes but the file names {names}"
+MSG_FEATURE_DIM = "support features have {stored} values each but the backbone gives {given}"
 
 
 @dataclass
@@ -107,6 +112,9 @@ class FewShotClassifier:
         calibrated :attr:`open_set` rule), False never does, None follows the rule's ``enabled``.
         ``transductive``: classify the N images jointly (a transductive method; see :meth:`predict`).
         """
+        if top_k < 1:
+            raise ParameterError(MSG_TOP_K.format(k=top_k))
+        self._open_set_rule(open_set)  # a missing rule is said before the images are embedded
         feats, pooled = self.features(self.preprocess.view(base.to(self.device)))
         return self._answers(feats, pooled, names, top_k=top_k, nearest=nearest, open_set=open_set,
                              transductive=transductive)
@@ -156,6 +164,8 @@ class FewShotClassifier:
         pool the model was adapted with); it needs a transductive method (``method.transductive``). With too
         few images to help, the inductive answer is kept and a :class:`TransductiveFallback` warning says so.
         """
+        if top_k < 1:
+            raise ParameterError(MSG_TOP_K.format(k=top_k))
         files, skipped = expand_paths(paths)
         batch_size = batch_size or inference_batch(self.device)
         if transductive:
@@ -171,8 +181,9 @@ class FewShotClassifier:
                 except ImageError as exc:
                     skipped.append(Skipped(Path(path), exc.reason))
             if batch:
-                predictions += self.predict_images(torch.cat(batch), top_k=top_k, nearest=nearest, names=names,
-                                                   open_set=open_set)
+                with out_of_memory_as_error(self.device, MSG_OOM_PREDICT):
+                    predictions += self.predict_images(torch.cat(batch), top_k=top_k, nearest=nearest, names=names,
+                                                       open_set=open_set)
             if on_progress:
                 on_progress(min(start + batch_size, len(files)), len(files))
         return predictions, skipped
@@ -191,7 +202,8 @@ class FewShotClassifier:
                 except ImageError as exc:
                     skipped.append(Skipped(Path(path), exc.reason))
             if batch:
-                f, p = self.features(self.preprocess.view(torch.cat(batch).to(self.device)))
+                with out_of_memory_as_error(self.device, MSG_OOM_PREDICT):
+                    f, p = self.features(self.preprocess.view(torch.cat(batch).to(self.device)))
                 feats.append(f)
                 pooled.append(p)
             if on_progress:
@@ -214,4 +226,32 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
     clf = FewShotClassifier(**saved.parts)
     clf.meta = saved.meta
     clf.open_set = saved.open_set
-    return clf.to(resolve_device(device))
+    clf.source_path = Path(path)
+    clf = clf.to(resolve_device(device))
+    with out_of_memory_as_error(clf.device, MSG_OOM_PREDICT):
+        problem = _probe(clf)
+    if problem:
+        message, detail = problem
+        raise ModelFileError(message.format(path=path, problem=detail, name=detail))
+    return clf
+
+
+def _probe(clf: FewShotClassifier) -> tuple[str, str] | None:
+    """Run one blank image through a loaded model: its head must give one finite score per class name, and
+    its backbone features the size of the stored support features. ``(message, detail)`` when not."""
+    r = clf.preprocess.resize_size
+    blank = torch.full((1, 3, r, r), 128, dtype=torch.uint8, device=clf.device)
+    try:
+        feats, pooled = clf.features(clf.preprocess.view(blank))
+        with torch.no_grad():
+            logits = clf.method.logits(feats.float())
+    except (RuntimeError, ValueError, IndexError, TypeError, AttributeError, KeyError) as exc:
+        return MSG_TENSORS, MSG_HEAD.format(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+    if logits.dim() != 2 or logits.shape[-1] != len(clf.class_names):
+        return MSG_TENSORS, MSG_HEAD_ROWS.format(rows=logits.shape[-1] if logits.dim() else 0,
+                                                 names=len(clf.class_names))
+    if len(clf.support_features) and pooled.shape[-1] != clf.support_features.shape[-1]:
+        return MSG_TENSORS, MSG_FEATURE_DIM.format(stored=clf.support_features.shape[-1], given=pooled.shape[-1])
+    if not bool(torch.isfinite(logits).all()):
+        return MSG_NOT_FINITE, "the scores it gives"
+    return None

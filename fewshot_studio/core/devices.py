@@ -9,6 +9,15 @@ import torch
 from .device_names import DEVICE_CHOICES
 from .errors import DeviceError
 
+MSG_OOM = ("the {memory} ran out of memory ({device}) {during}; {kept}. Use a smaller backbone, {smaller}, "
+           "or run on the CPU (--device cpu)")
+MSG_OOM_ADAPT = dict(during="while adapting", kept="the previous model is kept", smaller="a smaller batch size")
+MSG_OOM_PREDICT = dict(during="while classifying", kept="nothing was changed", smaller="fewer images at a time")
+MSG_OOM_META = dict(during="while meta-training", kept="the checkpoints saved before are kept",
+                    smaller="a smaller --meta-batch or --image-size")
+MSG_OOM_VALIDATE = dict(during="while cross-validating", kept="the previous model is kept",
+                        smaller="a smaller batch size")
+
 
 def resolve_device(requested: str | torch.device = "auto") -> torch.device:
     """``"auto"`` picks the best device present; anything else must exist or a DeviceError says so."""
@@ -32,6 +41,33 @@ def resolve_device(requested: str | torch.device = "auto") -> torch.device:
     if device.type == "mps" and not _mps_available():
         raise DeviceError("Apple MPS was requested but is not available here; use --device cpu or auto")
     return device
+
+
+def out_of_memory(device: torch.device | str, words: dict) -> DeviceError:
+    """The error to raise for ``torch.cuda.OutOfMemoryError`` (frees what the CUDA cache holds)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        with contextlib.suppress(RuntimeError):
+            torch.cuda.empty_cache()
+    memory = "GPU" if device.type in ("cuda", "mps") else "device"
+    return DeviceError(MSG_OOM.format(memory=memory, device=device_label(device), **words))
+
+
+@contextlib.contextmanager
+def out_of_memory_as_error(device: torch.device | str, words: dict):
+    """A block in which running out of GPU memory raises :func:`out_of_memory`'s DeviceError instead."""
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError:
+        raise out_of_memory(device, words) from None
+
+
+def guard_out_of_memory(events, device: torch.device | str, words: dict):
+    """Yield from ``events`` (a run's generator), raising :func:`out_of_memory`'s DeviceError for an OOM."""
+    try:
+        return (yield from events)
+    except torch.cuda.OutOfMemoryError:
+        raise out_of_memory(device, words) from None
 
 
 def _mps_available() -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,11 +24,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import strict_json
 from .classifier import FewShotClassifier
 from .embeddings import embed_images
 from .errors import FewShotError, ParameterError
 from .images import Skipped
 from .runs import Run, Stage
+from .safe_write import OutputPathError, atomic_write
 
 METHODS = ("pca", "tsne")
 DEFAULT_METHOD = "pca"
@@ -139,8 +140,8 @@ class EmbeddingMap:
                                                 self.confidence)]
 
     def to_json(self) -> str:
-        return json.dumps({"method": self.method, "class_names": self.class_names,
-                           "explained_variance": self.explained, "points": self.rows()}, indent=2)
+        return strict_json.dumps({"method": self.method, "class_names": self.class_names,
+                                  "explained_variance": self.explained, "points": self.rows()}, indent=2)
 
     def to_csv(self) -> str:
         out = io.StringIO()
@@ -158,7 +159,11 @@ class EmbeddingMap:
         if suffix not in (".csv", ".json"):
             raise EmbeddingMapError(MSG_FORMAT.format(path=path))
         try:
-            path.write_text(self.to_csv() if suffix == ".csv" else self.to_json(), encoding="utf-8")
+            text = self.to_csv() if suffix == ".csv" else self.to_json()
+            atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"),
+                         inputs=[("an image of the map", p) for p in self.paths])
+        except OutputPathError as exc:
+            raise EmbeddingMapError(str(exc)) from None
         except OSError as exc:
             raise EmbeddingMapError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
         return path

@@ -22,17 +22,16 @@ from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, MetaLearner, get
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .backbones.cache import cached_features, load_backbone, remember_features
 from .classifier import FewShotClassifier
-from .devices import Precision, device_label, inference_batch, resolve_device
-from .errors import DeviceError, DivergedError, WeightsUnavailableError
+from .devices import MSG_OOM_ADAPT, Precision, device_label, inference_batch, out_of_memory, resolve_device
+from .errors import DivergedError, WeightsUnavailableError
 from .images import file_key
+from .params import check_seed
 from .paths import offline
 from .runs import Progress, Run, Stage
 from .support import SupportSet
 
 MSG_DIVERGED = ("the loss became {loss} at step {step}; the run stopped and the previous model is kept. "
                 "Lower the learning rate (it was {lr:g}) or use fewer steps")
-MSG_OOM = ("the GPU ran out of memory ({device}); the previous model is kept. Use a smaller backbone, a "
-           "smaller batch size, or run on the CPU (--device cpu)")
 
 
 class AdaptRun(Run[FewShotClassifier]):
@@ -67,7 +66,7 @@ class AdaptRun(Run[FewShotClassifier]):
             if not status.available:
                 raise WeightsUnavailableError(status.detail)
         self.device = resolve_device(device)
-        self.seed = seed
+        self.seed = check_seed(seed) if seed is not None else None
         self.mixed_precision = mixed_precision
         self.embed_batch = embed_batch or inference_batch(self.device)
 
@@ -75,10 +74,8 @@ class AdaptRun(Run[FewShotClassifier]):
         """Cancelled runs raise :class:`RunCancelled` after their current step."""
         try:
             yield from self._run()
-        except torch.cuda.OutOfMemoryError:
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
-            raise DeviceError(MSG_OOM.format(device=device_label(self.device))) from None
+        except torch.cuda.OutOfMemoryError:  # whatever the device: an injected error, or a GPU tensor on a CPU run
+            raise out_of_memory(self.device, MSG_OOM_ADAPT) from None
 
     def _run(self):
         start = time.perf_counter()

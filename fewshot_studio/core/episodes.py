@@ -28,6 +28,11 @@ from .images import scan_folder
 from .preprocess import Preprocess
 
 MSG_TOO_FEW_CLASSES = "{what} has {n} classes with at least {need} images each; {ways}-way episodes need {ways}"
+MSG_NO_IMAGES_ZIP = ("no images in {path}: expected PNG files as alphabet/character/image.png (Omniglot's layout)"
+                     "{skipped}")
+MSG_EPISODE_SHAPE = ("episodes need --ways of at least 2, --shots and --queries of at least 1 (got {ways}, {shots}, "
+                     "{queries})")
+MSG_UNLABELLED_COUNT = "--unlabelled-per-class must be 0 or more (got {n})"
 
 
 class DatasetError(FewShotError):
@@ -177,19 +182,32 @@ def omniglot_pool(npz: str | os.PathLike, *, size: int = 28, alphabets: list[str
 
 
 def zip_pool(path: str | os.PathLike, *, size: int = 28, rotations: bool = False) -> TensorPool:
-    """Omniglot's minimal splits: a zip of ``root/alphabet/characterNN/*.png``."""
+    """Omniglot's minimal splits: a zip of ``root/alphabet/characterNN/*.png``. Members that are not decodable
+    images are left out; a zip with no image at all is refused (:class:`DatasetError`)."""
     by_class: dict[tuple[str, str], list[torch.Tensor]] = {}
+    bad, shape = 0, None
     try:
         with zipfile.ZipFile(path) as zf:
             for name in sorted(zf.namelist()):
                 parts = Path(name).parts
                 if not name.lower().endswith(".png") or len(parts) < 3:
                     continue
-                with Image.open(io.BytesIO(zf.read(name))) as img:
-                    arr = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+                try:
+                    with Image.open(io.BytesIO(zf.read(name))) as img:
+                        arr = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+                except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+                    bad += 1
+                    continue
+                shape = shape or arr.shape
+                if arr.shape != shape:  # every image of a pool has one size
+                    bad += 1
+                    continue
                 by_class.setdefault((parts[-3], parts[-2]), []).append(torch.from_numpy(arr)[None])
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError) as exc:
         raise DatasetError(f"{path}: cannot read this zip ({exc})") from None
+    if not by_class:
+        raise DatasetError(MSG_NO_IMAGES_ZIP.format(path=path, skipped=f" ({bad} PNG file(s) could not be decoded)"
+                                                    if bad else ""))
     keys = sorted(by_class)
     counts = [len(by_class[k]) for k in keys]
     data = list(_to_base(torch.stack([x for k in keys for x in by_class[k]]), size).split(counts))
@@ -238,6 +256,10 @@ class EpisodeSampler:
     """
 
     def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, seed: int = 0, unlabelled: int = 0):
+        if ways < 2 or shots < 1 or queries < 1:
+            raise DatasetError(MSG_EPISODE_SHAPE.format(ways=ways, shots=shots, queries=queries))
+        if unlabelled < 0:
+            raise DatasetError(MSG_UNLABELLED_COUNT.format(n=unlabelled))
         self.pool, self.ways, self.shots, self.queries, self.seed = pool, ways, shots, queries, seed
         self.unlabelled = unlabelled
         need = shots + queries + unlabelled

@@ -19,7 +19,9 @@ from .checkpoints import Checkpoint
 from .classifier import load_classifier
 from .devices import Precision, inference_batch, resolve_device
 from .episodes import DatasetError, Episode, EpisodeSampler
-from .errors import ModelFileError
+from .errors import ModelFileError, ParameterError
+
+MSG_EPISODES = "--episodes must be at least 1 (it is {n}): an accuracy needs at least one episode"
 
 # predict(episode) -> predicted query labels (n_query,)
 Predictor = Callable[[Episode], torch.Tensor]
@@ -46,6 +48,8 @@ class EvalResult:
     shots: int
 
     def __str__(self) -> str:
+        if not math.isfinite(self.ci95):  # one episode: no interval
+            return f"{self.ways}-way {self.shots}-shot: {100 * self.mean:.2f}% (1 episode, no confidence interval)"
         return (f"{self.ways}-way {self.shots}-shot: {100 * self.mean:.2f}% ± {100 * self.ci95:.2f}% "
                 f"(95% CI, {self.episodes} episodes)")
 
@@ -53,6 +57,8 @@ class EvalResult:
 def evaluate_episodes(predict: Predictor, sampler: EpisodeSampler, episodes: int, *, start: int = 0,
                       on_episode: Callable[[int, float], None] | None = None) -> EvalResult:
     """Accuracy of ``predict`` over episodes ``start`` .. ``start + episodes - 1`` of ``sampler``."""
+    if episodes < 1:
+        raise ParameterError(MSG_EPISODES.format(n=episodes))
     accs = []
     for i in range(start, start + episodes):
         ep = sampler.episode(i)
@@ -103,6 +109,8 @@ def lake_error_rate(predict: Predictor, runs: list[LakeRun], load: Callable[[lis
         pred = predict(ep).cpu()
         wrong += int((pred != ep.query_labels).sum())
         total += len(ep.query_labels)
+    if not total:
+        raise DatasetError("the one-shot runs list no test images; check their class_labels.txt files")
     return wrong / total
 
 

@@ -19,7 +19,6 @@ The ``onnx`` package writes the metadata; ``onnxruntime`` is needed only by :fun
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import os
@@ -38,6 +37,7 @@ from .. import __version__
 from .classifier import expand_paths
 from .errors import FewShotError, ImageError
 from .images import Skipped
+from .safe_write import OutputPathError, atomic_write
 
 INPUT = "image"
 OUTPUTS = ("probabilities", "logits", "nearest_similarity")
@@ -193,9 +193,9 @@ def export_onnx(clf, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
     outputs = list(OUTPUTS if graph.has_support else OUTPUTS[:2])
     s = clf.preprocess.input_size
     example = torch.randint(0, 256, (2, 3, s, s), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    inputs = [("the model", getattr(clf, "source_path", None))]
+
+    def write(tmp: Path) -> None:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's deprecation and tracer warnings are not the user's
             torch.onnx.export(graph, (example,), str(tmp), dynamo=False, opset_version=opset, input_names=[INPUT],
@@ -210,14 +210,16 @@ def export_onnx(clf, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
                             f"{', '.join(clf.class_names)}. Input: {contract}.")
         onnx.checker.check_model(model)
         onnx.save(model, str(tmp))
-        os.replace(tmp, path)
+
+    try:
+        atomic_write(path, write, inputs=inputs)
+    except OutputPathError as exc:
+        raise ExportError(str(exc)) from None
+    except FewShotError:
+        raise
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise ExportError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
     except Exception as exc:  # noqa: BLE001 - the exporter raises many types; the user gets one message
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise ExportError(MSG_FAILED.format(method=clf.method.name, backbone=clf.spec.name,
                                             error=f"{type(exc).__name__}: {str(exc)[:200]}")) from None
     return path
@@ -277,6 +279,12 @@ def open_session(path: str | os.PathLike):
         raise ExportError(MSG_NOT_ONNX.format(path=path, error=str(exc)[:160])) from None
 
 
+def _max_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest absolute difference; infinite when either side holds NaN or infinity (never a silent 0)."""
+    d = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    return float(d.max()) if d.size and np.isfinite(d).all() else (float("inf") if d.size else 0.0)
+
+
 @torch.no_grad()
 def check_onnx(clf, path: str | os.PathLike, images, *, batch_size: int = 16) -> ParityReport:
     """Run the same images through onnxruntime and through ``clf`` (PyTorch) and compare the outputs.
@@ -303,8 +311,8 @@ def check_onnx(clf, path: str | os.PathLike, images, *, batch_size: int = 16) ->
         logits = clf.method.logits(feats.float()).cpu()
         probs = F.softmax(logits, dim=-1)
         ort_probs, ort_logits = session.run(list(OUTPUTS[:2]), {INPUT: studio_input(clf.preprocess, chunk)})
-        diff_p = max(diff_p, float(np.abs(ort_probs - probs.numpy()).max()))
-        diff_l = max(diff_l, float(np.abs(ort_logits - logits.numpy()).max()))
+        diff_p = max(diff_p, _max_difference(ort_probs, probs.numpy()))
+        diff_l = max(diff_l, _max_difference(ort_logits, logits.numpy()))
         same += int((ort_probs.argmax(-1) == probs.argmax(-1).numpy()).sum())
     return ParityReport(len(base), diff_p, diff_l, same, skipped)
 

@@ -16,6 +16,9 @@ from pathlib import Path
 from .images import ScanResult, Skipped, check_images, scan_folder
 
 MSG_NOT_IN_SUBFOLDER = "not inside a class sub-folder"
+MSG_HIDDEN_CLASS = "hidden folder (its name starts with a dot), not read as a class; rename it to use it as one"
+MSG_BLANK_CLASS = "a folder named only with spaces cannot be a class; rename it to use it as one"
+MSG_RENAMED_CLASS = "class folder {folder!r} is read as class {name!r} (spaces at the ends of a name are dropped)"
 
 
 # --- class names ------------------------------------------------------------------------------------------------
@@ -42,6 +45,13 @@ class ClassFolders:
 
     classes: list[tuple[str, ScanResult]]  # (class name, its images and skipped files), one per sub-folder
     loose: list[Path]  # files beside the sub-folders, in no class, sorted
+    skipped: list[Skipped] = field(default_factory=list)  # sub-folders not read as classes (hidden), with why
+    notices: list[str] = field(default_factory=list)  # what reading changed (a class named unlike its folder)
+
+
+#: Hidden folders that tools make and nobody means as a class: left out without a word.
+_QUIET = frozenset({".git", ".svn", ".hg", ".ipynb_checkpoints", ".DS_Store", ".Trash", ".thumbnails", ".cache",
+                    ".fseventsd", ".Spotlight-V100", ".idea", ".vscode"})
 
 
 def class_subfolders(folder: Path) -> list[Path]:
@@ -52,9 +62,15 @@ def class_subfolders(folder: Path) -> list[Path]:
 def read_class_folders(folder: str | os.PathLike, *, validate: bool = True) -> ClassFolders:
     """Scan every class sub-folder of ``folder`` (``validate`` decodes each image; slow)."""
     folder = Path(folder)
-    classes = [(sub.name, scan_folder(sub, validate=validate)) for sub in class_subfolders(folder)]
+    subs = class_subfolders(folder)
+    classes = [(sub.name.strip(), scan_folder(sub, validate=validate)) for sub in subs if sub.name.strip()]
     loose = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    return ClassFolders(classes, loose)
+    hidden = sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith(".") and p.name not in _QUIET)
+    skipped = [Skipped(p, MSG_HIDDEN_CLASS) for p in hidden] + [Skipped(p, MSG_BLANK_CLASS) for p in subs
+                                                                 if not p.name.strip()]
+    notices = [MSG_RENAMED_CLASS.format(folder=sub.name, name=sub.name.strip())
+               for sub in subs if sub.name != sub.name.strip() and sub.name.strip()]
+    return ClassFolders(classes, loose, skipped, notices)
 
 
 # --- what a drop means ------------------------------------------------------------------------------------------
@@ -111,7 +127,7 @@ def plan_drop(paths: Iterable[str | os.PathLike], class_names: Iterable[str], ta
             for name, scan in found.classes:
                 add(name, scan.images)
                 plan.skipped += scan.skipped
-            plan.skipped += [Skipped(p, loose_reason) for p in found.loose]
+            plan.skipped += [Skipped(p, loose_reason) for p in found.loose] + found.skipped
         else:
             scan = scan_folder(folder)
             add(folder.name, scan.images)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SupportSetError
+from .safe_write import OutputPathError, atomic_write
 from .support import SupportSet
 
 MSG_NOT_EMPTY = "{folder} is not empty; choose a new or empty folder, so that no file there is overwritten"
@@ -33,6 +34,8 @@ MSG_MISSING = ("cannot export the support set: {image} (class {name!r}) no longe
                "or put the file back")
 MSG_WRITE = "cannot write to {folder}: {error}; choose a folder you can write to"
 MSG_EMPTY = "the support set has no images to export"
+MSG_INSIDE = ("{folder} is inside the support set's folder {root}; the next import of that folder would find the "
+              "export as a new class. Choose a folder outside it")
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -89,13 +92,27 @@ def plan_image_folder(support: SupportSet, folder: str | os.PathLike) -> FolderE
     return plan
 
 
-def export_image_folder(support: SupportSet, folder: str | os.PathLike) -> FolderExport:
+def _is_within(folder: Path, root: Path) -> bool:
+    folder, root = folder.resolve(), root.resolve()
+    return folder == root or root in folder.parents
+
+
+def export_image_folder(support: SupportSet, folder: str | os.PathLike, *,
+                        source: str | os.PathLike | None = None) -> FolderExport:
     """Copy the support set's images into ``folder/<class>/``; see the module docstring for the rules.
 
-    Raises :class:`SupportSetError` (nothing written) when the folder is not new or empty, an image is
-    missing, or the folder cannot be written.
+    ``source``: the folder the support set was read from, if any; the export may not go inside it (nor inside
+    any image's own folder), or reading that folder again would find the export as a class.
+    Raises :class:`SupportSetError` (nothing written) when the folder is not new or empty, is inside the
+    support set, an image is missing, or the folder cannot be written.
     """
     folder = Path(folder)
+    roots = {Path(image).parent for cls in support.classes for image in cls.images}
+    if source is not None and Path(source).is_dir():
+        roots.add(Path(source))
+    for root in sorted(roots):
+        if _is_within(folder, root):
+            raise SupportSetError(MSG_INSIDE.format(folder=folder, root=root))
     if not support.n_images:
         raise SupportSetError(MSG_EMPTY)
     if folder.exists() and not folder.is_dir():
@@ -112,11 +129,11 @@ def export_image_folder(support: SupportSet, folder: str | os.PathLike) -> Folde
         folder.mkdir(parents=True, exist_ok=True)
         for _, dirname in plan.classes:
             (folder / dirname).mkdir()
-        for source, target in plan.files:
-            shutil.copy2(source, target)
-    except OSError as exc:
+        for image, target in plan.files:
+            atomic_write(target, lambda tmp, image=image: shutil.copy2(image, tmp))
+    except (OSError, OutputPathError) as exc:
         _remove_written(plan, created_root)
-        raise SupportSetError(MSG_WRITE.format(folder=folder, error=exc.strerror or exc)) from None
+        raise SupportSetError(MSG_WRITE.format(folder=folder, error=getattr(exc, "strerror", None) or exc)) from None
     return plan
 
 

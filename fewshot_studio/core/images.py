@@ -6,7 +6,9 @@ composited on white); animated files give their first frame; PIL's decompression
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,15 @@ MSG_NOT_IMAGE = "not an image file that can be read (supported: PNG, JPEG, BMP, 
 MSG_TRUNCATED = "image data is truncated or corrupt ({error}); re-export or re-download the file"
 MSG_TOO_LARGE = "image is too large ({pixels:,} pixels, the limit is {limit:,}); downscale it first"
 MSG_MODE = "colour mode {mode} is not supported; convert the image to RGB"
+MSG_NOT_REGULAR = "not a regular file but a {kind}; give an image file"
+MSG_DAMAGED = "damaged {format} ({error}): the file is truncated or corrupt; re-export or re-download it"
+MSG_LOOP = "leads to a folder already searched (a symbolic link loop, or a second link to it); left out"
+MSG_BROKEN_LINK = "broken symbolic link (what it points to does not exist)"
+MSG_FOLDER_NAMED_LIKE_IMAGE = "is a folder named like an image file; the images inside it, if any, are used"
+
+#: How files of each format start: a file that starts so but cannot be read is a damaged one of that format.
+SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+              (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BM", "BMP"))
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -60,6 +71,40 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         raise ValueError(MSG_MODE.format(mode=mode)) from None
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+def sniff_format(path: Path) -> str | None:
+    """The image format a file's first bytes announce (PNG, JPEG, GIF, TIFF, BMP, WebP), or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((fmt for sig, fmt in SIGNATURES if head.startswith(sig)), None)
+
+
+def _damage(path: Path, fmt: str) -> str:
+    """Why PIL's own reader for ``fmt`` refuses the file, in its words."""
+    factory = Image.OPEN.get(fmt.upper())
+    if factory is None:
+        return "cannot be decoded"
+    try:
+        factory[0](str(path)).close()
+    except Exception as exc:  # noqa: BLE001 - only used to word a message
+        return (str(exc) or type(exc).__name__)[:160]
+    return "cannot be decoded"
+
+
 def load_image(path: str | os.PathLike, *, draft_size: int | None = None) -> Image.Image:
     """Open ``path`` as an RGB image, fully decoded.
 
@@ -72,7 +117,10 @@ def load_image(path: str | os.PathLike, *, draft_size: int | None = None) -> Ima
     if path.is_dir():
         raise ImageError(path, MSG_DIRECTORY)
     try:
-        if path.stat().st_size == 0:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageError(path, MSG_NOT_REGULAR.format(kind=_kind(st.st_mode)))
+        if st.st_size == 0:
             raise ImageError(path, MSG_EMPTY)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -91,6 +139,9 @@ def load_image(path: str | os.PathLike, *, draft_size: int | None = None) -> Ima
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageError(path, MSG_TOO_LARGE.format(pixels=_safe_pixels(path), limit=_pixel_limit())) from None
     except UnidentifiedImageError:
+        fmt = sniff_format(path)
+        if fmt is not None:
+            raise ImageError(path, MSG_DAMAGED.format(format=fmt, error=_damage(path, fmt))) from None
         raise ImageError(path, MSG_NOT_IMAGE) from None
     except PermissionError as exc:
         raise ImageError(path, MSG_UNREADABLE.format(error=exc.strerror or exc)) from None
@@ -166,12 +217,55 @@ def check_images(paths, *, validate: bool = True) -> ScanResult:
     return result
 
 
+def _walk(folder: Path, recursive: bool) -> tuple[list[Path], list[Skipped]]:
+    """Regular files under ``folder`` (hidden names left out), and what else was met, with the reason: links
+    that lead nowhere or back to a folder already searched, pipes and devices, folders named like images."""
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    seen: set[tuple[int, int]] = set()
+
+    def visit(directory: Path) -> None:
+        try:
+            st = directory.stat()
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(directory, MSG_UNREADABLE.format(error=exc.strerror or exc)))
+            return
+        if (st.st_dev, st.st_ino) in seen:
+            skipped.append(Skipped(directory, MSG_LOOP))
+            return
+        seen.add((st.st_dev, st.st_ino))
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                st = path.stat()
+            except OSError as exc:
+                broken = exc.errno == errno.ENOENT and path.is_symlink()
+                skipped.append(Skipped(path, MSG_BROKEN_LINK if broken else MSG_LOOP if exc.errno == errno.ELOOP
+                                       else MSG_UNREADABLE.format(error=exc.strerror or exc)))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if looks_like_image(path):
+                    skipped.append(Skipped(path, MSG_FOLDER_NAMED_LIKE_IMAGE))
+                if recursive:
+                    visit(path)
+            elif stat.S_ISREG(st.st_mode):
+                files.append(path)
+            else:
+                skipped.append(Skipped(path, MSG_NOT_REGULAR.format(kind=_kind(st.st_mode))))
+
+    visit(folder)
+    return sorted(files), skipped
+
+
 def scan_folder(folder: str | os.PathLike, *, recursive: bool = True, validate: bool = True) -> ScanResult:
-    """Walk ``folder`` and keep the image files, reporting every other file with the reason."""
+    """Walk ``folder`` and keep the image files, reporting every other file with the reason (see :func:`_walk`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ImageError(folder, "is not a folder" if folder.exists() else "folder not found")
-    pattern = "**/*" if recursive else "*"
-    files = sorted(p for p in folder.glob(pattern) if p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return check_images(files, validate=validate)
+    files, odd = _walk(folder, recursive)
+    result = check_images(files, validate=validate)
+    result.skipped = odd + result.skipped
+    return result

@@ -23,12 +23,14 @@ from .algorithms import MetaLearner, get_method
 from .algorithms.episodic import EpisodicMethod
 from .backbones import get_backbone
 from .checkpoints import Checkpoint, checkpoints_dir, save_checkpoint
-from .devices import device_label, resolve_device
+from .devices import MSG_OOM_META, device_label, guard_out_of_memory, resolve_device
 from .episodes import DatasetError, EpisodeSampler, open_pool
 from .errors import DivergedError, ParameterError, RunCancelled
 from .evaluation import EvalResult, evaluate_episodes
+from .params import check_seed
 from .preprocess import Preprocess
 from .runs import Progress, Run, Stage
+from .safe_write import check_output
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -90,6 +92,30 @@ class MetaObjective(nn.Module):
         return self.method[0].meta_objective(self.backbone, xs, ys, xq, yq, ways)
 
 
+MSG_STEPS = "--steps must be at least 1 (it is {steps}): with no step, there is nothing to save"
+MSG_STEPS_RESUMED = ("{resume} is at step {step} already; give --steps larger than {step} to train further "
+                     "(--steps is the total, counting the steps done)")
+MSG_IMAGE_SIZE = "--image-size must be from {low} to {high} pixels (Omniglot: 28), not {size}"
+IMAGE_SIZES = (16, 1024)
+
+
+def check_config(config: MetaTrainConfig, resume: Checkpoint | None = None) -> None:
+    """Refuse, before anything runs, a configuration that would train nothing, or save over its own inputs."""
+    if config.steps < 1:
+        raise ParameterError(MSG_STEPS.format(steps=config.steps))
+    if resume is not None and config.steps <= int(resume.meta.get("step", 0)):
+        raise ParameterError(MSG_STEPS_RESUMED.format(resume=resume.path, step=int(resume.meta.get("step", 0))))
+    low, high = IMAGE_SIZES
+    if config.image_size is not None and not low <= config.image_size <= high:
+        raise ParameterError(MSG_IMAGE_SIZE.format(low=low, high=high, size=config.image_size))
+    check_seed(config.seed)
+    if config.output is not None and not str(config.output).strip():
+        check_output("")  # an empty --output: refused in words, not taken as "the default folder"
+    inputs = [("the dataset", config.dataset), ("the validation dataset", config.val_dataset)]
+    out = check_output(config.output_path(), inputs=inputs, suffix=".safetensors")
+    check_output(out.with_name(out.stem + ".last.safetensors"), inputs=inputs)
+
+
 def _distributed() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
@@ -111,6 +137,7 @@ class MetaTrainRun(Run[Path]):
         self.config = config
         if config.ways < 2 or config.shots < 1 or config.queries < 1 or config.meta_batch < 1:
             raise ParameterError("meta-training needs --ways >= 2, --shots >= 1, --queries >= 1, --meta-batch >= 1")
+        check_config(config, self.resume)
         self.method = get_method(config.method)(**config.params)
         if not isinstance(self.method, MetaLearner):
             raise ParameterError(f"{config.method} cannot be meta-trained; choose one of the episodic methods "
@@ -163,9 +190,17 @@ class MetaTrainRun(Run[Path]):
                 "config": asdict(self.config), "step": step, "history": self.history,
                 "best": None if self.best is None else {"mean": self.best.mean, "ci95": self.best.ci95}}
         save_checkpoint(path, backbone=backbone, nets=objective.nets,
-                        feature_shape=self.method.feature_shape, meta=meta, optimizer=optimizer)
+                        feature_shape=self.method.feature_shape, meta=meta, optimizer=optimizer, inputs=self._inputs())
+
+    def _inputs(self) -> list[tuple[str, str]]:
+        """What this run reads, never to be saved over."""
+        c = self.config
+        return [("the dataset", c.dataset), ("the validation dataset", c.val_dataset)]
 
     def _events(self):
+        return guard_out_of_memory(self._meta_train(), self.device, MSG_OOM_META)
+
+    def _meta_train(self):
         c = self.config
         start_time = time.perf_counter()
         label = device_label(self.device)

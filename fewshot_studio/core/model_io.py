@@ -38,6 +38,12 @@ MSG_NOT_FOUND = "{path}: model file not found"
 MSG_CORRUPT = "{path}: not a readable model file ({error}); it may be truncated or damaged, save it again"
 MSG_FOREIGN = ("{path}: this is a safetensors file but not a Few-shot Studio model; to use it as backbone "
                "weights, import it with: fewshot-studio import-weights BACKBONE {path}")
+MSG_SCHEMA = ("{path}: the model file's description is not valid ({problem}); it was not written by Few-shot Studio "
+              "or was edited afterwards. Adapt and save the model again")
+MSG_NOT_FINITE = ("{path}: the model holds NaN or infinite values (in {name}); it cannot give meaningful answers. "
+                  "Adapt and save the model again")
+MSG_TENSORS = ("{path}: the model's tensors do not match its description ({problem}); it was not written by "
+               "Few-shot Studio or was edited afterwards. Adapt and save the model again")
 MSG_NEWER = ("{path}: this model was saved by a newer Few-shot Studio (format {version}, this version reads up to "
              "{supported}); upgrade Few-shot Studio to open it")
 
@@ -77,7 +83,52 @@ def save_classifier(clf, path: str | os.PathLike) -> Path:
     }
     if getattr(clf, "open_set", None) is not None:  # optional key: files without it load as before
         meta["open_set"] = clf.open_set.to_dict()
-    return write_atomically(tensors, path, {META_KEY: json.dumps(meta)})
+    inputs = [("a support image", p) for p in clf.support_paths]
+    return write_atomically(tensors, path, {META_KEY: json.dumps(meta)}, inputs=inputs)
+
+
+_NONE = type(None)
+#: The metadata's schema: dotted key -> (types, required). Optional keys may be absent, not of another type.
+SCHEMA = {
+    "class_names": (list, True), "backbone": (dict, True), "backbone.name": (str, True),
+    "backbone.weights": (str, True), "backbone.included": (bool, True), "backbone.trained": (bool, True),
+    "backbone.weights_source": (str, False), "backbone.architecture": (str, False), "backbone.family": (str, False),
+    "preprocess": (dict, True), "method": (dict, True), "method.name": (str, True), "method.params": (dict, True),
+    "created": (str, False), "versions": (dict, False), "support": (dict, False), "support.images": (list, False),
+    "run": (dict, False), "open_set": ((dict, _NONE), False),
+}
+
+
+def _type_name(types) -> str:
+    types = types if isinstance(types, tuple) else (types,)
+    words = {list: "a list", dict: "an object", str: "a string", bool: "true or false", _NONE: "null"}
+    return " or ".join(words[t] for t in types)
+
+
+def schema_problem(meta: dict) -> str | None:
+    """What is wrong with a model file's metadata against :data:`SCHEMA` (None: nothing)."""
+    for key, (types, required) in SCHEMA.items():
+        node, present = meta, True
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                present = False
+                break
+            node = node[part]
+        if not present:
+            if required:
+                return f"{key!r} is missing"
+            continue
+        if not isinstance(node, types) or (types is int and isinstance(node, bool)):
+            return f"{key!r} must be {_type_name(types)}"
+    names = meta["class_names"]
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        return "'class_names' must be a list of non-empty names"
+    if len(set(names)) != len(names):
+        return "'class_names' has the same name twice"
+    images = meta.get("support", {}).get("images", [])
+    if not all(isinstance(p, str) for p in images):
+        return "'support.images' must be a list of file names"
+    return None
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
@@ -101,7 +152,31 @@ def read_metadata(path: str | os.PathLike) -> dict:
         raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"metadata: {exc}")) from None
     if version > FORMAT_VERSION:
         raise ModelFileError(MSG_NEWER.format(path=path, version=version, supported=FORMAT_VERSION))
+    problem = schema_problem(meta)
+    if problem:
+        raise ModelFileError(MSG_SCHEMA.format(path=path, problem=problem))
     return meta
+
+
+def tensors_problem(tensors: dict[str, torch.Tensor], meta: dict) -> tuple[str, str] | None:
+    """``(message, detail)`` for tensors that contradict the metadata or are not finite (None: all good)."""
+    for name in ("support.features", "support.labels"):
+        if name not in tensors:
+            return MSG_TENSORS, f"{name} is missing"
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            return MSG_NOT_FINITE, name
+    features, labels = tensors["support.features"], tensors["support.labels"]
+    n_classes = len(meta["class_names"])
+    if features.dim() != 2 or labels.dim() != 1 or features.shape[0] != labels.shape[0]:
+        return MSG_TENSORS, (f"support.features {tuple(features.shape)} and support.labels {tuple(labels.shape)} "
+                             "must be (N, D) and (N,)")
+    if labels.is_floating_point() or (labels.numel() and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes):
+        return MSG_TENSORS, f"support.labels must be class numbers from 0 to {n_classes - 1}"
+    images = meta.get("support", {}).get("images", [])
+    if images and len(images) != labels.shape[0]:
+        return MSG_TENSORS, f"{len(images)} support images are named but {labels.shape[0]} are stored"
+    return None
 
 
 @dataclass
@@ -123,6 +198,10 @@ def read_model(path: str | os.PathLike) -> SavedModel:
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelFileError(MSG_CORRUPT.format(path=path, error=str(exc)[:160])) from None
+    problem = tensors_problem(tensors, meta)
+    if problem:
+        message, detail = problem
+        raise ModelFileError(message.format(path=path, name=detail, problem=detail))
     try:
         try:
             spec = get_backbone(meta["backbone"]["name"])
@@ -150,6 +229,6 @@ def read_model(path: str | os.PathLike) -> SavedModel:
             preprocess=Preprocess.from_dict(meta["preprocess"]))
     except FewShotError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
         raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {str(exc)[:160]}")) from None
     return SavedModel(parts, meta, OpenSetRule.from_dict(meta.get("open_set")))

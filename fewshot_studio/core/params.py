@@ -7,6 +7,7 @@ line parses ``--param name=value`` against it and the window generates its form 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -43,6 +44,11 @@ def describe(params_cls) -> list[ParamSpec]:
     ]
 
 
+MSG_NOT_FINITE = "{name} must be a finite number, not {value!r}"
+MSG_SEED = "the seed must be a whole number from 0 to {high}, not {value!r}"
+#: Seeds go to torch, NumPy and Python's random: a range all of them take.
+SEED_MAX = 2**32 - 1
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -61,6 +67,8 @@ def _coerce(spec: ParamSpec, value: Any) -> Any:
         coerced = spec.type(value)
     except (TypeError, ValueError):
         raise ParameterError(f"{spec.name} must be {spec.type.__name__}, not {value!r}") from None
+    if isinstance(coerced, float) and not math.isfinite(coerced):
+        raise ParameterError(MSG_NOT_FINITE.format(name=spec.name, value=value))
     if spec.choices and coerced not in spec.choices:
         raise ParameterError(f"{spec.name} must be one of {', '.join(spec.choices)}, not {value!r}")
     if spec.low is not None and coerced < spec.low or spec.high is not None and coerced > spec.high:
@@ -84,6 +92,19 @@ def validate(params) -> None:
     """Check every field of an existing params instance against its range."""
     for spec in describe(type(params)):
         _coerce(spec, getattr(params, spec.name))
+
+
+def check_seed(value) -> int:
+    """A random seed as an int in 0..:data:`SEED_MAX`; raises ParameterError otherwise."""
+    try:
+        seed = int(value)
+        if isinstance(value, float) or str(value).strip() != str(seed):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ParameterError(MSG_SEED.format(high=SEED_MAX, value=value)) from None
+    if not 0 <= seed <= SEED_MAX:
+        raise ParameterError(MSG_SEED.format(high=SEED_MAX, value=value))
+    return seed
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:

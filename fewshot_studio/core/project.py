@@ -42,6 +42,7 @@ from .errors import FewShotError
 from .fingerprint import content_fingerprint
 from .images import Skipped, check_images
 from .paths import studio_home
+from .safe_write import OutputPathError, atomic_write
 from .support import SupportSet
 
 FORMAT = "fewshot-studio-project"
@@ -170,12 +171,8 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
     if classifier is not None:
         manifest["model"] = {"file": MODEL_MEMBER, "support": content_fingerprint(support) if up_to_date else None,
                              "changed": up_to_date is False, "state": dict(model_state or {})}
-    tmp = model_tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+
+    def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             zf.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
             for cls, names in zip(support.classes, members):
@@ -183,19 +180,17 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
                     kind = zipfile.ZIP_STORED if Path(image).suffix.lower() in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
                     zf.write(image, member, compress_type=kind)
             if classifier is not None:
-                model_tmp = Path(f"{tmp}.model.safetensors")
-                classifier.save(model_tmp)  # raises ModelFileError with what to do
-                zf.write(model_tmp, MODEL_MEMBER, compress_type=zipfile.ZIP_STORED)  # tensors barely deflate
-        os.replace(tmp, path)
-    except (OSError, FewShotError) as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, FewShotError):
-            raise
+                # the model in the engine's format, written in the system's temporary folder first
+                with tempfile.TemporaryDirectory(prefix="fewshot-studio-") as scratch:
+                    model_file = classifier.save(Path(scratch) / MODEL_MEMBER)  # ModelFileError says what to do
+                    zf.write(model_file, MODEL_MEMBER, compress_type=zipfile.ZIP_STORED)  # tensors barely deflate
+
+    try:
+        atomic_write(path, write, inputs=[("a support image", p) for c in support.classes for p in c.images])
+    except OutputPathError as exc:
+        raise ProjectError(str(exc)) from None
+    except OSError as exc:
         raise ProjectError(MSG_WRITE.format(path=path, error=exc.strerror or exc)) from None
-    finally:
-        if model_tmp is not None:
-            model_tmp.unlink(missing_ok=True)
     return path
 
 

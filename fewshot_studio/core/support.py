@@ -8,6 +8,7 @@ passes it to an adaptation run through the support set, like the classes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from psygnal import Signal
 from .errors import SupportSetError
 from .folders import MSG_NOT_IN_SUBFOLDER, class_subfolders, numbered_name, read_class_folders
 from .images import Skipped, check_images, scan_folder
+from .safe_write import OutputPathError, atomic_write
 
 FORMAT = "fewshot-studio-support-set"
 FORMAT_VERSION = 1
@@ -47,6 +49,7 @@ class SupportSet:
                  unlabelled: Iterable[str | os.PathLike] = ()):
         self._classes: list[ImageClass] = []
         self._unlabelled: list[Path] = []
+        self.notices: list[str] = []  # what reading the set changed, for the user (a class named unlike its folder)
         for name, images in classes:
             self._insert(name, images)
         for p in map(Path, unlabelled):
@@ -230,13 +233,14 @@ class SupportSet:
                                   "give a folder with one sub-folder of images per class")
         if not class_subfolders(folder):
             raise SupportSetError(f"{folder} has no sub-folders; put each class's images in a sub-folder "
-                                  "named after the class (for example {folder}/cat/1.jpg)")
+                                  f"named after the class (for example {folder / 'cat' / '1.jpg'})")
         found = read_class_folders(folder, validate=validate)
         support = cls()
-        skipped = [Skipped(p, MSG_NOT_IN_SUBFOLDER) for p in found.loose]
+        skipped = [Skipped(p, MSG_NOT_IN_SUBFOLDER) for p in found.loose] + found.skipped
         for name, scan in found.classes:
             support._insert(name, scan.images)
             skipped += scan.skipped
+        support.notices = list(found.notices)
         return support, skipped
 
     def add_files(self, name: str, paths: Iterable[str | os.PathLike]) -> list[Skipped]:
@@ -281,8 +285,12 @@ class SupportSet:
 
     def save(self, path: str | os.PathLike) -> None:
         path = Path(path)
+        text = json.dumps(self.to_dict(relative_to=path.parent), indent=2)
+        inputs = [("a support image", p) for c in self._classes for p in c.images]
         try:
-            path.write_text(json.dumps(self.to_dict(relative_to=path.parent), indent=2), encoding="utf-8")
+            atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), inputs=inputs)
+        except OutputPathError as exc:
+            raise SupportSetError(str(exc)) from None
         except OSError as exc:
             raise SupportSetError(f"cannot write {path}: {exc.strerror or exc}; choose another place") from None
 
@@ -296,3 +304,41 @@ class SupportSet:
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise SupportSetError(f"{path} is not a Few-shot Studio support set file (not JSON)") from None
         return cls.from_dict(data, base=path.parent)
+
+
+MSG_DUPLICATE_IMAGE = ("the same image is in classes {first!r} and {second!r} ({a} and {b}); one of the labels is "
+                       "probably wrong")
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def duplicate_images(support: SupportSet) -> list[str]:
+    """A warning for each image that is in two classes (the same file, or files with the same bytes)."""
+    by_size: dict[int, list[tuple[Path, str]]] = {}
+    for cls in support.classes:
+        for image in cls.images:
+            try:
+                size = Path(image).stat().st_size
+            except OSError:
+                continue
+            by_size.setdefault(size, []).append((Path(image), cls.name))
+    found = []
+    for group in by_size.values():
+        if len({name for _, name in group}) < 2:
+            continue  # all in one class: not a labelling conflict
+        first_of: dict[str, tuple[Path, str]] = {}
+        for image, name in group:
+            digest = _digest(image)
+            if digest is None:
+                continue
+            if digest in first_of and first_of[digest][1] != name:
+                other, other_name = first_of[digest]
+                found.append(MSG_DUPLICATE_IMAGE.format(first=other_name, second=name, a=other, b=image))
+            first_of.setdefault(digest, (image, name))
+    return found

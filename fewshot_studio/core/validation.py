@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from .algorithms import DEFAULT_METHOD, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .backbones.cache import load_backbone
-from .devices import Precision, device_label, inference_batch, resolve_device
+from .devices import MSG_OOM_VALIDATE, Precision, device_label, guard_out_of_memory, inference_batch, resolve_device
 from .engine import AdaptRun
 from .errors import FewShotError, RunCancelled, SupportSetError
 from .openset import DEFAULT_QUANTILE, OpenSetRule, calibrate, nearest_similarity
@@ -245,7 +245,8 @@ class CrossValidation(Run[ValidationResult]):
         pred = torch.zeros(n, dtype=torch.long)
         conf = torch.zeros(n)
         sim = torch.zeros(n)
-        gen = self._fast_folds(labels) if self.fast else self._slow_folds()
+        gen = guard_out_of_memory(self._fast_folds(labels) if self.fast else self._slow_folds(), self.device,
+                                  MSG_OOM_VALIDATE)
         seen = correct = fold = 0
         for item in gen:
             if not isinstance(item, _Fold):

@@ -6,8 +6,6 @@ Nothing read here can run code: safetensors holds only tensors, and PyTorch file
 
 from __future__ import annotations
 
-import contextlib
-import os
 import zipfile
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .errors import BackboneError, ModelFileError
+from .safe_write import OutputPathError, atomic_write
 
 TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
 MSG_FORMAT = "{path}: weights must be a .safetensors file or a PyTorch state dict (.pth, .pt)"
@@ -51,25 +50,21 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def write_state_dict(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
-    """Save tensors as safetensors (copies break shared storage, which safetensors refuses)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous().clone() for k, v in state.items()}, str(path), metadata=metadata)
+def write_state_dict(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None, *,
+                     inputs=()) -> Path:
+    """Save tensors as safetensors through :func:`~.safe_write.atomic_write` (copies break shared storage, which
+    safetensors refuses). ``inputs``: ``(what, path)`` pairs that must not be overwritten."""
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
+    return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata), inputs=inputs)
 
 
-def write_atomically(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> Path:
-    """:func:`write_state_dict` to a temporary file, then renamed: a crash never leaves half a file.
-
-    Raises ModelFileError with what to do when the place cannot be written.
-    """
+def write_atomically(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str], *, inputs=()) -> Path:
+    """:func:`write_state_dict`, and a ModelFileError with what to do when the place cannot be written."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
     try:
-        write_state_dict(state, tmp, metadata)
-        os.replace(tmp, path)
+        return write_state_dict(state, path, metadata, inputs=inputs)
+    except OutputPathError as exc:
+        raise ModelFileError(str(exc)) from None
     except (OSError, SafetensorError) as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise ModelFileError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; "
                              "choose a folder you can write to") from None
-    return path

@@ -349,6 +349,16 @@ class ClassBoard(QScrollArea):
         self.sig_notify.emit(error_notice(exc, text, self.tr("Could not read what was dropped: {error}")))
         self.sig_import_finished.emit(DropPlan())
 
+    def rename_current(self) -> None:
+        """Edit > Rename class: edit the current class's name in place."""
+        if self.current_class:
+            self.card(self.current_class).start_rename()
+
+    def delete_current(self) -> None:
+        """Edit > Delete class."""
+        if self.current_class:
+            self.delete_class(self.current_class)
+
     def paste(self, mime: QMimeData | None) -> bool:
         """Paste files or an image from the clipboard into the current class (a new class if none)."""
         target = self.current_class or None

@@ -318,14 +318,6 @@ class MainWindow(QMainWindow):
     def paste(self) -> None:
         self.board.paste(QApplication.clipboard().mimeData())
 
-    def rename_current_class(self) -> None:
-        if self.board.current_class:
-            self.board.card(self.board.current_class).start_rename()
-
-    def delete_current_class(self) -> None:
-        if self.board.current_class:
-            self.board.delete_class(self.board.current_class)
-
     # --- help, theme, language ------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
         dialogs.show_shortcuts(self, self.actions())

@@ -45,9 +45,9 @@ class WindowMenus(QObject):
         w.act_remove = A(self.tr("&Remove selected images"), w.board.remove_selected,
                          QKeySequence.StandardKey.Delete, "delete",
                          self.tr("Remove the selected images from their classes (the files stay on disk)"))
-        w.act_rename = A(self.tr("Re&name class"), w.rename_current_class, "F2", "rename",
+        w.act_rename = A(self.tr("Re&name class"), w.board.rename_current, "F2", "rename",
                          self.tr("Rename the current class"))
-        w.act_delete_class = A(self.tr("&Delete class"), w.delete_current_class, "Ctrl+Backspace", None,
+        w.act_delete_class = A(self.tr("&Delete class"), w.board.delete_current, "Ctrl+Backspace", None,
                                self.tr("Delete the current class (Undo brings it back)"))
 
         w.act_import_weights = A(

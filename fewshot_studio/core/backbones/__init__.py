@@ -88,7 +88,8 @@ def import_weights(name: str, path: str | os.PathLike) -> Path:
     load_into(spec.wrap(spec.architecture()), state, name)
     target = spec.imported_weights_path()
     try:
-        write_state_dict(state, target, metadata={"imported_from": str(Path(path).resolve())})
+        write_state_dict(state, target, metadata={"imported_from": str(Path(path).resolve())},
+                         inputs=[("the weights file", path)])
     except OSError as exc:
         raise BackboneError(f"cannot write {target}: {exc.strerror or exc}; set FEWSHOT_STUDIO_HOME to a "
                             "writable folder") from None
