@@ -309,6 +309,7 @@ ENGINE_STRINGS = (
     QT_TRANSLATE_NOOP("ParamsForm", "Backbone learning rate"),
     QT_TRANSLATE_NOOP("ParamsForm", "Backbone learning rate factor"),
     QT_TRANSLATE_NOOP("ParamsForm", "Batch size"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Batch norm"),
     QT_TRANSLATE_NOOP("ParamsForm", "Batched"),
     QT_TRANSLATE_NOOP("ParamsForm", "Distance"),
     QT_TRANSLATE_NOOP("ParamsForm", "FCE"),
@@ -506,8 +507,9 @@ class ParamsForm(QWidget):
         """Set the values that fit their editor; anything unknown or out of range is left as it is.
 
         With ``mark``, a value counts as the user's (it stays when the backbone changes) unless it equals the
-        field's plain default or its default for the current kind: settings and projects written before the
-        defaults followed the backbone hold every default, and a default is not a choice.
+        field's plain default or its default for the current kind, which then shows the current kind's default:
+        settings and projects written before the defaults followed the backbone hold every default, and a
+        default is not a choice.
         """
         specs = {s.name: s for s in self.specs}
         for name, value in values.items():
@@ -517,6 +519,7 @@ class ParamsForm(QWidget):
             if mark:
                 if value in (spec.default, spec.default_for(self.kind)):
                     self.edited.discard(name)
+                    value = spec.default_for(self.kind)
                 else:
                     self.edited.add(name)
             editor.blockSignals(True)
