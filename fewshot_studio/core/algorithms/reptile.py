@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch.func import functional_call, grad
 
 from ..params import hparam
-from .maml import (BATCH_NORM_HELP, HEAD_B, HEAD_W, PRETRAINED_ADAPT_STEPS, PRETRAINED_INNER_LR, MAMLFamily, feature_dim,
-                   init_head)
+from .maml import (BATCH_NORM_HELP, HEAD_B, HEAD_W, PRETRAINED_ADAPT_STEPS, PRETRAINED_INNER_LR, MAMLFamily,
+                   feature_dim, init_head)
 from .registry import register_method
 
 
