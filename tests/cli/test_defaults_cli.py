@@ -12,8 +12,8 @@ CLASSES = ("red_circle", "blue_square", "green_triangle")
 
 
 def test_first_order_maml_with_its_defaults_tells_the_classes_apart(tmp_path):
-    support = make_image_folder(tmp_path / "support", CLASSES, per_class=1, size=48)
-    truth = make_queries(tmp_path / "photos", CLASSES, per_class=3, size=48)
+    support = make_image_folder(tmp_path / "support", CLASSES, per_class=1, size=64)
+    truth = make_queries(tmp_path / "photos", CLASSES, per_class=3, size=64)
     model = tmp_path / "fomaml.safetensors"
     out = cli("adapt", support, "--algorithm", "fomaml", "--quiet", "--output", model)
     assert "efficientnet_lite0 + fomaml" in out.stdout
@@ -27,7 +27,7 @@ def test_first_order_maml_with_its_defaults_tells_the_classes_apart(tmp_path):
 
 
 def test_an_explicit_value_wins_over_the_backbones_default(tmp_path):
-    support = make_image_folder(tmp_path / "support", CLASSES, per_class=1, size=48)
+    support = make_image_folder(tmp_path / "support", CLASSES, per_class=1, size=64)
     model = tmp_path / "m.safetensors"
     cli("adapt", support, "--algorithm", "fomaml", "--steps", "1", "--param", "inner_lr=0.003", "--quiet",
         "--output", model)
