@@ -24,20 +24,23 @@ def cmd_backbones(args) -> int:
 
 def cmd_algorithms(args) -> int:
     from ..core.algorithms import list_methods
+    from ..core.params import BACKBONE_KINDS
 
     methods = list_methods()
-    if args.json:
+    if args.json:  # "default" is the plain default; "defaults_by_kind" what applies on each kind of backbone
         print_json([{"name": m.name, "title": m.title, "description": m.description,
                      "params": [{"name": p.name, "type": p.type.__name__, "default": p.default,
                                  "help": p.help, "low": p.low, "high": p.high,
-                                 "choices": list(p.choices) if p.choices else None}
+                                 "choices": list(p.choices) if p.choices else None,
+                                 "defaults_by_kind": {k: p.default_for(k) for k in BACKBONE_KINDS}}
                                 for p in m.param_specs()]} for m in methods])
         return 0
     for m in methods:
         print(f"{m.name:<16} {m.title}: {m.description}")
         for p in m.param_specs():
             extra = f" ({'/'.join(p.choices)})" if p.choices else ""
-            print(f"    {p.name}={p.default}{extra}  {p.help}")
+            by_kind = "".join(f"; {value} on a {kind} backbone" for kind, value in p.by_kind)
+            print(f"    {p.name}={p.default}{extra}  {p.help}{f' [{by_kind[2:]}]' if by_kind else ''}")
     return 0
 
 

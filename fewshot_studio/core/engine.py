@@ -37,6 +37,9 @@ MSG_DIVERGED = ("the loss became {loss} at step {step}; the run stopped and the 
 class AdaptRun(Run[FewShotClassifier]):
     """Adapt ``method`` with ``backbone`` to a support set. Iterate it for events; ``result`` at the end.
 
+    ``params`` are the hyperparameters set explicitly; the others take their defaults for the backbone's kind
+    (``BackboneSpec.kind``), so MAML adapts a pretrained backbone gently and a meta-trained Conv-4 boldly.
+
     >>> run = AdaptRun(support, "efficientnet_lite0", "prototypical")
     >>> for event in run: print(event)
     >>> classifier = run.result
@@ -54,7 +57,9 @@ class AdaptRun(Run[FewShotClassifier]):
         self.unlabelled = list(support.unlabelled)  # the target-domain pool: domain adaptation, transductive methods
         self.summary = support.summary()
         self.spec = get_backbone(backbone)
-        self.method = method if isinstance(method, FewShotMethod) else get_method(method)(**(params or {}))
+        self.kind = self.spec.kind_for(weights)  # whose defaults the method gets: pretrained, meta-trained, random
+        self.method = method if isinstance(method, FewShotMethod) else get_method(method).for_backbone(self.kind,
+                                                                                                        params)
         meta_state = self.spec.method_state(self.method.name)
         if meta_state is not None and isinstance(self.method, MetaLearner):
             self.method.load_meta_state(meta_state)  # modules meta-trained with this checkpoint

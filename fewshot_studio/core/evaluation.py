@@ -211,7 +211,7 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
             return predict, pre, f"checkpoint {Path(path).name} ({name}, meta-trained computation)"
 
         def factory():
-            m = cls(**values)
+            m = cls.for_backbone(spec.kind, values)
             if state is not None and isinstance(m, MetaLearner):
                 m.load_meta_state(state)
             return m
@@ -222,7 +222,8 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
     name = algorithm or clf.method.name
     values = dict(params or ({} if algorithm else clf.method.params_dict()))
     cls = get_method(name)
-    return fit_predictor(lambda: cls(**values), clf.backbone, clf.preprocess, dev, **adapting), clf.preprocess, \
+    return fit_predictor(lambda: cls.for_backbone(clf.spec.kind, values), clf.backbone, clf.preprocess, dev,
+                         **adapting), clf.preprocess, \
         f"model {Path(path).name}: {clf.spec.name} + {name} adapted per episode"
 
 

@@ -1,7 +1,11 @@
-"""Hyperparameter definitions: dataclass fields with a help line and a valid range.
+"""Hyperparameter definitions: dataclass fields with a help line, a valid range and per-backbone defaults.
 
 A method declares its hyperparameters once, as a dataclass built from :func:`hparam` fields; the command
 line parses ``--param name=value`` against it and the window generates its form from :func:`describe`.
+
+A default may depend on the kind of backbone the method runs on (:data:`BACKBONE_KINDS`, see
+``BackboneSpec.kind``): ``hparam(0.4, ..., pretrained=0.01)`` is 0.01 on an ImageNet-pretrained backbone
+and 0.4 on the others. :func:`make_params` with ``kind=`` resolves them; a value given explicitly always wins.
 """
 
 from __future__ import annotations
@@ -12,6 +16,11 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from .errors import ParameterError
+
+PRETRAINED, META_TRAINED, RANDOM = "pretrained", "meta-trained", "random"
+BACKBONE_KINDS = (PRETRAINED, META_TRAINED, RANDOM)  # what a backbone's weights are; see BackboneSpec.kind
+_KIND_ARGS = {"pretrained": PRETRAINED, "meta_trained": META_TRAINED, "random": RANDOM}
+_UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -26,12 +35,23 @@ class ParamSpec:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     log_scale: bool = False
+    by_kind: tuple[tuple[str, Any], ...] = ()  # (backbone kind, default) where it differs from ``default``
+
+    def default_for(self, kind: str | None) -> Any:
+        """The default on a backbone of this kind (:data:`BACKBONE_KINDS`; None: the plain default)."""
+        return dict(self.by_kind).get(kind, self.default)
 
 
-def hparam(default, help: str, *, low=None, high=None, choices=None, log_scale=False):
-    """A dataclass field that carries its own description and range."""
+def hparam(default, help: str, *, low=None, high=None, choices=None, log_scale=False, pretrained=_UNSET,
+           meta_trained=_UNSET, random=_UNSET):
+    """A dataclass field that carries its own description, range, and the defaults that differ by backbone
+    kind: ``pretrained=`` (ImageNet weights), ``meta_trained=`` (a meta-training checkpoint), ``random=``
+    (a built-in backbone that was never trained). ``default`` applies to every kind not given."""
+    by_kind = tuple((_KIND_ARGS[arg], value) for arg, value in
+                    (("pretrained", pretrained), ("meta_trained", meta_trained), ("random", random))
+                    if value is not _UNSET)
     meta = {"help": help, "low": low, "high": high, "log_scale": log_scale,
-            "choices": tuple(choices) if choices else None}
+            "choices": tuple(choices) if choices else None, "by_kind": by_kind}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -39,7 +59,8 @@ def describe(params_cls) -> list[ParamSpec]:
     hints = get_type_hints(params_cls)
     return [
         ParamSpec(f.name, hints[f.name], f.default, f.metadata.get("help", ""), f.metadata.get("low"),
-                  f.metadata.get("high"), f.metadata.get("choices"), f.metadata.get("log_scale", False))
+                  f.metadata.get("high"), f.metadata.get("choices"), f.metadata.get("log_scale", False),
+                  f.metadata.get("by_kind", ()))
         for f in dataclasses.fields(params_cls)
     ]
 
@@ -48,6 +69,17 @@ MSG_NOT_FINITE = "{name} must be a finite number, not {value!r}"
 MSG_SEED = "the seed must be a whole number from 0 to {high}, not {value!r}"
 #: Seeds go to torch, NumPy and Python's random: a range all of them take.
 SEED_MAX = 2**32 - 1
+
+
+def defaults_for(params_cls, kind: str | None) -> dict[str, Any]:
+    """Every hyperparameter's default on a backbone of ``kind`` (None: the plain defaults)."""
+    return {spec.name: spec.default_for(kind) for spec in describe(params_cls)}
+
+
+def kind_dependent(params_cls) -> bool:
+    """Whether any default of ``params_cls`` depends on the backbone kind."""
+    return any(spec.by_kind for spec in describe(params_cls))
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -76,8 +108,13 @@ def _coerce(spec: ParamSpec, value: Any) -> Any:
     return coerced
 
 
-def make_params(params_cls, values: dict[str, Any] | None = None):
-    """Build and validate a params instance from defaults plus ``values`` (strings are parsed)."""
+def make_params(params_cls, values: dict[str, Any] | None = None, kind: str | None = None):
+    """Build and validate a params instance from defaults plus ``values`` (strings are parsed).
+
+    ``kind``: the backbone kind whose defaults apply (:data:`BACKBONE_KINDS`); ``values`` always win.
+    """
+    if kind is not None and kind not in BACKBONE_KINDS:
+        raise ValueError(f"backbone kind must be one of {', '.join(BACKBONE_KINDS)}, not {kind!r}")
     specs = {s.name: s for s in describe(params_cls)}
     retired = getattr(params_cls, "RETIRED", ())  # names a method no longer has; files may still hold them
     values = {k: v for k, v in (values or {}).items() if k not in retired}
@@ -85,7 +122,8 @@ def make_params(params_cls, values: dict[str, Any] | None = None):
     if unknown:
         raise ParameterError(
             f"unknown hyperparameter {', '.join(unknown)}; this method takes: {', '.join(specs) or 'none'}")
-    return params_cls(**{name: _coerce(specs[name], v) for name, v in values.items()})
+    kind_defaults = {name: spec.default_for(kind) for name, spec in specs.items() if spec.by_kind}
+    return params_cls(**{**kind_defaults, **{name: _coerce(specs[name], v) for name, v in values.items()}})
 
 
 def validate(params) -> None:

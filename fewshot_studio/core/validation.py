@@ -222,8 +222,10 @@ class CrossValidation(Run[ValidationResult]):
         self.backbone_name = backbone
         self.spec = get_backbone(backbone)
         self.method_cls = get_method(method)
-        self.params = dict(params or {})
-        probe = self.method_cls(**self.params)  # checks the hyperparameters now
+        self.kind = self.spec.kind_for(weights)  # the method's defaults follow the backbone, as in AdaptRun
+        self.explicit = dict(params or {})
+        probe = self.method_cls.for_backbone(self.kind, self.explicit)  # checks the hyperparameters now
+        self.params = probe.params_dict()  # the values used: explicit ones, then the backbone kind's defaults
         self.method_name = probe.name
         self.method_title = probe.title
         self.fast = not probe.trains_backbone()
@@ -334,7 +336,7 @@ class CrossValidation(Run[ValidationResult]):
 
     def _fresh_method(self):
         """A new, unfitted method, with the modules a meta-training checkpoint holds for it (as Adapt does)."""
-        method = self.method_cls(**self.params)
+        method = self.method_cls.for_backbone(self.kind, self.explicit)
         if not hasattr(self, "_meta_state"):
             self._meta_state = self.spec.method_state(method.name)
         if self._meta_state is not None and isinstance(method, MetaLearner):

@@ -39,7 +39,7 @@ class EngineInfo:
 def backbone_info(spec) -> BackboneInfo:
     status = spec.weights_status()
     return BackboneInfo(spec.name, spec.description, spec.family, bool(spec.pretrained), status.available,
-                        status.source, status.detail)
+                        status.source, status.detail, spec.kind)
 
 
 def load_engine() -> EngineInfo:

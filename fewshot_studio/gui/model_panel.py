@@ -215,6 +215,9 @@ class ModelPanel(QScrollArea):
         self.backbone_picker.set_current(current)
 
     def _on_backbone_changed(self, name: str) -> None:
+        info = self.backbone_picker.info(name)
+        if info is not None:
+            self.params_form.set_kind(info.kind)  # untouched hyperparameters take this backbone's defaults
         if self.window.engine is not None and name:
             self.window.settings.backbone = name
 
@@ -229,7 +232,7 @@ class ModelPanel(QScrollArea):
         """Remember the hyperparameters shown for the current method."""
         method = self.method_picker.current()
         if self.window.engine is not None and method:
-            self.window.settings.set_params(method, self.params_form.values())
+            self.window.settings.set_params(method, self.params_form.edited_values())
 
     def project_settings(self) -> dict:
         """The backbone, method and hyperparameters, as a project file keeps them."""

@@ -30,6 +30,7 @@ class BackboneInfo:
     available: bool  # its weights can be loaded right now
     source: str  # where the weights come from
     detail: str  # a path, or what is missing and how to get it
+    kind: str = "pretrained"  # BackboneSpec.kind: whose defaults the methods take (pretrained, meta-trained, random)
 
 
 # The built-in backbones' descriptions, for the translators (torchvision's are made up per model: not listed).
@@ -306,6 +307,7 @@ ENGINE_STRINGS = (
     QT_TRANSLATE_NOOP("ParamsForm", "Backbone learning rate"),
     QT_TRANSLATE_NOOP("ParamsForm", "Backbone learning rate factor"),
     QT_TRANSLATE_NOOP("ParamsForm", "Batch size"),
+    QT_TRANSLATE_NOOP("ParamsForm", "Batch norm"),
     QT_TRANSLATE_NOOP("ParamsForm", "Batched"),
     QT_TRANSLATE_NOOP("ParamsForm", "Distance"),
     QT_TRANSLATE_NOOP("ParamsForm", "FCE"),
@@ -359,9 +361,26 @@ def _title(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Which defaults the form shows: they follow the backbone's kind (BackboneSpec.kind, hparam(..., pretrained=)).
+KIND_CAPTIONS = {
+    "pretrained": QT_TRANSLATE_NOOP("ParamsForm", "Defaults for a pretrained backbone"),
+    "meta-trained": QT_TRANSLATE_NOOP("ParamsForm", "Defaults for a meta-trained backbone"),
+    "random": QT_TRANSLATE_NOOP("ParamsForm", "Defaults for an untrained (random) backbone"),
+}
+KIND_NAMES = {
+    "pretrained": QT_TRANSLATE_NOOP("ParamsForm", "a pretrained backbone"),
+    "meta-trained": QT_TRANSLATE_NOOP("ParamsForm", "a meta-trained backbone"),
+    "random": QT_TRANSLATE_NOOP("ParamsForm", "an untrained backbone"),
+}
+
+
 class ParamsForm(QWidget):
     """One editor per hyperparameter: check box, choice list, integer or float field, with its help as
-    tooltip and status tip, and its range enforced."""
+    tooltip and status tip, and its range enforced.
+
+    Defaults follow the backbone's kind (:meth:`set_kind`): a field the user has not edited shows the default
+    for that kind and changes with it; an edited one keeps the user's value (:meth:`edited_values`).
+    """
 
     sig_changed = Signal()  # the user edited a value
 
@@ -370,26 +389,59 @@ class ParamsForm(QWidget):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.form.setContentsMargins(0, 0, 0, 0)
+        self.kind_label = _caption(QLabel())
+        self.kind_label.hide()
         self.reset_button = QToolButton(text=self.tr("Reset to defaults"))
         self.reset_button.setToolTip(self.tr("Put every hyperparameter of this method back to its default"))
         self.reset_button.clicked.connect(self.reset)
         self.reset_button.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.kind_label)
         layout.addLayout(self.form)
         layout.addWidget(self.reset_button, 0, Qt.AlignmentFlag.AlignRight)
         self.specs = []
         self.editors: dict[str, QWidget] = {}
+        self.kind: str | None = None
+        self.edited: set[str] = set()  # the fields the user set; the others show the kind's defaults
 
-    def set_specs(self, specs, values: dict | None = None) -> None:
+    def defaults(self) -> dict:
+        """Every field's default for the current backbone kind."""
+        return {s.name: s.default_for(self.kind) for s in self.specs}
+
+    def set_kind(self, kind: str | None) -> None:
+        """The backbone changed: fields the user has not edited take that kind's defaults."""
+        self.kind = kind
+        defaults = self.defaults()
+        self._show_kind()
+        self.set_values({k: v for k, v in defaults.items() if k not in self.edited}, mark=False)
+
+    def _show_kind(self) -> None:
+        dependent = [s for s in self.specs if s.by_kind]
+        self.kind_label.setVisible(bool(dependent) and self.kind in KIND_CAPTIONS)
+        if self.kind in KIND_CAPTIONS:
+            self.kind_label.setText(self.tr(KIND_CAPTIONS[self.kind]))
+
+    def _tip(self, spec) -> str:
+        tip = spec.help + (self.tr(" (from {low} to {high})").format(low=f"{spec.low:g}", high=f"{spec.high:g}")
+                           if spec.low is not None and spec.high is not None and spec.type in (int, float) else "")
+        for kind, value in spec.by_kind:
+            tip += "\n" + self.tr("Default on {kind}: {value}; otherwise {default}").format(
+                kind=self.tr(KIND_NAMES.get(kind, kind)), value=value, default=spec.default)
+        return tip
+
+    def set_specs(self, specs, values: dict | None = None, kind: str | None = None) -> None:
+        """A method's fields, at the defaults for ``kind`` (None: keep the current kind), then ``values``."""
         while self.form.rowCount():
             self.form.removeRow(0)
         self.specs = list(specs)
         self.editors = {}
+        self.edited = set()
+        if kind is not None:
+            self.kind = kind
         for spec in self.specs:
             editor = self._editor(spec)
-            tip = spec.help + (self.tr(" (from {low} to {high})").format(low=f"{spec.low:g}", high=f"{spec.high:g}")
-                               if spec.low is not None and spec.high is not None and spec.type in (int, float) else "")
+            tip = self._tip(spec)
             editor.setToolTip(tip)
             editor.setStatusTip(tip)
             if not isinstance(editor, QCheckBox):
@@ -401,30 +453,39 @@ class ParamsForm(QWidget):
             self.form.addRow(label, editor)
             self.editors[spec.name] = editor
         self.reset_button.setEnabled(bool(self.specs))
-        self.set_values({s.name: s.default for s in self.specs})
+        self._show_kind()
+        self.set_values(self.defaults(), mark=False)
         if values:
             self.set_values(values)
 
     def _editor(self, spec) -> QWidget:
+        def edited(*_):
+            self.edited.add(spec.name)
+            self.sig_changed.emit()
+
         if spec.type is bool:
             editor = QCheckBox()
-            editor.toggled.connect(self.sig_changed)
+            editor.toggled.connect(edited)
         elif spec.choices:
             editor = QComboBox()
             editor.addItems(list(spec.choices))
-            editor.currentIndexChanged.connect(self.sig_changed)
+            editor.currentIndexChanged.connect(edited)
         elif spec.type is int:
             editor = QSpinBox()
             editor.setRange(int(max(-INT_LIMIT, spec.low if spec.low is not None else -INT_LIMIT)),
                             int(min(INT_LIMIT, spec.high if spec.high is not None else INT_LIMIT)))
             editor.setGroupSeparatorShown(False)
             editor.setKeyboardTracking(False)
-            editor.valueChanged.connect(self.sig_changed)
+            editor.valueChanged.connect(edited)
         else:
             editor = SciSpinBox(float(spec.low) if spec.low is not None else -1e12,
                                 float(spec.high) if spec.high is not None else 1e12, spec.log_scale)
-            editor.valueChanged.connect(self.sig_changed)
+            editor.valueChanged.connect(edited)
         return editor
+
+    def edited_values(self) -> dict:
+        """The values the user set (what the engine must take over the backbone kind's defaults)."""
+        return {k: v for k, v in self.values().items() if k in self.edited}
 
     def values(self) -> dict:
         out = {}
@@ -440,13 +501,25 @@ class ParamsForm(QWidget):
                 out[spec.name] = float(editor.value())
         return out
 
-    def set_values(self, values: dict) -> None:
-        """Set the values that fit their editor; anything unknown or out of range is left as it is."""
+    def set_values(self, values: dict, *, mark: bool = True) -> None:
+        """Set the values that fit their editor; anything unknown or out of range is left as it is.
+
+        With ``mark``, a value counts as the user's (it stays when the backbone changes) unless it equals the
+        field's plain default or its default for the current kind, which then shows the current kind's default:
+        settings and projects written before the defaults followed the backbone hold every default, and a
+        default is not a choice.
+        """
         specs = {s.name: s for s in self.specs}
         for name, value in values.items():
             editor, spec = self.editors.get(name), specs.get(name)
             if editor is None:
                 continue
+            if mark:
+                if value in (spec.default, spec.default_for(self.kind)):
+                    self.edited.discard(name)
+                    value = spec.default_for(self.kind)
+                else:
+                    self.edited.add(name)
             editor.blockSignals(True)
             try:
                 if isinstance(editor, QCheckBox) and isinstance(value, bool):
@@ -464,4 +537,5 @@ class ParamsForm(QWidget):
         self.sig_changed.emit()
 
     def reset(self) -> None:
-        self.set_values({s.name: s.default for s in self.specs})
+        self.edited = set()
+        self.set_values(self.defaults(), mark=False)

@@ -76,7 +76,7 @@ class ValidationController(QObject):
         methods = [(m[0], m[1]) for m in w.engine.methods]
         backbones = [b.name for b in w.engine.backbones if b.available]
         self.page.set_context(w.support_snapshot(), w.backbone_picker.current(), w.method_picker.current(),
-                              w.params_form.values(), methods=methods, backbones=backbones,
+                              w.params_form.edited_values(), methods=methods, backbones=backbones,
                               torch_threads=w.torch_threads)
 
     @Slot(str, str)

@@ -1429,6 +1429,10 @@ Drag it onto a class card to label it.</source>
         <translation>批大小</translation>
     </message>
     <message>
+        <source>Batch norm</source>
+        <translation>批归一化</translation>
+    </message>
+    <message>
         <source>Batched</source>
         <translation>批处理方式</translation>
     </message>
@@ -1481,6 +1485,30 @@ Drag it onto a class card to label it.</source>
         <translation>权重衰减</translation>
     </message>
     <message>
+        <source>Defaults for a pretrained backbone</source>
+        <translation>预训练骨干网络的默认值</translation>
+    </message>
+    <message>
+        <source>Defaults for a meta-trained backbone</source>
+        <translation>元训练骨干网络的默认值</translation>
+    </message>
+    <message>
+        <source>Defaults for an untrained (random) backbone</source>
+        <translation>未训练（随机）骨干网络的默认值</translation>
+    </message>
+    <message>
+        <source>a pretrained backbone</source>
+        <translation>预训练骨干网络</translation>
+    </message>
+    <message>
+        <source>a meta-trained backbone</source>
+        <translation>元训练骨干网络</translation>
+    </message>
+    <message>
+        <source>an untrained backbone</source>
+        <translation>未训练的骨干网络</translation>
+    </message>
+    <message>
         <source>Reset to defaults</source>
         <translation>恢复默认值</translation>
     </message>
@@ -1491,6 +1519,10 @@ Drag it onto a class card to label it.</source>
     <message>
         <source> (from {low} to {high})</source>
         <translation>（范围 {low} 到 {high}）</translation>
+    </message>
+    <message>
+        <source>Default on {kind}: {value}; otherwise {default}</source>
+        <translation>{kind}上的默认值：{value}；其他情况：{default}</translation>
     </message>
 </context>
 <context>

@@ -35,4 +35,5 @@ def test_reptile_reads_files_that_still_hold_its_retired_hyperparameters():
     method = get_method("reptile")(**{"first_order": True, "batched": "loop", "inner_steps": 3})
     assert method.params.inner_steps == 3
     assert "first_order" not in method.params_dict() and "batched" not in method.params_dict()
-    assert [s.name for s in method.param_specs()] == ["inner_lr", "inner_steps", "adapt_steps", "head_init"]
+    assert [s.name for s in method.param_specs()] == ["inner_lr", "inner_steps", "adapt_steps", "head_init",
+                                                      "batch_norm"]

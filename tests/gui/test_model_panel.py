@@ -47,7 +47,44 @@ def test_the_form_is_generated_from_each_methods_parameter_definition(window):
             assert spec.help in editor.toolTip()
             if spec.type in (int, float) and spec.high is not None:
                 assert editor.maximum() == spec.high and editor.minimum() == spec.low
-        assert form.values() == {s.name: s.default for s in specs}, method.name
+        assert form.kind == get_backbone(window.backbone_picker.current()).kind
+        assert form.values() == {s.name: s.default_for(form.kind) for s in specs}, method.name
+
+
+def test_the_form_shows_the_defaults_of_the_chosen_backbone_and_keeps_what_the_user_set(window):
+    """Issue 11: first-order MAML's meta-learning defaults ruin a pretrained backbone; the form shows the
+    pretrained ones on EfficientNet-Lite0 and the plain ones on Conv-4, and says which apply."""
+    form = window.params_form
+    window.backbone_picker.set_current("efficientnet_lite0")
+    window.method_picker.set_current("fomaml")
+    assert form.kind_label.isVisibleTo(window) and form.kind_label.text() == "Defaults for a pretrained backbone"
+    assert (form.values()["inner_lr"], form.values()["adapt_steps"], form.values()["batch_norm"]) == \
+        (0.01, 20, "backbone")
+    assert "0.01" in form.editors["inner_lr"].toolTip() and "0.4" in form.editors["inner_lr"].toolTip()
+    form.editors["adapt_steps"].setValue(8)  # the user's choice
+    window.backbone_picker.set_current("conv4")
+    assert form.kind_label.text() == "Defaults for an untrained (random) backbone"
+    assert (form.values()["inner_lr"], form.values()["adapt_steps"], form.values()["batch_norm"]) == \
+        (0.4, 8, "support"), "untouched fields follow the backbone, the edited one stays"
+    assert form.edited_values() == {"adapt_steps": 8}
+    window.backbone_picker.set_current("efficientnet_lite0")
+    assert form.values()["inner_lr"] == 0.01
+    form.reset_button.click()
+    assert form.values()["adapt_steps"] == 20 and form.edited_values() == {}
+    window.method_picker.set_current("linear_probe")  # nothing of it depends on the backbone: no caption
+    assert not form.kind_label.isVisibleTo(window)
+
+
+def test_settings_that_hold_every_plain_default_do_not_pin_them_on_a_pretrained_backbone(window):
+    """Settings written before the defaults followed the backbone hold every value shown, defaults included."""
+    window.backbone_picker.set_current("efficientnet_lite0")
+    window.settings.set_params("fomaml", {**get_method("fomaml").defaults(), "inner_steps": 3})
+    window.method_picker.set_current("fomaml")
+    form = window.params_form
+    assert form.values()["inner_lr"] == 0.01 and form.values()["inner_steps"] == 3
+    assert form.edited_values() == {"inner_steps": 3}
+    form.editors["first_order"].setChecked(False)
+    assert window.settings.params("fomaml") == {"inner_steps": 3, "first_order": False}
 
 
 def test_edited_values_survive_switching_methods_and_reset_restores_defaults(window):

@@ -13,7 +13,7 @@ from torch import nn
 
 from ..backbones import Backbone
 from ..devices import Precision
-from ..params import describe, make_params, validate
+from ..params import defaults_for, describe, make_params, validate
 from ..preprocess import Preprocess
 
 
@@ -90,6 +90,17 @@ class FewShotMethod(ABC):
     @classmethod
     def param_specs(cls):
         return describe(cls.Params)
+
+    @classmethod
+    def for_backbone(cls, kind: str | None, values: dict | None = None) -> FewShotMethod:
+        """The method with the defaults for a backbone of ``kind`` (``BackboneSpec.kind``: "pretrained",
+        "meta-trained", "random"), then ``values`` (strings are parsed), which always win."""
+        return cls(make_params(cls.Params, values, kind=kind))
+
+    @classmethod
+    def defaults(cls, kind: str | None = None) -> dict:
+        """Every hyperparameter's default on a backbone of ``kind`` (None: the plain defaults)."""
+        return defaults_for(cls.Params, kind)
 
     def params_dict(self) -> dict:
         return asdict(self.params)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from ..params import hparam
-from .episodic import EpisodicMethod, EpisodicParams
+from .episodic import RANDOM_BACKBONE_LR, RANDOM_FINETUNE_STEPS, EpisodicMethod, EpisodicParams
 from .heads import prototype_logits, prototypes
 from .registry import register_method
 
@@ -22,8 +22,9 @@ class ProtoParams(EpisodicParams):
     distance: str = hparam("cosine", "How queries are compared with class means", choices=("cosine", "euclidean"))
     scale: float = hparam(10.0, "Cosine temperature: higher gives more confident probabilities", low=0.1, high=100)
     finetune_steps: int = hparam(0, "Fine-tune the backbone on pseudo-episodes first (0 = frozen, fastest)",
-                                 low=0, high=10000)
-    backbone_lr: float = hparam(5e-5, "Backbone learning rate when fine-tuning", low=0.0, high=1.0, log_scale=True)
+                                 low=0, high=10000, random=RANDOM_FINETUNE_STEPS)
+    backbone_lr: float = hparam(5e-5, "Backbone learning rate when fine-tuning", low=0.0, high=1.0, log_scale=True,
+                                random=RANDOM_BACKBONE_LR)
     augment: bool = hparam(True, "Random crops, flips and colour jitter while fine-tuning")
 
 

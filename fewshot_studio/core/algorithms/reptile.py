@@ -18,18 +18,21 @@ import torch.nn.functional as F
 from torch.func import functional_call, grad
 
 from ..params import hparam
-from .maml import HEAD_B, HEAD_W, MAMLFamily, feature_dim, init_head
+from .maml import (BATCH_NORM_HELP, HEAD_B, HEAD_W, PRETRAINED_ADAPT_STEPS, PRETRAINED_INNER_LR, MAMLFamily,
+                   feature_dim, init_head)
 from .registry import register_method
 
 
 @dataclass
 class ReptileParams:
-    inner_lr: float = hparam(0.1, "Inner-loop SGD learning rate", low=1e-6, high=10.0, log_scale=True)
+    inner_lr: float = hparam(0.1, "Inner-loop SGD learning rate", low=1e-6, high=10.0, log_scale=True,
+                             pretrained=PRETRAINED_INNER_LR)
     inner_steps: int = hparam(5, "Inner-loop steps per task while meta-training", low=1, high=1000)
     adapt_steps: int = hparam(10, "SGD steps when adapting to your support set or an evaluation task",
-                              low=1, high=1000)
+                              low=1, high=1000, pretrained=PRETRAINED_ADAPT_STEPS)
     head_init: str = hparam("zero", "How each task's classification head starts: at zero, or at the class "
                             "prototypes of the support features", choices=("zero", "prototypes"))
+    batch_norm: str = hparam("support", BATCH_NORM_HELP, choices=("support", "backbone"), pretrained="backbone")
     # written by Few-shot Studio 0.1.0 in saved models and checkpoints, and read by nothing: accepted, ignored
     RETIRED: ClassVar[tuple[str, ...]] = ("first_order", "batched")
 

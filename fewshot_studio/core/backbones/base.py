@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..errors import BackboneError
+from ..params import META_TRAINED, PRETRAINED, RANDOM
 from ..paths import weights_dir
 from ..preprocess import Preprocess
 from ..weights_files import read_state_dict
@@ -104,6 +105,24 @@ class BackboneSpec(ABC):
     def imported_weights_path(self) -> Path:
         return weights_dir() / f"{self.name}.safetensors"
 
+    @property
+    def kind(self) -> str:
+        """What the default build's weights are, which decides the methods' defaults (``hparam(...,
+        pretrained=...)``): "pretrained" (trained on a large dataset such as ImageNet), "meta-trained" (a
+        meta-training checkpoint, or weights imported for a built-in few-shot backbone) or "random"."""
+        if self.pretrained:
+            return PRETRAINED
+        return META_TRAINED if self.imported_weights_path().exists() else RANDOM
+
+    def kind_for(self, weights: str | os.PathLike | None = "pretrained") -> str:
+        """The kind of the backbone :meth:`build` makes from ``weights`` (a file counts as the default's kind,
+        a never-trained built-in's file as meta-trained)."""
+        if weights == "random" or weights is None:
+            return RANDOM
+        if weights == "pretrained" or self.pretrained:
+            return self.kind
+        return META_TRAINED
+
     def method_state(self, method_name: str) -> dict[str, torch.Tensor] | None:
         """The modules of ``method_name`` meta-trained together with these weights (a checkpoint's), or None."""
         return None
@@ -139,7 +158,7 @@ class BackboneSpec(ABC):
                 "input_size": self.preprocess.input_size, "feature_dim": self.feature_dim,
                 "normalisation": {"mean": list(self.preprocess.mean), "std": list(self.preprocess.std)},
                 "weights": status.source, "weights_detail": status.detail,
-                "available_offline": status.available}
+                "available_offline": status.available, "kind": self.kind}
 
 
 def load_into(backbone: Backbone, state: dict[str, torch.Tensor], name: str) -> None:

@@ -13,6 +13,7 @@ from torch import nn
 
 from ..checkpoints import Checkpoint
 from ..preprocess import Preprocess
+from ..params import META_TRAINED
 from .base import Backbone, BackboneSpec, WeightsStatus
 
 
@@ -21,6 +22,7 @@ class CheckpointSpec(BackboneSpec):
 
     family = "checkpoint"
     pretrained = True
+    kind = META_TRAINED  # whatever its base was: the methods' meta-training defaults apply
 
     def __init__(self, checkpoint: Checkpoint, base: BackboneSpec, name: str | None = None):
         self.path = checkpoint.path
