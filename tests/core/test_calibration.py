@@ -89,3 +89,26 @@ def test_no_calibration_when_asked_and_older_files_load_uncalibrated(confusable,
     assert "calibration" not in read_metadata(path)  # what files saved before calibration look like
     again = load_classifier(path)
     assert again.calibration.temperature == 1.0 and again.calibration.describe() == "uncalibrated"
+
+
+def test_the_onnx_export_gives_predicts_calibrated_probabilities(confusable, tmp_path):
+    pytest.importorskip("onnxruntime")
+    import json
+
+    import numpy as np
+
+    from fewshot_studio.core.export_onnx import export_onnx, open_session, read_onnx_metadata, studio_input
+
+    support, queries = confusable
+    clf = AdaptRun(support, "conv4", "prototypical", seed=0).run()
+    assert clf.calibration.calibrated and abs(clf.calibration.temperature - 1) > 0.05
+    path = export_onnx(clf, tmp_path / "m.onnx")
+    meta = json.loads(read_onnx_metadata(path)["calibration"])
+    assert meta["temperature"] == pytest.approx(clf.calibration.temperature) and "softmax" in meta["applied"]
+    shown, _ = clf.predict(queries, top_k=3)
+    base = torch.cat([clf.preprocess.load([q]) for q in queries])
+    probs = open_session(path).run(["probabilities"], {"image": studio_input(clf.preprocess, base)})[0]
+    for p, row in zip(shown, probs):
+        assert clf.class_names[int(np.argmax(row))] == p.label
+        for name, score in p.top_k:
+            assert row[clf.class_names.index(name)] == pytest.approx(score, abs=1e-4)
