@@ -112,3 +112,13 @@ def test_the_onnx_export_gives_predicts_calibrated_probabilities(confusable, tmp
         assert clf.class_names[int(np.argmax(row))] == p.label
         for name, score in p.top_k:
             assert row[clf.class_names.index(name)] == pytest.approx(score, abs=1e-4)
+
+
+def test_a_method_that_trains_the_backbone_calibrates_only_when_asked_by_adapting_per_fold(confusable):
+    support, _ = confusable
+    assert AdaptRun(support, "conv4", "maml", {"adapt_steps": 2}).run().calibration is UNCALIBRATED
+    run = AdaptRun(support, "conv4", "maml", {"adapt_steps": 2}, calibrate=True)
+    stages = {e.name for e in run if isinstance(e, Stage)}
+    assert {f"calibrating confidence: fold {f} of 5" for f in range(1, 6)} <= stages
+    cal = run.result.calibration
+    assert cal.method == "cv-nll" and cal.images == 15 and cal.temperature > 0
