@@ -51,7 +51,8 @@ def cmd_adapt(args) -> int:
 
     values = method_values(args.algorithm, args)
     run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
-                   device=args.device, seed=args.seed, domain_adaptation=",".join(args.domain_adaptation or []))
+                   device=args.device, seed=args.seed, domain_adaptation=",".join(args.domain_adaptation or []),
+                   calibrate=getattr(args, "calibrate", None))
     last = adapt_with_bar(run, args.quiet)
     if getattr(args, "open_set", False):  # "None of these": threshold calibrated by cross-validation
         from ..core.validation import CrossValidation
@@ -69,7 +70,17 @@ def cmd_adapt(args) -> int:
     stages = f" + {'+'.join(s.name for s in run.stages)}" if run.stages else ""
     print(f"saved {path}: {len(support)} classes [{summary}]{pool}, {args.backbone}{stages} + {args.algorithm}"
           f"{acc}, {run.result.info['seconds']:.1f} s on {last.device if last else args.device}")
+    print(f"confidence: {describe_calibration(run.result.calibration)}")
     return 0
+
+
+def describe_calibration(cal) -> str:
+    """One line: the temperature and the held-out calibration error it brought, or "uncalibrated"."""
+    if not cal.calibrated:
+        return "uncalibrated (probabilities are the method's softmax; adapt --calibrate fits a temperature)"
+    ece = (f"; held-out calibration error {cal.ece_before:.3f} -> {cal.ece_after:.3f}"
+           if cal.ece_before is not None else "")
+    return f"calibrated, temperature {cal.temperature:.3g} ({cal.method}, {cal.images} images{ece})"
 
 
 def print_predictions(preds, as_json: bool) -> None:
@@ -164,6 +175,9 @@ def cmd_inspect(args) -> int:
     print(f"method:   {m['name']} {strict_json.dumps(m['params'])}")
     version = meta.get("versions", {}).get("fewshot_studio", "an unknown version")
     print(f"saved:    {meta.get('created', 'at an unknown time')} by Few-shot Studio {version}")
+    from ..core.calibration import Calibration
+
+    print(f"confidence: {describe_calibration(Calibration.from_dict(meta.get('calibration')))}")
     return 0
 
 
@@ -191,6 +205,10 @@ def _adapt_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", required=True, metavar="MODEL", help="where to save the model (.safetensors)")
     p.add_argument("--open-set", action="store_true", help="calibrate a 'None of these' threshold by cross-validation "
                    "and switch it on: predict then reports images unlike every class as unknown")
+    p.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=None,
+                   help="fit a temperature on the support set so that confidences match accuracy (default: on when "
+                   "the backbone stays frozen, a leave-one-out refit of the head; --calibrate also for methods that "
+                   "train the backbone, about five more adaptations; --no-calibrate: the raw softmax)")
 
 
 def _predict_options(p: argparse.ArgumentParser) -> None:

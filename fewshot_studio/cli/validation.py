@@ -38,7 +38,26 @@ def format_result(r) -> str:
     wrong = r.misclassified()
     lines += ["", f"misclassified: {len(wrong)}" + (" (path: true -> predicted, confidence)" if wrong else "")]
     lines += [f"  {m.path}: {m.true} -> {m.predicted}, {m.confidence:.0%}" for m in wrong]
-    return "\n".join(lines)
+    return "\n".join(lines + [""] + format_calibration(r))
+
+
+def format_calibration(r) -> list[str]:
+    """The expected calibration error before and after the fitted temperature, and the reliability bins."""
+    cal = r.calibration()
+    if not cal.calibrated:
+        return ["calibration: no held-out logits"]
+    lines = [f"calibration: expected calibration error {cal.ece_before:.3f} before, {cal.ece_after:.3f} after "
+             f"temperature {cal.temperature:.3g} (fitted on these {cal.images} held-out predictions)",
+             f"{'confidence':<14}{'images':>7}{'accuracy':>10}{'mean conf.':>12}{'after: images':>15}{'accuracy':>10}"]
+    for b, a in zip(r.reliability(1.0), r.reliability(cal.temperature)):
+        if not b["count"] and not a["count"]:
+            continue
+        acc = "-" if b["accuracy"] is None else _pct(b["accuracy"])
+        conf = "-" if b["confidence"] is None else _pct(b["confidence"])
+        acc2 = "-" if a["accuracy"] is None else _pct(a["accuracy"])
+        span = f"{b['low']:.0%}-{b['high']:.0%}"
+        lines.append(f"{span:<14}{b['count']:>7}{acc:>10}{conf:>12}{a['count']:>15}{acc2:>10}")
+    return lines
 
 
 def cmd_validate(args) -> int:

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from .algorithms import FewShotMethod, TransductiveFallback, transductive_logits
 from .backbones import Backbone, BackboneSpec
+from .calibration import UNCALIBRATED
 from .devices import MSG_OOM_PREDICT, inference_batch, out_of_memory_as_error, resolve_device
 from .errors import FewShotError, ImageError, ModelFileError, ParameterError
 from .images import Skipped, scan_folder
@@ -76,6 +77,7 @@ class FewShotClassifier:
         self.support_features = support_features
         self.info = dict(info or {})
         self.open_set = None  # an openset.OpenSetRule once calibrated; rejects only when enabled or asked to
+        self.calibration = UNCALIBRATED  # a calibration.Calibration: probabilities are softmax(logits / T)
 
     @property
     def device(self) -> torch.device:
@@ -127,7 +129,7 @@ class FewShotClassifier:
                 warnings.warn(note, TransductiveFallback, stacklevel=3)
         else:
             logits = self.method.logits(feats.float())
-        probs = F.softmax(logits, dim=-1).cpu()
+        probs = F.softmax(self.calibration.apply(logits.float()), dim=-1).cpu()
         sims = F.normalize(pooled.float().cpu(), dim=-1) @ F.normalize(self.support_features, dim=-1).T
         k = min(top_k, len(self.class_names))
         out = []
@@ -227,6 +229,7 @@ def load_classifier(path: str | os.PathLike, device: str = "auto") -> FewShotCla
     clf.meta = saved.meta
     clf.open_set = saved.open_set
     clf.source_path = Path(path)
+    clf.calibration = saved.calibration
     clf = clf.to(resolve_device(device))
     with out_of_memory_as_error(clf.device, MSG_OOM_PREDICT):
         problem = _probe(clf)

@@ -21,6 +21,7 @@ from .adaptation import AdaptationContext, AdaptationStage, check_stages, make_s
 from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .backbones.cache import cached_features, load_backbone, remember_features
+from .calibration import UNCALIBRATED, calibration_from_logits, frozen_held_out, plan_folds, scheme_method
 from .classifier import FewShotClassifier
 from .devices import MSG_OOM_ADAPT, Precision, device_label, inference_batch, out_of_memory, resolve_device
 from .errors import DivergedError, WeightsUnavailableError
@@ -49,7 +50,11 @@ class AdaptRun(Run[FewShotClassifier]):
                  method: str | FewShotMethod = DEFAULT_METHOD, params: dict | None = None, *,
                  weights: str | os.PathLike = "pretrained", device: str = "auto", seed: int | None = 0,
                  mixed_precision: bool = True, embed_batch: int | None = None,
-                 domain_adaptation: str | Sequence[str | AdaptationStage] = ()):
+                 domain_adaptation: str | Sequence[str | AdaptationStage] = (), calibrate: bool | None = None):
+        """``calibrate``: fit the confidence temperature on the support set (see :mod:`.calibration`). None (the
+        default) calibrates when the backbone stays frozen (leave-one-out on the cached features: one refit of
+        the head per image); True also when the method trains the backbone (one adaptation per fold, 5 folds:
+        about five more adaptations); False never. Classes with a single image leave the model uncalibrated."""
         super().__init__()
         support.validate()
         self.class_names = support.class_names
@@ -74,6 +79,7 @@ class AdaptRun(Run[FewShotClassifier]):
         self.seed = check_seed(seed) if seed is not None else None
         self.mixed_precision = mixed_precision
         self.embed_batch = embed_batch or inference_batch(self.device)
+        self.calibrate = calibrate
 
     def _events(self) -> Iterator[Stage | Progress]:
         """Cancelled runs raise :class:`RunCancelled` after their current step."""
@@ -149,10 +155,70 @@ class AdaptRun(Run[FewShotClassifier]):
                 "seconds": round(time.perf_counter() - start, 3), "support": self.summary}
         if self.stages:
             info["domain_adaptation"] = [{"name": s.name, "params": s.params_dict()} for s in self.stages]
-        self.result = FewShotClassifier(
+        clf = FewShotClassifier(
             spec=self.spec, backbone=backbone, method=self.method, class_names=self.class_names,
             weights=str(self.weights), backbone_trained=changed, support_paths=[str(p) for p in paths],
             support_labels=labels.cpu(), support_features=features.detach().float().cpu(), info=info)
+        clf.calibration = yield from self._calibration(task, features.detach().float(), labels, changed)
+        self.result = clf
+
+    def _calibration(self, task: FitTask, pooled: torch.Tensor, labels: torch.Tensor, changed: bool):
+        """The temperature fitted on held-out support predictions (UNCALIBRATED when not asked or impossible)."""
+        wanted = self.calibrate if self.calibrate is not None else not changed
+        counts = torch.bincount(labels.cpu(), minlength=len(self.class_names))
+        if not wanted or len(self.class_names) < 2 or int(counts.min()) < 2:
+            return UNCALIBRATED
+        plan, scheme = plan_folds(labels.tolist(), "auto", not changed, self.seed or 0)
+        if changed:
+            logits = yield from self._held_out_by_adapting(plan)
+        else:
+            logits = torch.zeros(len(labels), len(self.class_names), device=self.device)
+            feats = pooled.to(self.device)
+            if self.method.feature_kind == "map":
+                with torch.no_grad():
+                    feats = torch.cat([task.backbone.feature_map(task.views(torch.arange(
+                        i, min(len(labels), i + 16), device=self.device))).float() for i in range(0, len(labels), 16)])
+            fold_task = FitTask(task.backbone, task.preprocess, task.images[:len(labels)], labels,
+                                len(self.class_names), self.device, task.precision,
+                                torch.Generator().manual_seed(self.seed or 0), features=pooled.to(self.device),
+                                embed_batch=task.embed_batch)
+            for i, (test, out) in enumerate(frozen_held_out(fold_task, feats, self._fresh_method, plan,
+                                                            self._cancel.is_set)):
+                if i % 8 == 0:
+                    yield Stage("calibrating confidence", i, len(plan))
+                logits[test] = out
+        self._raise_if_cancelled(0, self.method.total_steps())
+        return calibration_from_logits(logits.cpu(), labels.cpu(), scheme_method(scheme))
+
+    def _held_out_by_adapting(self, plan: list[list[int]]):
+        """Held-out logits (N, C): one adaptation of a fresh method per fold, without the held-out images."""
+        logits = torch.zeros(len(self.samples), len(self.class_names))
+        for f, test in enumerate(plan, 1):
+            held = set(test)
+            train = SupportSet((name, [p for i, (p, c) in enumerate(self.samples) if c == k and i not in held])
+                               for k, name in enumerate(self.class_names))
+            run = AdaptRun(train, self.spec.name, self._fresh_method(), weights=self.weights, device=str(self.device),
+                           seed=self.seed, mixed_precision=self.mixed_precision, embed_batch=self.embed_batch,
+                           calibrate=False)
+            self._follow(run)
+            for event in run:
+                if isinstance(event, Progress):
+                    yield Stage(f"calibrating confidence: fold {f} of {len(plan)}", event.step, event.total)
+            self._follow(None)
+            clf = run.result
+            base = torch.cat([clf.preprocess.load([self.samples[i][0]]) for i in test])
+            with torch.no_grad():
+                feats, _ = clf.features(clf.preprocess.view(base.to(clf.device)))
+                logits[torch.tensor(test)] = clf.method.logits(feats.float()).float().cpu()
+        return logits
+
+    def _fresh_method(self) -> FewShotMethod:
+        """A new, unfitted copy of the run's method (with its meta-trained modules, as the run's own has)."""
+        method = type(self.method)(self.method.params)
+        state = self.spec.method_state(method.name)
+        if state is not None and isinstance(method, MetaLearner):
+            method.load_meta_state(state)
+        return method
 
     def _load(self, what: str, paths: list[Path], total_steps: int):
         """uint8 base tensors (N, 3, R, R) of image files, on the run's device."""

@@ -6,7 +6,9 @@ The graph's contract (also written into the file's metadata, key ``input``):
   Prepare it as the studio does: shorter side resized to ``resize_size`` (bilinear), centre crop of
   ``resize_size``, then the centre ``input_size`` crop (see :func:`studio_input`). Scaling to 0..1 and
   the backbone's mean/std normalisation happen inside the graph.
-- outputs ``probabilities`` (N, C) (softmax of the logits), ``logits`` (N, C), and, when the model holds
+- outputs ``probabilities`` (N, C) (softmax of the logits), ``logits`` (N, C) (the method's logits divided by
+  the model's calibration temperature, metadata key ``calibration``; 1 for an uncalibrated model, so the
+  probabilities are the calibrated ones ``predict`` shows), and, when the model holds
   support features, ``nearest_similarity`` (N,): cosine similarity of the image's pooled features to its
   nearest support image, the score the studio's open-set rule thresholds (metadata key ``open_set``).
 
@@ -34,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import __version__
+from .calibration import UNCALIBRATED
 from .classifier import expand_paths
 from .errors import FewShotError, ImageError
 from .images import Skipped
@@ -70,8 +73,10 @@ class ExportError(FewShotError):
 class ExportGraph(nn.Module):
     """uint8 images (N, 3, S, S) -> (probabilities (N, C), logits (N, C)[, nearest_similarity (N,)])."""
 
-    def __init__(self, backbone: nn.Module, method, preprocess, support_features: torch.Tensor | None):
+    def __init__(self, backbone: nn.Module, method, preprocess, support_features: torch.Tensor | None,
+                 temperature: float = 1.0):
         super().__init__()
+        self.register_buffer("temperature", torch.tensor(float(temperature)))
         self.backbone = backbone
         self.method = method
         self.feature_kind = method.feature_kind
@@ -93,7 +98,7 @@ class ExportGraph(nn.Module):
                 pooled = self.backbone(x)  # support features are the backbone's pooled output (conv4: flattened)
         else:
             features = pooled = self.backbone(x)
-        logits = self.method.logits(features.float())
+        logits = self.method.logits(features.float()) / self.temperature
         probabilities = F.softmax(logits, dim=-1)
         if not self.has_support:
             return probabilities, logits
@@ -135,7 +140,16 @@ def onnx_metadata(clf, outputs: list[str]) -> dict[str, str]:
     open_set = _open_set(clf)
     if open_set is not None:
         meta["open_set"] = json.dumps(open_set)
+    meta["calibration"] = json.dumps({**_calibration(clf).to_dict(), "applied": CALIBRATION_APPLIED})
     return meta
+
+
+CALIBRATION_APPLIED = ("inside the graph: logits = method logits / temperature, probabilities = softmax(logits); "
+                       "temperature 1 when uncalibrated")
+
+
+def _calibration(clf):
+    return getattr(clf, "calibration", None) or UNCALIBRATED
 
 
 def _cpu_copy(method):
@@ -187,7 +201,8 @@ def export_onnx(clf, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
         backbone = copy.deepcopy(clf.backbone).cpu().float()
         if hasattr(backbone, "use_channels_last"):
             backbone = backbone.use_channels_last(False)
-        graph = ExportGraph(backbone, _cpu_copy(clf.method), clf.preprocess, clf.support_features).cpu().eval()
+        graph = ExportGraph(backbone, _cpu_copy(clf.method), clf.preprocess, clf.support_features,
+                            _calibration(clf).temperature).cpu().eval()
     except RuntimeError as exc:  # e.g. a head_state that cannot be copied
         raise ExportError(MSG_FAILED.format(method=clf.method.name, backbone=clf.spec.name, error=exc)) from None
     outputs = list(OUTPUTS if graph.has_support else OUTPUTS[:2])
@@ -308,7 +323,7 @@ def check_onnx(clf, path: str | os.PathLike, images, *, batch_size: int = 16) ->
     for start in range(0, len(base), batch_size):
         chunk = base[start:start + batch_size]
         feats = clf.features(clf.preprocess.view(chunk.to(clf.device)))[0]
-        logits = clf.method.logits(feats.float()).cpu()
+        logits = _calibration(clf).apply(clf.method.logits(feats.float()).float()).cpu()  # what predict shows
         probs = F.softmax(logits, dim=-1)
         ort_probs, ort_logits = session.run(list(OUTPUTS[:2]), {INPUT: studio_input(clf.preprocess, chunk)})
         diff_p = max(diff_p, _max_difference(ort_probs, probs.numpy()))

@@ -4,7 +4,8 @@ Tensors: ``head.*`` (the method's state), ``support.features`` and ``support.lab
 examples), and ``backbone.*`` whenever the backbone cannot be rebuilt exactly from its registered
 weights (it was trained, or came from a file or a random start). Metadata key ``fewshot_studio`` holds
 JSON: format and version, class names, backbone and weights source, preprocessing, method and
-hyperparameters, support-set summary and library versions.
+hyperparameters, support-set summary and library versions; optional ``open_set`` and ``calibration`` entries
+(a file without ``calibration`` loads uncalibrated, temperature 1).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .. import __version__
 from .algorithms import get_method
 from .backbones import get_backbone
 from .backbones.cache import load_backbone
+from .calibration import Calibration
 from .errors import FewShotError, ModelFileError, UnknownNameError
 from .openset import OpenSetRule
 from .params import make_params
@@ -83,6 +85,8 @@ def save_classifier(clf, path: str | os.PathLike) -> Path:
     }
     if getattr(clf, "open_set", None) is not None:  # optional key: files without it load as before
         meta["open_set"] = clf.open_set.to_dict()
+    if getattr(clf, "calibration", None) is not None and clf.calibration.calibrated:  # absent: T = 1
+        meta["calibration"] = clf.calibration.to_dict()
     inputs = [("a support image", p) for p in clf.support_paths]
     return write_atomically(tensors, path, {META_KEY: json.dumps(meta)}, inputs=inputs)
 
@@ -95,7 +99,7 @@ SCHEMA = {
     "backbone.weights_source": (str, False), "backbone.architecture": (str, False), "backbone.family": (str, False),
     "preprocess": (dict, True), "method": (dict, True), "method.name": (str, True), "method.params": (dict, True),
     "created": (str, False), "versions": (dict, False), "support": (dict, False), "support.images": (list, False),
-    "run": (dict, False), "open_set": ((dict, _NONE), False),
+    "run": (dict, False), "open_set": ((dict, _NONE), False), "calibration": (dict, False),
 }
 
 
@@ -187,6 +191,7 @@ class SavedModel:
     parts: dict
     meta: dict
     open_set: OpenSetRule | None
+    calibration: Calibration = Calibration()  # uncalibrated (T = 1) when the file has no "calibration" entry
 
 
 def read_model(path: str | os.PathLike) -> SavedModel:
@@ -231,4 +236,5 @@ def read_model(path: str | os.PathLike) -> SavedModel:
         raise ModelFileError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
         raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {str(exc)[:160]}")) from None
-    return SavedModel(parts, meta, OpenSetRule.from_dict(meta.get("open_set")))
+    return SavedModel(parts, meta, OpenSetRule.from_dict(meta.get("open_set")),
+                      Calibration.from_dict(meta.get("calibration")))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from . import calibration as calib
 from .algorithms import DEFAULT_METHOD, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .backbones.cache import load_backbone
@@ -59,6 +60,7 @@ class _Fold:
     predicted: torch.Tensor
     confidence: torch.Tensor
     similarity: torch.Tensor
+    logits: torch.Tensor  # (n, C) held-out logits, before calibration
 
 
 @dataclass
@@ -100,6 +102,26 @@ class ValidationResult:
     seconds: float
     device: str = "CPU"
     fast: bool = True  # each image embedded once (frozen backbone)
+    logits: list[list[float]] = field(default_factory=list)  # held-out logits (N, C), before calibration
+
+    def calibration(self) -> calib.Calibration:
+        """The temperature fitted on these held-out logits, with the ECE before and after (in-sample: the same
+        predictions fit and measure it; see benchmarks/calibration.py for held-out queries)."""
+        if not self.logits:
+            return calib.UNCALIBRATED
+        return calib.calibration_from_logits(torch.tensor(self.logits), torch.tensor(self.true),
+                                             calib.scheme_method(self.scheme))
+
+    def reliability(self, temperature: float = 1.0, bins: int = calib.DEFAULT_BINS) -> list[dict]:
+        """Reliability bins of the held-out predictions at ``temperature`` (see :func:`.calibration.reliability_bins`)."""
+        if not self.logits:
+            return []
+        probs = F.softmax(torch.tensor(self.logits) / temperature, dim=-1)
+        return calib.reliability_bins(probs, torch.tensor(self.true), bins)
+
+    def calibration_dict(self) -> dict:
+        cal = self.calibration()
+        return {**cal.to_dict(), "bins_before": self.reliability(1.0), "bins_after": self.reliability(cal.temperature)}
 
     @property
     def n(self) -> int:
@@ -161,35 +183,15 @@ class ValidationResult:
                 "folds": self.folds, "images": self.n, "correct": self.correct, "accuracy": self.accuracy,
                 "ci95": [low, high], "seconds": self.seconds, "device": self.device,
                 "classes": self.per_class(), "confusion": self.confusion(),
-                "misclassified": [m.to_dict() for m in self.misclassified()]}
+                "misclassified": [m.to_dict() for m in self.misclassified()], "calibration": self.calibration_dict()}
 
 
 def plan_folds(labels: list[int], folds: str | int, frozen: bool, seed: int = 0) -> tuple[list[list[int]], str]:
     """Held-out index lists, one per fold, and the scheme's name. Every class keeps an image in training."""
-    n = len(labels)
-    if isinstance(folds, str) and folds not in ("auto", "loo"):
-        try:
-            folds = int(folds)
-        except ValueError:
-            raise SupportSetError(MSG_FOLDS.format(value=folds)) from None
-    if folds == "auto":
-        folds = "loo" if frozen and n <= LOO_MAX_IMAGES else DEFAULT_FOLDS
-    if folds == "loo":
-        return [[i] for i in range(n)], "leave-one-out"
-    if not isinstance(folds, int) or folds < 2:
+    planned = calib.plan_folds(labels, folds, frozen, seed, LOO_MAX_IMAGES, DEFAULT_FOLDS)
+    if planned is None:
         raise SupportSetError(MSG_FOLDS.format(value=folds))
-    if folds >= n:
-        return [[i] for i in range(n)], "leave-one-out"
-    g = torch.Generator().manual_seed(seed)
-    buckets: list[list[int]] = [[] for _ in range(folds)]
-    offset = 0
-    for c in sorted(set(labels)):
-        idx = [i for i, y in enumerate(labels) if y == c]
-        idx = [idx[j] for j in torch.randperm(len(idx), generator=g).tolist()]
-        for j, i in enumerate(idx):  # round robin, continuing where the last class stopped: balanced folds
-            buckets[(offset + j) % folds].append(i)
-        offset += len(idx)
-    return [sorted(b) for b in buckets if b], f"stratified {folds}-fold"
+    return planned
 
 
 def check_support(support: SupportSet) -> None:
@@ -247,6 +249,7 @@ class CrossValidation(Run[ValidationResult]):
         pred = torch.zeros(n, dtype=torch.long)
         conf = torch.zeros(n)
         sim = torch.zeros(n)
+        logits = torch.zeros(n, len(self.class_names))
         gen = guard_out_of_memory(self._fast_folds(labels) if self.fast else self._slow_folds(), self.device,
                                   MSG_OOM_VALIDATE)
         seen = correct = fold = 0
@@ -258,6 +261,7 @@ class CrossValidation(Run[ValidationResult]):
             fold += 1
             test = item.test
             pred[test], conf[test], sim[test] = item.predicted.cpu(), item.confidence.cpu(), item.similarity.cpu()
+            logits[test] = item.logits.cpu()
             seen += len(test)
             correct += int((pred[test] == labels[test]).sum())
             yield FoldDone(fold, self.total_folds, correct, seen, time.perf_counter() - start)
@@ -265,7 +269,7 @@ class CrossValidation(Run[ValidationResult]):
         self.result = ValidationResult(
             self.class_names, [str(p) for p, _ in self.samples], labels.tolist(), pred.tolist(), conf.tolist(),
             sim.tolist(), self.total_folds, self.scheme, self.backbone_name, self.method_name, self.params,
-            round(time.perf_counter() - start, 3), device_label(self.device), self.fast)
+            round(time.perf_counter() - start, 3), device_label(self.device), self.fast, logits.tolist())
 
     # --- frozen backbone: embed once, refit the head per fold ----------------------------------------------------
     def _fast_folds(self, labels: torch.Tensor):
@@ -295,23 +299,15 @@ class CrossValidation(Run[ValidationResult]):
                                    for i in range(0, len(images), 16)])
         else:
             feats = pooled
-        for test in self.plan:
-            test_t = torch.tensor(test, device=self.device)
+        task.features = pooled
+        cancelled = self._cancel.is_set
+        for test_t, logits in calib.frozen_held_out(task, feats, self._fresh_method, self.plan, cancelled):
+            self._raise_if_cancelled(0, self.total_folds)
+            c, p = F.softmax(logits, dim=-1).max(dim=-1)
             keep = torch.ones(len(labels), dtype=torch.bool, device=self.device)
             keep[test_t] = False
-            train = torch.nonzero(keep).flatten()
-            method = self._fresh_method()
-            fold_task = FitTask(backbone, pre, images[train], dev_labels[train], len(self.class_names), self.device,
-                                Precision(self.device), self._generator(), features=pooled[train],
-                                embed_batch=task.embed_batch)
-            for _ in method.fit(fold_task):
-                if self._cancel.is_set():
-                    break
-            self._raise_if_cancelled(0, self.total_folds)
-            with torch.no_grad():
-                probs = F.softmax(method.logits(feats[test_t]).float(), dim=-1)
-            c, p = probs.max(dim=-1)
-            yield _Fold(test_t.cpu(), p, c, nearest_similarity(pooled[test_t], pooled[train]))
+            yield _Fold(test_t.cpu(), p, c, nearest_similarity(pooled[test_t], pooled[keep]), logits)
+        self._raise_if_cancelled(0, self.total_folds)
 
     # --- a trained backbone: one adaptation per fold ------------------------------------------------------------
     def _slow_folds(self):
@@ -330,9 +326,9 @@ class CrossValidation(Run[ValidationResult]):
             base = torch.cat([clf.preprocess.load([self.samples[i][0]]) for i in test])
             with torch.no_grad():
                 feats, pooled = clf.features(clf.preprocess.view(base.to(clf.device)))
-                probs = F.softmax(clf.method.logits(feats.float()), dim=-1).cpu()
-            c, p = probs.max(dim=-1)
-            yield _Fold(torch.tensor(test), p, c, nearest_similarity(pooled.cpu(), clf.support_features))
+                logits = clf.method.logits(feats.float()).float().cpu()
+            c, p = F.softmax(logits, dim=-1).max(dim=-1)
+            yield _Fold(torch.tensor(test), p, c, nearest_similarity(pooled.cpu(), clf.support_features), logits)
 
     def _fresh_method(self):
         """A new, unfitted method, with the modules a meta-training checkpoint holds for it (as Adapt does)."""

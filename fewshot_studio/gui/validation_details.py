@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from .reliability import ReliabilityDiagram
 from .thumbnails import ThumbnailCache
 
 THUMB = 72
@@ -139,7 +140,13 @@ class ValidationDetails(QSplitter):
         rv.addWidget(self.heatmap, 2)
         rv.addWidget(self.cell_label)
         rv.addWidget(self.cell_images, 1)
-        self.addWidget(self.table)
+        self.reliability = ReliabilityDiagram()  # how far the confidences can be trusted
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.table, 3)
+        lv.addWidget(self.reliability, 2)
+        self.addWidget(left)
         self.addWidget(right)
 
     def show_result(self, r) -> None:
@@ -155,6 +162,7 @@ class ValidationDetails(QSplitter):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, j, item)
         self.heatmap.set_matrix(r.class_names, r.confusion())
+        self.reliability.show_result(r)
         self.cell_images.clear()
         wrong = len(r.misclassified())
         self.cell_label.setText(self.tr("{n} image(s) misclassified. Click a cell of the matrix to see its images.")

@@ -1748,6 +1748,29 @@ Top classes:
     </message>
 </context>
 <context>
+    <name>ReliabilityDiagram</name>
+    <message>
+        <source>confidence</source>
+        <translation>置信度</translation>
+    </message>
+    <message>
+        <source>accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>Validate to see how far the confidences can be trusted.</source>
+        <translation>点击验证，查看置信度有多可信。</translation>
+    </message>
+    <message>
+        <source>No held-out probabilities to draw.</source>
+        <translation>没有可绘制的留出概率。</translation>
+    </message>
+    <message>
+        <source>Calibration error {before:.3f} before (orange), {after:.3f} after (blue) the temperature {t:.3g} fitted on {n} held-out images; a calibrated model&apos;s bars reach the diagonal.</source>
+        <translation>校准误差：温度 {t:.3g}（在 {n} 张留出图像上拟合）之前为 {before:.3f}（橙色），之后为 {after:.3f}（蓝色）；校准良好的模型，其柱条会到达对角线。</translation>
+    </message>
+</context>
+<context>
     <name>ThumbList</name>
     <message>
         <source>Drop images here, paste one (Ctrl+V) or use Add images...</source>
