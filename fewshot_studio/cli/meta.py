@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import Command, ProgressBar, device_option, follow, json_option, parse_params, warn
+from .common import Command, ProgressBar, bad_input, device_option, follow, json_option, parse_params, warn
 
+MSG_MODEL_TWICE = ("give the model once: either MODEL_OR_CHECKPOINT or --model-or-checkpoint, not both "
+                   "({first} and {second})")
+MSG_NO_MODEL = "give the model to evaluate: fewshot-studio evaluate MODEL_OR_CHECKPOINT --dataset DATASET"
 MSG_KEPT_INDUCTIVE = "in {n} of {episodes} episodes the images were too few to classify jointly: {note}"
 
 
@@ -40,8 +43,13 @@ def cmd_evaluate(args) -> int:
     from ..core.episodes import EpisodeSampler, open_pool
     from ..core.evaluation import evaluate_episodes, is_lake_runs, lake_error_rate, open_predictor, read_lake_runs
 
+    if args.model and args.model_option:
+        return bad_input(MSG_MODEL_TWICE.format(first=args.model, second=args.model_option))
+    model = args.model or args.model_option
+    if not model:
+        return bad_input(MSG_NO_MODEL)
     notes: list[str] = []
-    predict, preprocess, what = open_predictor(args.model_or_checkpoint, algorithm=args.algorithm,
+    predict, preprocess, what = open_predictor(model, algorithm=args.algorithm,
                                                params=parse_params(args) or None, device=args.device,
                                                domain_adaptation=",".join(args.domain_adaptation or []),
                                                transductive=args.transductive, notes=notes)
@@ -102,7 +110,10 @@ def _meta_train_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _evaluate_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model-or-checkpoint", required=True, metavar="PATH")
+    p.add_argument("model", metavar="MODEL_OR_CHECKPOINT", nargs="?", help="a saved model (.safetensors), a "
+                   "project (.fsproj) or a meta-training checkpoint")
+    p.add_argument("--model-or-checkpoint", dest="model_option", metavar="PATH", help="the same, as an option (an "
+                   "alias kept for older scripts)")
     p.add_argument("--dataset", required=True, help="Omniglot .npz/.zip, a folder of class folders, or a folder "
                    "of runNN/ one-shot runs")
     p.add_argument("--algorithm", help="evaluate with another method (adapts to each episode)")
