@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
-from .common import Command, ProgressBar, bad_input, device_option, follow, json_option, parse_params, warn
+from .common import Command, ProgressBar, ProgressLog, bad_input, device_option, follow, json_option, parse_params, warn
 
 MSG_MODEL_TWICE = ("give the model once: either MODEL_OR_CHECKPOINT or --model-or-checkpoint, not both "
                    "({first} and {second})")
@@ -32,7 +33,7 @@ def cmd_meta_train(args) -> int:
                 bar.write(f"step {event.step}: validation {event.result}{'  (best, saved)' if event.best else ''}")
 
         follow(run, {Progress: lambda e: bar.step(e, f"{run.method.name} on {e.device}", loss_format=".3f"),
-                     Validation: validation, Stage: lambda e: bar.stage(e, counts=False)})
+                     Validation: validation, Stage: lambda e: bar.stage(e, counts=False)}, command="meta-train")
     if run.is_main:
         best = f"; best validation {run.best}" if run.best else ""
         print(f"saved {run.config.output_path()}{best}")
@@ -41,6 +42,7 @@ def cmd_meta_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from ..core.episodes import EpisodeSampler, open_pool
+    from ..core.runs import Progress
     from ..core.evaluation import evaluate_episodes, is_lake_runs, lake_error_rate, open_predictor, read_lake_runs
 
     if args.model and args.model_option:
@@ -66,7 +68,15 @@ def cmd_evaluate(args) -> int:
     pool = open_pool(args.dataset, preprocess)
     sampler = EpisodeSampler(pool, args.ways, args.shots, args.queries, seed=args.seed,
                              unlabelled=args.unlabelled_per_class)
-    result = evaluate_episodes(predict, sampler, args.episodes)
+    with ProgressLog("evaluate") as log:
+        started, right = time.monotonic(), []
+
+        def episode(done: int, accuracy: float) -> None:
+            right.append(accuracy)
+            log.event(Progress(done, args.episodes, float("nan"), sum(right) / len(right), 0.0,
+                               time.monotonic() - started, what))
+
+        result = evaluate_episodes(predict, sampler, args.episodes, on_episode=episode)
     if notes:
         warn(MSG_KEPT_INDUCTIVE.format(n=len(notes), episodes=args.episodes, note=notes[0]))
     if args.json:
