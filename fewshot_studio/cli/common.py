@@ -314,7 +314,8 @@ class ProgressLog:
             return None
         elapsed = event.elapsed if isinstance(event, Progress) else self.elapsed()
         left = elapsed / done * (total - done) if done else float("nan")
-        name = {"Progress": "step", "FoldDone": "fold", "CandidateStarted": "candidates done"}.get(kind)
+        name = {"Progress": "step", "FoldDone": "fold", "CandidateStarted": "candidates done",
+                "FileSorted": "sorted"}.get(kind)
         parts = [f"{name or getattr(event, 'name', kind)} {done}/{total}"]
         if isinstance(event, Progress):
             if math.isfinite(event.loss):
