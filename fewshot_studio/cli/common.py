@@ -290,7 +290,8 @@ class ProgressLog:
 
     def event(self, event) -> None:
         """Log one event (of a run, or made by the command: Stage, Progress)."""
-        self._emit_json({"event": type(event).__name__, **_plain(event)})
+        data = _plain(event)
+        self._emit_json({"event": type(event).__name__, **(data if isinstance(data, dict) else {"value": data})})
         if not self.lines:
             return
         text = self.describe(event)
