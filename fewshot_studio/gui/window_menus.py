@@ -84,7 +84,7 @@ class WindowMenus(QObject):
         m.addActions([w.act_demo, w.act_import_folder])
         w.exports = ExportActions(w)  # Export model to ONNX..., Export support set as folder...
         m.addActions([w.exports.act_export_support, w.exports.act_export_onnx])
-        w.act_sort_folder = A(self.tr("S&ort a folder..."), lambda: show_sort_dialog(w), None, None,
+        w.act_sort_folder = A(self.tr("Sor&t a folder..."), lambda: show_sort_dialog(w), None, None,
                               self.tr("Put new images into one folder per class with the current model"))
         m.addAction(w.act_sort_folder)
         m.addSeparator()
