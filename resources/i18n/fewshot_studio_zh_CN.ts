@@ -48,6 +48,10 @@
         <translation>使用您已有的权重文件（.safetensors、.pth）：工作室会保存一份副本</translation>
     </message>
     <message>
+        <source>{name}  (not installed: {command})</source>
+        <translation>{name}  （未安装：{command}）</translation>
+    </message>
+    <message>
         <source>{name}  (weights not available offline)</source>
         <translation>{name}（权重无法离线获取）</translation>
     </message>
