@@ -237,18 +237,20 @@ class ProgressLog:
     loss, accuracy, elapsed, time left), and with ``--log-json`` every event as one JSON line. A context
     manager; :func:`follow` opens one, commands that are not runs feed :meth:`event` themselves."""
 
-    def __init__(self, command: str = ""):
+    def __init__(self, command: str = "", *, enabled: bool = True):
         import os
         import time
 
         self.command = command
         self.start = time.monotonic()
-        self.lines = not sys.stderr.isatty() and not _quiet
+        self.lines = enabled and not sys.stderr.isatty() and not _quiet
         self.every = float(os.environ.get("FEWSHOT_STUDIO_LOG_EVERY", LOG_EVERY))
         self._last_line = float("-inf")
         self._pending: str | None = None
         self._json = None
-        if _log_json == "-":
+        if not enabled:  # another process logs this run (torchrun: only the main rank does)
+            pass
+        elif _log_json == "-":
             self._json = sys.stderr
         elif _log_json:
             from ..core.errors import FewShotError
@@ -328,17 +330,17 @@ class ProgressLog:
         return "  ".join(parts)
 
 
-def follow(run, on: Mapping[type, Callable[[object], None]], *, command: str = ""):
+def follow(run, on: Mapping[type, Callable[[object], None]], *, command: str = "", log: bool = True):
     """The one progress loop: iterate ``run`` (a :class:`~fewshot_studio.core.runs.Run`) to its end, giving each
     event to the handler of its type in ``on`` (events of other types pass), and to the :class:`ProgressLog`
-    (progress lines when standard error is not a terminal; JSON lines with ``--log-json``). Returns the last
-    :class:`~fewshot_studio.core.runs.Progress` event (None if there was none)."""
+    (progress lines when standard error is not a terminal; JSON lines with ``--log-json``; ``log=False``: neither).
+    Returns the last :class:`~fewshot_studio.core.runs.Progress` event (None if there was none)."""
     from ..core.runs import Progress
 
     last = None
-    with ProgressLog(command) as log:
+    with ProgressLog(command, enabled=log) as progress_log:
         for event in run:
-            log.event(event)
+            progress_log.event(event)
             handler = next((on[kind] for kind in type(event).__mro__ if kind in on), None)
             if handler is not None:
                 handler(event)

@@ -33,7 +33,8 @@ def cmd_meta_train(args) -> int:
                 bar.write(f"step {event.step}: validation {event.result}{'  (best, saved)' if event.best else ''}")
 
         follow(run, {Progress: lambda e: bar.step(e, f"{run.method.name} on {e.device}", loss_format=".3f"),
-                     Validation: validation, Stage: lambda e: bar.stage(e, counts=False)}, command="meta-train")
+                     Validation: validation, Stage: lambda e: bar.stage(e, counts=False)}, command="meta-train",
+               log=run.is_main)
     if run.is_main:
         best = f"; best validation {run.best}" if run.best else ""
         print(f"saved {run.config.output_path()}{best}")

@@ -32,6 +32,7 @@ def test_meta_train_keeps_best_and_last_then_resumes(omniglot, tmp_path):
               *SMALL, "--steps", "4", "--val-every", "2", "--output", out)
     assert "step 2: validation 5-way 1-shot" in run.stdout and "step 4: validation 5-way 1-shot" in run.stdout
     assert f"saved {out}" in run.stdout and "best validation 5-way 1-shot" in run.stdout
+    assert "fewshot-studio: step 4/4  loss " in run.stderr  # a log gets progress lines (the last always)
     last = tmp_path / "proto.last.safetensors"
     assert out.exists() and last.exists()
     first = meta(last)
