@@ -121,8 +121,8 @@ def _meta_train_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _evaluate_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", metavar="MODEL_OR_CHECKPOINT", nargs="?", help="a saved model (.safetensors), a "
-                   "project (.fsproj) or a meta-training checkpoint")
+    p.add_argument("model", metavar="MODEL_OR_CHECKPOINT", nargs="?", help="a saved model (.safetensors) or a "
+                   "meta-training checkpoint")
     p.add_argument("--model-or-checkpoint", dest="model_option", metavar="PATH", help="the same, as an option (an "
                    "alias kept for older scripts)")
     p.add_argument("--dataset", required=True, help="Omniglot .npz/.zip, a folder of class folders, or a folder "
