@@ -42,8 +42,11 @@ def test_quiet_leaves_out_the_lines_and_default_throttles_them(tmp_path):
     assert not any(LINE.match(line) for line in quiet.stderr.splitlines())
     throttled = cli("adapt", support, "--algorithm", "linear_probe", "--steps", "20", "-o",
                     tmp_path / "m.safetensors")
-    steps = [int(m.group(1)) for m in map(LINE.match, throttled.stderr.splitlines()) if m]
-    assert steps and steps[0] == 1 and steps[-1] == 20 and len(steps) < 20  # first, last, one every 5 s
+    lines = [line for line in throttled.stderr.splitlines() if "  elapsed " in line]
+    steps = [int(m.group(1)) for m in map(LINE.match, lines) if m]
+    # the first event at once (the preparation stage), then one line every 5 s, and the last state at the end
+    assert lines[0].startswith("fewshot-studio: ") and LINE.match(lines[-1]).group(1) == "20"
+    assert steps[-1] == 20 and len(steps) < 20
 
 
 def test_evaluate_and_sort_log_json_to_stderr(tmp_path, every_event):
