@@ -72,3 +72,19 @@ def test_refusals_are_one_line(model, inbox, tmp_path):
     both = cli("sort", model, folder, tmp_path / "o", "--link", "--move", check_rc=None)  # argparse's usage error
     assert both.returncode == 2 and "argument --move: not allowed with argument --link" in both.stderr
     assert not (tmp_path / "out").exists() and not (folder / "sorted").exists()
+
+
+def test_a_project_with_its_model_sorts_too(inbox, tmp_path):
+    from fewshot_studio.core.engine import AdaptRun
+    from fewshot_studio.core.project import save_project
+    from fewshot_studio.core.support import SupportSet
+
+    folder, truth = inbox
+    support, _ = SupportSet.from_folder(make_image_folder(tmp_path / "support", per_class=3, size=64))
+    clf = AdaptRun(support, "efficientnet_lite0", "prototypical").run()
+    project = save_project(support, tmp_path / "shapes.fsproj", classifier=clf, up_to_date=True)
+    run = cli("sort", project, folder, tmp_path / "out", "--min-confidence", "0.2")
+    assert "copied 6 of 6 files" in run.stdout
+    assert all((tmp_path / "out" / label / path.name).is_file() for path, label in truth.items())
+    bare = save_project(support, tmp_path / "bare.fsproj")
+    assert_one_line_error(cli("sort", bare, folder, tmp_path / "out2", check_rc=None), "this project has no model")
