@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/lite_variants.py [--episodes 100] [--per-class 
 
 Accuracy: a pool of ``--per-class`` test images of each of the 10 classes is embedded once per backbone (frozen,
 pooled features); the same 5-way episodes (1-shot and 5-shot, 15 queries per class, same seeds) are drawn for
-the three backbones and classified with Prototypical Networks (the studio's method and default: cosine to the class means).
+the three backbones and classified with Prototypical Networks (the studio's method and default: cosine to the
+class means).
 Cost: cold adapt (build the backbone, embed a 5-way 5-shot support set, fit prototypical) and prediction
 throughput on 100 query images, the three backbones interleaved in each of ``--repeats`` rounds (medians), so
 that a busy machine slows them alike; reported as ratios to Lite0.
@@ -114,7 +115,8 @@ def main() -> None:
     base_a, base_r = statistics.median(adapt[BACKBONES[0]]), statistics.median(rate[BACKBONES[0]])
     print(f"\nCost, CPU, {args.repeats} interleaved rounds (medians); load average {min(loads):.1f} to "
           f"{max(loads):.1f} during the run (a busy, shared machine: read the ratios, not the seconds):\n")
-    print("| backbone | cold adapt (s) | adapt vs Lite0 | predict (img/s) | throughput vs Lite0 |\n|---|---|---|---|---|")
+    print("| backbone | cold adapt (s) | adapt vs Lite0 | predict (img/s) | throughput vs Lite0 |")
+    print("|---|---|---|---|---|")
     for name in BACKBONES:
         a, r = statistics.median(adapt[name]), statistics.median(rate[name])
         print(f"| {name} | {a:.2f} | {a / base_a:.2f}x | {r:.1f} | {r / base_r:.2f}x |", flush=True)
