@@ -33,7 +33,8 @@ def adapt_with_bar(run, quiet: bool):
     from ..core.runs import Progress, Stage
 
     with ProgressBar(run.method.total_steps(), quiet=quiet) as bar:
-        return follow(run, {Progress: lambda e: bar.step(e, f"adapting on {e.device}"), Stage: bar.stage})
+        return follow(run, {Progress: lambda e: bar.step(e, f"adapting on {e.device}"), Stage: bar.stage},
+                      command="adapt")
 
 
 def cmd_adapt(args) -> int:

@@ -16,7 +16,9 @@ def cmd_backbones(args) -> int:
         return 0
     for s in specs:
         status = s.weights_status()
-        mark = "offline" if status.available else "needs download or import"
+        mark = "offline" if status.available else (status.detail.replace("; run:", ":")
+                                                    if status.detail.startswith("not installed") else
+                                                    "needs download or import")
         dim = s.feature_dim if s.feature_dim is not None else "?"
         print(f"{s.name:<22} {s.preprocess.input_size:>4}px  {dim!s:>5}-d  [{mark}]  {s.description}")
     return 0

@@ -171,7 +171,7 @@ def json_option(help: str | None = "machine-readable output") -> argparse.Argume
 
 
 def quiet_option() -> argparse.ArgumentParser:
-    return parent((("--quiet",), dict(action="store_true", help="no progress bar")))
+    return parent((("--quiet",), dict(action="store_true", help="no progress bar (nor progress lines in a log)")))
 
 
 def param_option() -> argparse.ArgumentParser:
@@ -216,6 +216,11 @@ class ProgressBar:
         if postfix:
             self._bar.set_postfix(refresh=False, **postfix)
 
+    def set_total(self, total: int) -> None:
+        if self._bar.total != total:
+            self._bar.total = total
+            self._bar.refresh()
+
     def advance_to(self, n: int) -> None:
         self._bar.update(n - self._bar.n)
 
@@ -233,17 +238,163 @@ class ProgressBar:
         self.describe(f"{event.name} {event.done}/{event.total}" if counts and event.total > 1 else event.name)
 
 
-def follow(run, on: Mapping[type, Callable[[object], None]]):
+#: The commands that write progress lines to a log and take ``--log-json`` (cli/parser.py adds the option).
+LONG_COMMANDS = ("adapt", "meta-train", "evaluate", "validate", "compare", "rank", "embed", "sort")
+#: Seconds between two progress lines when standard error is not a terminal (FEWSHOT_STUDIO_LOG_EVERY sets it).
+LOG_EVERY = 5.0
+MSG_LOG_JSON = "cannot write the JSON log {path}: {reason}; give a file in a writable folder, or - for stderr"
+
+_log_json: str | None = None  # set from --log-json by main()
+_quiet = False  # set from --quiet by main(): no progress lines either
+
+
+def configure_log(log_json: str | None, *, quiet: bool = False) -> None:
+    """Where :func:`follow` writes the events as JSON lines (``-``: standard error; None: nowhere), and whether
+    progress lines are left out (``--quiet``)."""
+    global _log_json, _quiet
+    _log_json, _quiet = log_json, quiet
+
+
+def _plain(value):
+    """``value`` as strict JSON data: dataclasses as objects, paths as text, NaN and infinities as null."""
+    import dataclasses
+    import math
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _clock(seconds: float) -> str:
+    import math
+
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class ProgressLog:
+    """Progress for logs: when standard error is not a terminal, one line every :data:`LOG_EVERY` seconds (step,
+    loss, accuracy, elapsed, time left), and with ``--log-json`` every event as one JSON line. A context
+    manager; :func:`follow` opens one, commands that are not runs feed :meth:`event` themselves."""
+
+    def __init__(self, command: str = "", *, enabled: bool = True):
+        import os
+        import time
+
+        self.command = command
+        self.start = time.monotonic()
+        self.lines = enabled and not sys.stderr.isatty() and not _quiet
+        self.every = float(os.environ.get("FEWSHOT_STUDIO_LOG_EVERY", LOG_EVERY))
+        self._last_line = float("-inf")
+        self._pending: str | None = None
+        self._json = None
+        if not enabled:  # another process logs this run (torchrun: only the main rank does)
+            pass
+        elif _log_json == "-":
+            self._json = sys.stderr
+        elif _log_json:
+            from ..core.errors import FewShotError
+
+            try:
+                self._json = open(_log_json, "a", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
+            except OSError as exc:
+                raise FewShotError(MSG_LOG_JSON.format(path=_log_json, reason=exc.strerror or exc)) from None
+
+    def __enter__(self) -> ProgressLog:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self._pending:  # the last state is always written
+            self._write_line(self._pending)
+        status = "done" if kind is None else ("interrupted" if issubclass(kind, KeyboardInterrupt) else "error")
+        self._emit_json({"event": "End", "status": status, **({"message": str(exc)} if exc else {})})
+        if self._json is not None and self._json is not sys.stderr:
+            self._json.close()
+
+    def elapsed(self) -> float:
+        import time
+
+        return time.monotonic() - self.start
+
+    def _emit_json(self, record: dict) -> None:
+        import json
+
+        if self._json is None:
+            return
+        record = {"elapsed": round(self.elapsed(), 3), "command": self.command, **_plain(record)}
+        self._json.write(json.dumps(record, allow_nan=False, ensure_ascii=False) + "\n")
+        self._json.flush()
+
+    def _write_line(self, text: str) -> None:
+        print(f"{PROG}: {text}", file=sys.stderr, flush=True)
+        self._last_line = self.elapsed()
+        self._pending = None
+
+    def event(self, event) -> None:
+        """Log one event (of a run, or made by the command: Stage, Progress)."""
+        data = _plain(event)
+        self._emit_json({"event": type(event).__name__, **(data if isinstance(data, dict) else {"value": data})})
+        if not self.lines:
+            return
+        text = self.describe(event)
+        if text is None:
+            return
+        if self.elapsed() - self._last_line >= self.every:
+            self._write_line(text)
+        else:
+            self._pending = text
+
+    def describe(self, event) -> str | None:
+        """The progress line for ``event`` (None for events that do not move progress)."""
+        import math
+
+        from ..core.runs import Progress
+
+        kind = type(event).__name__
+        done = next((getattr(event, a) for a in ("step", "done", "fold", "index") if hasattr(event, a)), None)
+        total = getattr(event, "total", None)
+        if not isinstance(done, int) or not isinstance(total, int) or total < 1:
+            return None
+        elapsed = event.elapsed if isinstance(event, Progress) else self.elapsed()
+        left = elapsed / done * (total - done) if done else float("nan")
+        name = {"Progress": "step", "FoldDone": "fold", "CandidateStarted": "candidates done",
+                "FileSorted": "sorted"}.get(kind)
+        parts = [f"{name or getattr(event, 'name', kind)} {done}/{total}"]
+        if isinstance(event, Progress):
+            if math.isfinite(event.loss):
+                parts.append(f"loss {event.loss:.4f}")
+            parts.append(f"accuracy {event.accuracy:.1%}")
+        elif getattr(event, "seen", 0):
+            parts.append(f"accuracy {event.correct / event.seen:.1%}")
+        parts += [f"elapsed {_clock(elapsed)}", f"left {_clock(left)}"]
+        return "  ".join(parts)
+
+
+def follow(run, on: Mapping[type, Callable[[object], None]], *, command: str = "", log: bool = True):
     """The one progress loop: iterate ``run`` (a :class:`~fewshot_studio.core.runs.Run`) to its end, giving each
-    event to the handler of its type in ``on`` (events of other types pass). Returns the last
-    :class:`~fewshot_studio.core.runs.Progress` event (None if there was none)."""
+    event to the handler of its type in ``on`` (events of other types pass), and to the :class:`ProgressLog`
+    (progress lines when standard error is not a terminal; JSON lines with ``--log-json``; ``log=False``: neither).
+    Returns the last :class:`~fewshot_studio.core.runs.Progress` event (None if there was none)."""
     from ..core.runs import Progress
 
     last = None
-    for event in run:
-        handler = next((on[kind] for kind in type(event).__mro__ if kind in on), None)
-        if handler is not None:
-            handler(event)
-        if isinstance(event, Progress):
-            last = event
+    with ProgressLog(command, enabled=log) as progress_log:
+        for event in run:
+            progress_log.event(event)
+            handler = next((on[kind] for kind in type(event).__mro__ if kind in on), None)
+            if handler is not None:
+                handler(event)
+            if isinstance(event, Progress):
+                last = event
     return last

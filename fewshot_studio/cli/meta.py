@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import (Command, ProgressBar, device_option, follow, json_option, parse_params, positive_int, print_json,
-                     seed_int, warn)
+import time
 
+from .common import (Command, ProgressBar, ProgressLog, bad_input, device_option, follow, json_option, parse_params,
+                     positive_int, print_json, seed_int, warn)
+
+MSG_MODEL_TWICE = ("give the model once: either MODEL_OR_CHECKPOINT or --model-or-checkpoint, not both "
+                   "({first} and {second})")
+MSG_NO_MODEL = "give the model to evaluate: fewshot-studio evaluate MODEL_OR_CHECKPOINT --dataset DATASET"
 MSG_KEPT_INDUCTIVE = "in {n} of {episodes} episodes the images were too few to classify jointly: {note}"
 
 
@@ -29,7 +34,8 @@ def cmd_meta_train(args) -> int:
                 bar.write(f"step {event.step}: validation {event.result}{'  (best, saved)' if event.best else ''}")
 
         follow(run, {Progress: lambda e: bar.step(e, f"{run.method.name} on {e.device}", loss_format=".3f"),
-                     Validation: validation, Stage: lambda e: bar.stage(e, counts=False)})
+                     Validation: validation, Stage: lambda e: bar.stage(e, counts=False)}, command="meta-train",
+               log=run.is_main)
     if run.is_main:
         best = f"; best validation {run.best}" if run.best else ""
         print(f"saved {run.config.output_path()}{best}")
@@ -38,10 +44,16 @@ def cmd_meta_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from ..core.episodes import EpisodeSampler, open_pool
+    from ..core.runs import Progress
     from ..core.evaluation import evaluate_episodes, is_lake_runs, lake_error_rate, open_predictor, read_lake_runs
 
+    if args.model and args.model_option:
+        return bad_input(MSG_MODEL_TWICE.format(first=args.model, second=args.model_option))
+    model = args.model or args.model_option
+    if not model:
+        return bad_input(MSG_NO_MODEL)
     notes: list[str] = []
-    predict, preprocess, what = open_predictor(args.model_or_checkpoint, algorithm=args.algorithm,
+    predict, preprocess, what = open_predictor(model, algorithm=args.algorithm,
                                                params=parse_params(args) or None, device=args.device,
                                                domain_adaptation=",".join(args.domain_adaptation or []),
                                                transductive=args.transductive, notes=notes)
@@ -58,7 +70,15 @@ def cmd_evaluate(args) -> int:
     pool = open_pool(args.dataset, preprocess)
     sampler = EpisodeSampler(pool, args.ways, args.shots, args.queries, seed=args.seed,
                              unlabelled=args.unlabelled_per_class)
-    result = evaluate_episodes(predict, sampler, args.episodes)
+    with ProgressLog("evaluate") as log:
+        started, right = time.monotonic(), []
+
+        def episode(done: int, accuracy: float) -> None:
+            right.append(accuracy)
+            log.event(Progress(done, args.episodes, float("nan"), sum(right) / len(right), 0.0,
+                               time.monotonic() - started, what))
+
+        result = evaluate_episodes(predict, sampler, args.episodes, on_episode=episode)
     if notes:
         warn(MSG_KEPT_INDUCTIVE.format(n=len(notes), episodes=args.episodes, note=notes[0]))
     if args.json:
@@ -102,7 +122,10 @@ def _meta_train_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _evaluate_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model-or-checkpoint", required=True, metavar="PATH")
+    p.add_argument("model", metavar="MODEL_OR_CHECKPOINT", nargs="?", help="a saved model (.safetensors) or a "
+                   "meta-training checkpoint")
+    p.add_argument("--model-or-checkpoint", dest="model_option", metavar="PATH", help="the same, as an option (an "
+                   "alias kept for older scripts)")
     p.add_argument("--dataset", required=True, help="Omniglot .npz/.zip, a folder of class folders, or a folder "
                    "of runNN/ one-shot runs")
     p.add_argument("--algorithm", help="evaluate with another method (adapts to each episode)")

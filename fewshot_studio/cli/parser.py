@@ -13,15 +13,15 @@ import signal
 import threading
 
 from .. import __version__
-from . import adapt, catalogue, export, gui, meta, validation
-from .common import PROG, ArgumentParser, Command, bad_input, error
+from . import adapt, catalogue, export, gui, meta, sort, validation
+from .common import LONG_COMMANDS, PROG, ArgumentParser, Command, bad_input, configure_log, error
 
 #: The modules whose ``commands()`` make up the command line.
-GROUPS = (gui, adapt, catalogue, meta, validation, export)
+GROUPS = (gui, adapt, catalogue, meta, validation, sort, export)
 
 #: The commands as ``--help`` lists them.
 ORDER = ("gui", "demo", "backbones", "algorithms", "adapt", "predict", "import-weights", "meta-train", "evaluate",
-         "validate", "compare", "rank", "embed", "inspect", "export", "export-support")
+         "validate", "compare", "rank", "embed", "sort", "inspect", "export", "export-support")
 
 
 def commands() -> dict[str, Command]:
@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         # help is %-formatted by argparse (a "95% confidence" made --help crash); description is not
         p = sub.add_parser(command.name, help=command.summary.replace("%", "%%"), description=command.summary,
                            parents=command.parser_parents())
+        if command.name in LONG_COMMANDS:
+            p.add_argument("--log-json", metavar="FILE", help="write the run's events as JSON lines to FILE (appended; "
+                           "- for standard error)")
         p.set_defaults(func=command.run)
     return parser
 
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread() and args.func is not gui.cmd_gui:
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        configure_log(getattr(args, "log_json", None), quiet=bool(getattr(args, "quiet", False)))
         return args.func(args) or 0
     except FewShotError as exc:
         return bad_input(str(exc))

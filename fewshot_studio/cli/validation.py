@@ -72,7 +72,7 @@ def cmd_validate(args) -> int:
             bar.describe(f"fold {event.fold}/{event.total}", acc=f"{event.correct / max(1, event.seen):.0%}")
             bar.advance_to(event.fold)
 
-        follow(cv, {FoldDone: fold, Stage: lambda e: bar.stage(e, counts=False)})
+        follow(cv, {FoldDone: fold, Stage: lambda e: bar.stage(e, counts=False)}, command="validate")
     r = cv.result
     if args.json:
         out = r.to_dict()
@@ -130,7 +130,7 @@ def cmd_compare(args) -> int:
             bar.describe(f"{event.candidate.label} ({event.index + 1}/{event.total})")
             bar.advance_to(event.index)
 
-        follow(comparison, {CandidateStarted: started})
+        follow(comparison, {CandidateStarted: started}, command="compare")
         bar.advance_to(len(cands))
     rows, best = comparison.rows, comparison.best
     if best is None:
@@ -150,7 +150,9 @@ def cmd_rank(args) -> int:
     if args.top is not None and args.top < 1:
         return bad_input("--top must be at least 1")
     clf = FewShotClassifier.load(args.model, device=args.device)
-    ranking = RankRun(clf, args.paths, by=args.by, diversity=args.diversity).run()
+    run = RankRun(clf, args.paths, by=args.by, diversity=args.diversity)
+    follow(run, {}, command="rank")
+    ranking = run.result
     warn_skipped(ranking.skipped)
     if ranking.already_labelled:
         n = len(ranking.already_labelled)
@@ -175,8 +177,9 @@ def cmd_embed(args) -> int:
     from ..core.embedding_map import EmbeddingMapRun
 
     clf = FewShotClassifier.load(args.model, device=args.device)
-    result = EmbeddingMapRun(clf, args.paths, method=args.method, include_support=not args.no_support,
-                             seed=args.seed).run()
+    run = EmbeddingMapRun(clf, args.paths, method=args.method, include_support=not args.no_support, seed=args.seed)
+    follow(run, {}, command="embed")
+    result = run.result
     warn_skipped(result.skipped)
     if args.output is None:
         print(result.to_csv(), end="")

