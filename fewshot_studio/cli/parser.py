@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 
 from .. import __version__
-from . import adapt, catalogue, export, gui, meta, validation
+from . import adapt, cache, catalogue, export, gui, meta, validation
 from .common import PROG, Command, bad_input, error
 
 #: The modules whose ``commands()`` make up the command line.
-GROUPS = (gui, adapt, catalogue, meta, validation, export)
+GROUPS = (gui, adapt, catalogue, meta, validation, export, cache)
 
 #: The commands as ``--help`` lists them.
 ORDER = ("gui", "demo", "backbones", "algorithms", "adapt", "predict", "import-weights", "meta-train", "evaluate",
-         "validate", "compare", "rank", "embed", "inspect", "export", "export-support")
+         "validate", "compare", "rank", "embed", "inspect", "export", "export-support",
+         "cache")
 
 
 def commands() -> dict[str, Command]:

@@ -21,11 +21,14 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .paths import studio_home
+
+if TYPE_CHECKING:
+    import torch
 
 ENV_CACHE_MB = "FEWSHOT_STUDIO_FEATURE_CACHE_MB"
 DEFAULT_CACHE_MB = 1024
@@ -38,7 +41,7 @@ MSG_BAD_LIMIT = f"${ENV_CACHE_MB} must be a whole number of MiB (0 turns the cac
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, dtype TEXT NOT NULL, shape TEXT NOT NULL, "
            "data BLOB NOT NULL, size INTEGER NOT NULL, last_used REAL NOT NULL)",
            "CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used)")
-_DTYPES = {"float32": (np.float32, torch.float32), "float16": (np.float16, torch.float16)}
+_DTYPES = {"float32": np.float32, "float16": np.float16}  # what an entry's bytes may be
 _CHUNK = 500  # keys per SELECT (SQLite's limit on host parameters is 999 on old builds)
 
 
@@ -250,17 +253,19 @@ def _evict(con: sqlite3.Connection, limit: int) -> None:
 
 
 def _decode(dtype: str, shape: str, data: bytes) -> torch.Tensor | None:
-    kinds = _DTYPES.get(dtype)
+    import torch  # deferred: the cache command lists and clears without torch
+
+    kind = _DTYPES.get(dtype)
     try:
         dims = tuple(int(s) for s in shape.split(",") if s)
     except ValueError:
         return None
-    if kinds is None or not isinstance(data, bytes):
+    if kind is None or not isinstance(data, bytes):
         return None
     count = int(np.prod(dims)) if dims else 1
-    if count * np.dtype(kinds[0]).itemsize != len(data):
+    if count * np.dtype(kind).itemsize != len(data):
         return None
-    return torch.from_numpy(np.frombuffer(data, dtype=kinds[0]).copy().reshape(dims)).float()
+    return torch.from_numpy(np.frombuffer(data, dtype=kind).copy().reshape(dims)).float()
 
 
 _store: FeatureStore | None = None

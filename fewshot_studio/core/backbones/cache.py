@@ -124,6 +124,13 @@ def load_backbone(spec: BackboneSpec, weights="pretrained") -> tuple[Backbone, t
     return backbone, key
 
 
+def shared_key(backbone) -> tuple | None:
+    """The key of ``backbone`` when it is a shared one from :func:`load_backbone` (still in this process's
+    cache), else None: a trained or private backbone, whose features are never cached."""
+    with _cache_lock:
+        return next((k for k, b in _backbones.items() if b is backbone), None)
+
+
 def file_ids(paths) -> list[str]:
     """The content ids of image files: the sha256 of their bytes (read once per process while unchanged)."""
     return ["file:" + file_digest(p) for p in paths]
