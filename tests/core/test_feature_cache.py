@@ -201,3 +201,12 @@ def test_evaluate_with_a_frozen_backbone_embeds_each_image_once(tmp_path):
 
     uncached = fit_predictor(lambda: get_method("prototypical")(), clf.backbone, pre, "cpu")
     assert evaluate_episodes(uncached, sampler, 20).mean == result.mean
+
+
+def test_the_cache_command_answers_without_importing_torch():
+    code = ("import sys, json\nfrom fewshot_studio.cli.parser import main\nmain(['cache', '--json'])\n"
+            "print(json.dumps('torch' in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "false"
