@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .backbones.cache import cached_features, file_ids, remember_features, shared_key, variant_of
 from .classifier import FewShotClassifier, expand_paths
 from .devices import inference_batch
 from .errors import FewShotError, ImageError
@@ -85,6 +86,20 @@ def _describe(paths: list[Path]) -> str:
     return str(paths[0]) if len(paths) == 1 else f"the {len(paths)} paths given"
 
 
+def _from_feature_cache(classifier: FewShotClassifier, todo: list[Path]):
+    """(still to embed, {path: pooled features (D,)} known to the feature cache, (key, variant, ids) to store new
+    ones under, or None). Only a shared, untrained backbone with a pooled-feature method uses the cache."""
+    key = None if classifier.backbone_trained else shared_key(classifier.backbone)
+    if (key is None or classifier.method.feature_kind != "pooled" or not todo
+            or classifier.preprocess != classifier.spec.preprocess):
+        return todo, {}, None
+    ids = dict(zip(todo, file_ids(todo)))
+    variant = variant_of(classifier.device)
+    found = cached_features(key, [ids[f] for f in todo], variant)
+    known = {f: v for f, v in zip(todo, found) if v is not None}
+    return [f for f in todo if f not in known], known, (key, variant, ids)
+
+
 def embed_images(classifier: FewShotClassifier, paths: Iterable[str | os.PathLike], *,
                  batch_size: int | None = None, exclude_support: bool = True,
                  ) -> Generator[Stage, None, ImageEmbeddings]:
@@ -112,6 +127,16 @@ def embed_images(classifier: FewShotClassifier, paths: Iterable[str | os.PathLik
         done = {f: memo[keys[f]] for f in files if keys[f] in memo}
     todo = [f for f in files if f not in done]
     total = len(files)
+    todo, known, store = _from_feature_cache(classifier, todo)
+    if known:
+        pooled = torch.stack([known[f] for f in known]).to(classifier.device)
+        with torch.no_grad():
+            probs = F.softmax(classifier.method.logits(pooled).float(), dim=-1).float().cpu()
+        with _cache_lock:
+            for i, path in enumerate(known):
+                done[path] = (known[path], probs[i])
+                if len(memo) < CACHE_PER_MODEL:
+                    memo[keys[path]] = done[path]
     for start in range(0, len(todo), batch_size):
         yield Stage("embedding images", len(done), total)
         batch, names = [], []
@@ -127,6 +152,8 @@ def embed_images(classifier: FewShotClassifier, paths: Iterable[str | os.PathLik
                 feats, pooled = classifier.features(x)
                 probs = F.softmax(classifier.method.logits(feats.float()), dim=-1).float().cpu()
                 pooled = pooled.float().cpu()
+            if store is not None:
+                remember_features(store[0], [(store[2][p], f) for p, f in zip(names, pooled)], store[1])
             with _cache_lock:
                 for i, path in enumerate(names):
                     done[path] = (pooled[i], probs[i])

@@ -12,7 +12,8 @@ import copy
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -20,12 +21,11 @@ import torch
 from .adaptation import AdaptationContext, AdaptationStage, check_stages, make_stages
 from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
-from .backbones.cache import cached_features, load_backbone, remember_features
+from .backbones.cache import cached_features, file_ids, load_backbone, remember_features, variant_of
 from .calibration import UNCALIBRATED, calibration_from_logits, frozen_held_out, plan_folds, scheme_method
 from .classifier import FewShotClassifier
 from .devices import MSG_OOM_ADAPT, Precision, device_label, inference_batch, out_of_memory, resolve_device
 from .errors import DivergedError, WeightsUnavailableError
-from .images import file_key
 from .params import check_seed
 from .paths import offline
 from .runs import Progress, Run, Stage
@@ -109,9 +109,19 @@ class AdaptRun(Run[FewShotClassifier]):
         self._raise_if_cancelled(0, total_steps)
 
         pre = self.spec.preprocess
-        images = yield from self._load("loading images", paths, total_steps)
-        task = FitTask(backbone, pre, images, labels, len(self.class_names), self.device,
-                       Precision(self.device, self.mixed_precision), generator, embed_batch=self.embed_batch)
+        precision = Precision(self.device, self.mixed_precision)
+        known = None
+        if not changed and not self.stages:  # every support feature known: the images are loaded only if asked for
+            known = cached_features(key, file_ids(paths), variant_of(self.device, precision))
+            known = torch.stack(known).to(self.device) if all(f is not None for f in known) else None
+        if known is not None:
+            task = _LazyImagesTask(backbone, pre, None, labels, len(self.class_names), self.device, precision,
+                                   generator, embed_batch=self.embed_batch,
+                                   loader=lambda: self.spec.preprocess.load(paths).to(self.device))
+        else:
+            images = yield from self._load("loading images", paths, total_steps)
+            task = FitTask(backbone, pre, images, labels, len(self.class_names), self.device, precision, generator,
+                           embed_batch=self.embed_batch)
         context = AdaptationContext(task, self.method)
         if by_phase["backbone"]:
             context.pool_images = yield from self._load("loading unlabelled images", self.unlabelled, total_steps)
@@ -120,7 +130,7 @@ class AdaptRun(Run[FewShotClassifier]):
                 stage.apply(context)
                 self._raise_if_cancelled(0, total_steps)
 
-        features = context.support_features  # the backbone phase embedded the support in its own domain
+        features = known if known is not None else context.support_features  # (the backbone phase's own domain)
         if features is None and not changed:
             features = yield from self._cached_features(task, key, paths)
         elif features is None and not trains:
@@ -247,8 +257,9 @@ class AdaptRun(Run[FewShotClassifier]):
     def _cached_features(self, task: FitTask, key: tuple, paths: list[Path], what: str = "embedding support images"):
         """Pooled features of the images (support images: ``task.images``; others are loaded as needed); each
         image is embedded once per backbone and file."""
-        keys = [(key, *file_key(p)) for p in paths]
-        known = dict(enumerate(cached_features(keys)))
+        ids = file_ids(paths)
+        variant = variant_of(task.device, task.precision)
+        known = dict(enumerate(cached_features(key, ids, variant)))
         missing = [i for i, f in known.items() if f is None]
         support = paths == [p for p, _ in self.samples]
         for start in range(0, len(missing), task.embed_batch):
@@ -262,9 +273,27 @@ class AdaptRun(Run[FewShotClassifier]):
                                              .to(task.device))
                 out = task.embed(x).cpu()
             known.update(zip(chunk, out))
-            remember_features([(keys[i], f) for i, f in zip(chunk, out)])
+            remember_features(key, [(ids[i], f) for i, f in zip(chunk, out)], variant)
             self._raise_if_cancelled(0, self.method.total_steps())
         return torch.stack([known[i] for i in range(len(paths))]).to(task.device)
+
+
+@dataclass
+class _LazyImagesTask(FitTask):
+    """A task whose support features all came from the cache: its images are loaded the first time a method
+    asks for them (most frozen-backbone methods never do)."""
+
+    loader: Callable[[], torch.Tensor] | None = None
+
+    @property
+    def images(self) -> torch.Tensor:
+        if self._images is None and self.loader is not None:
+            self._images = self.loader()
+        return self._images
+
+    @images.setter
+    def images(self, value) -> None:
+        self._images = value
 
 
 def adapt(support: SupportSet, backbone: str = DEFAULT_BACKBONE, method: str = DEFAULT_METHOD,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -15,6 +16,8 @@ import torch
 from .adaptation import AdaptationContext, check_stages, make_stages
 from .algorithms import FitTask, MetaLearner, get_method, is_meta_learner, transductive_logits
 from .backbones import checkpoint_spec
+from .backbones.cache import (cached_features, load_backbone, remember_features, shared_key, tensor_ids,
+                              variant_of)
 from .checkpoints import Checkpoint
 from .classifier import load_classifier
 from .devices import Precision, inference_batch, resolve_device
@@ -122,14 +125,33 @@ def iter_lake_episodes(runs: list[LakeRun], load) -> Iterator[Episode]:
 
 # --- predictors: how a saved model or a checkpoint answers an episode --------------------------------------------
 def fit_predictor(method_factory, backbone, preprocess, device, *, seed: int = 0, domain_adaptation=(),
-                  transductive: bool = False, notes: list[str] | None = None) -> Predictor:
+                  transductive: bool = False, notes: list[str] | None = None,
+                  feature_key: tuple | None = None) -> Predictor:
     """Adapt a fresh method to each episode's support set exactly as for a user's, then classify its queries.
 
     The episode's ``unlabelled`` images are its pool: ``domain_adaptation`` stages (see :mod:`.adaptation`) and
     transductive methods use it. ``transductive`` classifies the queries jointly; when the guard keeps the
-    inductive answer, its note is appended to ``notes``.
+    inductive answer, its note is appended to ``notes``. With ``feature_key`` (the shared backbone's key from
+    :func:`~.backbones.cache.load_backbone`) a backbone that stays frozen embeds each image once, across
+    episodes, runs and processes (the feature cache, keyed by the image's pixels).
     """
     device = torch.device(device)
+
+    def pooled(images: torch.Tensor, batch: int, precision=None) -> torch.Tensor:
+        """Pooled features (n, D) of base images, from the feature cache where known."""
+        ids = tensor_ids(images)
+        variant = variant_of(device, precision)
+        known = cached_features(feature_key, ids, variant)
+        missing = [i for i, f in enumerate(known) if f is None]
+        for start in range(0, len(missing), batch):
+            chunk = missing[start:start + batch]
+            x = preprocess.view(images[chunk].to(device))
+            with torch.no_grad(), (precision.autocast() if precision is not None else contextlib.nullcontext()):
+                out = backbone(x).float().cpu()
+            remember_features(feature_key, [(ids[i], f) for i, f in zip(chunk, out)], variant)
+            for i, f in zip(chunk, out):
+                known[i] = f
+        return torch.stack(known).to(device)
 
     def predict(ep: Episode) -> torch.Tensor:
         method = method_factory()
@@ -145,10 +167,16 @@ def fit_predictor(method_factory, backbone, preprocess, device, *, seed: int = 0
         ctx = AdaptationContext(task, method, pool_images=None if n_pool == 0 else ep.unlabelled.to(device))
         for stage in (s for s in stages if s.phase == "backbone"):
             stage.apply(ctx)
+        cache = feature_key is not None and not changed
         if not trains:
-            task.features = ctx.support_features if ctx.support_features is not None else task.embed_all()
+            if ctx.support_features is not None:
+                task.features = ctx.support_features
+            else:
+                task.features = pooled(ep.support, task.embed_batch, task.precision) if cache else task.embed_all()
         if n_pool and (stages or method.transductive):
-            ctx.pool_features = task.unlabelled_features = _embed(bb, preprocess, ctx.pool_images, task.embed_batch)
+            ctx.pool_features = task.unlabelled_features = (
+                pooled(ep.unlabelled, task.embed_batch) if cache else
+                _embed(bb, preprocess, ctx.pool_images, task.embed_batch))
         for stage in (s for s in stages if s.phase == "features"):
             stage.apply(ctx)
         for _ in method.fit(task):
@@ -158,8 +186,11 @@ def fit_predictor(method_factory, backbone, preprocess, device, *, seed: int = 0
         for stage in (s for s in stages if s.phase == "refine"):
             stage.apply(ctx)
         with torch.no_grad():
-            x = preprocess.view(ep.query.to(device))
-            feats = (bb.feature_map(x) if method.feature_kind == "map" else bb(x)).float()
+            if cache and method.feature_kind != "map":
+                feats = pooled(ep.query, task.embed_batch)
+            else:
+                x = preprocess.view(ep.query.to(device))
+                feats = (bb.feature_map(x) if method.feature_kind == "map" else bb(x)).float()
             if not transductive:
                 return method.logits(feats).argmax(-1)
             logits, note = transductive_logits(method, feats)
@@ -192,14 +223,15 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
         is_checkpoint = False
     if is_checkpoint:
         spec = checkpoint_spec(path)
-        backbone = spec.build().to(dev).eval()
+        shared, key = load_backbone(spec, "pretrained")
+        backbone = shared.to(dev).eval()
         name = algorithm or spec.meta["method"]["name"]
         values = dict(params or ({} if algorithm else spec.meta["method"]["params"]))
         cls = get_method(name)
         state = spec.method_state(name)
         if state is not None and is_meta_learner(cls) and not algorithm and not fit_options:
             method = cls(**values)
-            backbone = method.prepare_backbone(backbone)  # MAML family: batch norm as it was meta-trained
+            backbone = method.prepare_backbone(copy.deepcopy(backbone))  # MAML family: batch norm as meta-trained
             method.load_meta_state(state)
             method.meta_modules().to(dev).eval()
             pre = spec.preprocess
@@ -216,13 +248,15 @@ def open_predictor(path, *, algorithm: str | None = None, params: dict | None = 
                 m.load_meta_state(state)
             return m
 
-        return fit_predictor(factory, backbone, spec.preprocess, dev, **adapting), spec.preprocess, \
+        return fit_predictor(factory, backbone, spec.preprocess, dev, feature_key=key, **adapting), spec.preprocess, \
             f"checkpoint {Path(path).name} + {name} adapted per episode"
     clf = load_classifier(path, device=str(dev))
     name = algorithm or clf.method.name
     values = dict(params or ({} if algorithm else clf.method.params_dict()))
     cls = get_method(name)
+    key = None if clf.backbone_trained else shared_key(clf.backbone)  # a trained backbone is never cached
     return fit_predictor(lambda: cls.for_backbone(clf.spec.kind, values), clf.backbone, clf.preprocess, dev,
+                         feature_key=key,
                          **adapting), clf.preprocess, \
         f"model {Path(path).name}: {clf.spec.name} + {name} adapted per episode"
 

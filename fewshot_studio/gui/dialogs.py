@@ -84,6 +84,18 @@ def ask_save_changes(parent: QWidget, name: str) -> str:
         QMessageBox.StandardButton(answer), "cancel")
 
 
+def confirm_clear_feature_cache(parent: QWidget, entries: int, mib: float) -> bool:
+    """Whether to clear the feature cache that holds ``entries`` images' features (``mib`` MiB)."""
+    text = QCoreApplication.translate("dialogs", "The feature cache holds the features of {n} images ({size} MiB).")
+    box = QMessageBox(QMessageBox.Icon.Question, QCoreApplication.translate("dialogs", "Clear feature cache?"),
+                      text.format(n=entries, size=f"{mib:.1f}"), parent=parent)
+    box.setInformativeText(QCoreApplication.translate(
+        "dialogs", "Clear it? Images are embedded again the next time they are used."))
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return QMessageBox.StandardButton(box.exec()) == QMessageBox.StandardButton.Yes
+
+
 def show_shortcuts(parent: QWidget, actions) -> None:
     """A table of every action that has a keyboard shortcut."""
     rows = [(re.sub(r"\(&\w\)", "", a.text()).replace("&", ""),  # "文件(&F)" -> "文件"

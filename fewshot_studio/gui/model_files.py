@@ -100,6 +100,27 @@ class ModelFiles(QObject):
         w.tasks.submit(work, on_done=done,
                        on_failed=lambda exc, text: self.window.error(exc, self.tr("Importing weights"), text))
 
+    def clear_feature_cache(self) -> None:
+        """Backbone > Clear feature cache...: shows its size, asks, then empties it (in memory and on disk)."""
+        w = self.window
+        from ..core.feature_store import feature_store
+
+        info = feature_store().info()
+        if not dialogs.confirm_clear_feature_cache(w, info.entries, info.bytes / 2**20):
+            return
+
+        def work():
+            from ..core.backbones.cache import clear_feature_cache
+
+            clear_feature_cache()
+            return info.entries
+
+        def done(entries) -> None:
+            self.window.notify(Notice("success", self.tr("Cleared the feature cache ({n} images).").format(n=entries)))
+
+        w.tasks.submit(work, on_done=done,
+                       on_failed=lambda exc, text: self.window.error(exc, self.tr("Clearing the feature cache"), text))
+
     @Slot(str)
     def on_checkpoint_saved(self, path: str) -> None:
         """A meta-trained checkpoint was written: it joins the backbone picker."""

@@ -54,6 +54,9 @@ class WindowMenus(QObject):
         w.act_import_weights = A(
             self.tr("&Import weights..."), lambda: w.model_files.import_weights(), None, "import-weights",
             self.tr("Use a weights file you have for the selected backbone (.safetensors, .pth)"))
+        w.act_clear_feature_cache = A(
+            self.tr("&Clear feature cache..."), lambda: w.model_files.clear_feature_cache(), None, None,
+            self.tr("Forget the image features the studio keeps on disk (shows how much they take)"))
 
         w.act_adapt = A(self.tr("&Adapt"), w.model_panel.start_adapt, ["Ctrl+Return", "Ctrl+Enter"], "adapt",
                         self.tr("Fit the method to the support set"))
@@ -95,6 +98,7 @@ class WindowMenus(QObject):
         m.addActions([w.act_rename, w.act_remove, w.act_delete_class])
         m = bar.addMenu(self.tr("&Backbone"))
         m.addAction(w.act_import_weights)
+        m.addAction(w.act_clear_feature_cache)
         m = bar.addMenu(self.tr("&Model"))
         m.addActions([w.act_adapt, w.act_cancel])
         m.addSeparator()

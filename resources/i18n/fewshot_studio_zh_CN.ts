@@ -1282,6 +1282,14 @@ Drag it onto a class card to label it.</source>
         <source>Importing weights</source>
         <translation>导入权重</translation>
     </message>
+    <message>
+        <source>Cleared the feature cache ({n} images).</source>
+        <translation>已清除特征缓存（{n} 张图像）。</translation>
+    </message>
+    <message>
+        <source>Clearing the feature cache</source>
+        <translation>清除特征缓存</translation>
+    </message>
 </context>
 <context>
     <name>ModelPanel</name>
@@ -2225,6 +2233,14 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
         <translation>为所选骨干网络使用您已有的权重文件（.safetensors、.pth）</translation>
     </message>
     <message>
+        <source>&amp;Clear feature cache...</source>
+        <translation>清除特征缓存(&amp;C)...</translation>
+    </message>
+    <message>
+        <source>Forget the image features the studio keeps on disk (shows how much they take)</source>
+        <translation>删除工作室保存在磁盘上的图像特征（会显示其占用的空间）</translation>
+    </message>
+    <message>
         <source>&amp;Adapt</source>
         <translation>适配(&amp;A)</translation>
     </message>
@@ -2456,6 +2472,18 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>Save them before closing?</source>
         <translation>关闭前保存吗？</translation>
+    </message>
+    <message>
+        <source>The feature cache holds the features of {n} images ({size} MiB).</source>
+        <translation>特征缓存中保存了 {n} 张图像的特征（{size} MiB）。</translation>
+    </message>
+    <message>
+        <source>Clear feature cache?</source>
+        <translation>清除特征缓存？</translation>
+    </message>
+    <message>
+        <source>Clear it? Images are embedded again the next time they are used.</source>
+        <translation>要清除吗？图像下次使用时会重新提取特征。</translation>
     </message>
     <message>
         <source>Keyboard shortcuts</source>

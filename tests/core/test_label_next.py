@@ -12,6 +12,7 @@ from imagegen import SHAPES, draw_shape, make_image_folder
 from PIL import Image
 
 from fewshot_studio.core import embedding_map as emap
+from fewshot_studio.core.backbones.cache import clear_feature_cache
 from fewshot_studio.core.embeddings import NoImagesError, forget
 from fewshot_studio.core.engine import AdaptRun
 from fewshot_studio.core.runs import Stage
@@ -116,6 +117,7 @@ def test_support_images_are_not_ranked_again_and_bad_input_says_what_to_do(world
 def test_cancelled_ranking_stops_before_the_next_batch(world):
     clf, pool, _, _ = world
     forget(clf)
+    clear_feature_cache()  # nothing known about these images, in memory or on disk
     run = RankRun(clf, [pool], batch_size=2)
     first = next(iter_ := iter(run))
     assert first == Stage("embedding images", 0, 12)
@@ -126,6 +128,7 @@ def test_cancelled_ranking_stops_before_the_next_batch(world):
 def test_images_are_embedded_once_per_model(world, monkeypatch):
     clf, pool, clear, blended = world
     forget(clf)
+    clear_feature_cache()
     seen = []
     features = clf.features
     monkeypatch.setattr(clf, "features", lambda x: (seen.append(x.shape[0]), features(x))[1])
@@ -136,6 +139,10 @@ def test_images_are_embedded_once_per_model(world, monkeypatch):
     assert sum(seen) == len(clear) + len(blended), "ranking again and the map reuse the features"
     assert {i.path: i.margin for i in by_margin.items} == {i.path: i.margin for i in by_entropy.items}
     forget(clf)
+    rank_images(clf, clear[:2])
+    assert sum(seen) == len(clear) + len(blended), "the feature cache still knows them"
+    forget(clf)
+    clear_feature_cache()
     rank_images(clf, clear[:2])
     assert sum(seen) == len(clear) + len(blended) + 2
 

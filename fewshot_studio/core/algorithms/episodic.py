@@ -157,8 +157,11 @@ class EpisodicMethod(MetaLearner):
     def fit(self, task: FitTask) -> Iterator[StepReport]:
         p = self.params
         self.n_classes = task.n_classes
-        with torch.no_grad():
-            probe = self.features_of(task.backbone, task.views(torch.arange(1, device=task.device)))
+        if self.feature_kind == "pooled" and task.features is not None:
+            probe = task.features[:1]  # (as _embed_plain): no forward pass, no image loaded for the shape
+        else:
+            with torch.no_grad():
+                probe = self.features_of(task.backbone, task.views(torch.arange(1, device=task.device)))
         self.ensure_nets(tuple(probe.shape[1:]), task.device)
         groups = [{"params": list(self.nets.parameters()), "lr": p.lr}]
         if self.trains_backbone():
