@@ -18,8 +18,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/fewshot-studio demo
 
+# Two workers (pytest-xdist): the tests are mostly one process each waiting on one core; TEST_WORKERS=0 runs them
+# in this process alone.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/adapt_latency.py

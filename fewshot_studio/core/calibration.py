@@ -83,7 +83,9 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """The temperature T > 0 minimising the NLL of ``softmax(logits / T)``; logits (N, C), labels (N,).
 
     The NLL is convex in 1/T, so a golden-section search over log T on [1e-3, 1e3] finds the optimum; with no
-    predictions (or only one class) T = 1.
+    predictions (or only one class) T = 1. When every held-out prediction is right the NLL has no optimum (it
+    falls as T goes to 0, claiming 100%); then T is where the mean confidence is Laplace's rule of succession,
+    (n + 1) / (n + 2) for n held-out images: 12 of 12 right makes about 93%, not certainty.
     """
     logits = torch.as_tensor(logits, dtype=torch.float64)
     labels = torch.as_tensor(labels, dtype=torch.long)
@@ -107,6 +109,22 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
             lo, a, fa = a, b, fb
             b = lo + ratio * (hi - lo)
             fb = nll(b)
+    if bool((logits.argmax(dim=-1) == labels).all()):
+        return _temperature_for_confidence(logits, (len(labels) + 1) / (len(labels) + 2))
+    return float(math.exp((lo + hi) / 2))
+
+
+def _temperature_for_confidence(logits: torch.Tensor, target: float) -> float:
+    """The T whose mean top probability of ``softmax(logits / T)`` is ``target`` (it falls as T grows)."""
+    def confidence(log_t: float) -> float:
+        return float(F.softmax(logits / math.exp(log_t), dim=-1).max(dim=-1).values.mean())
+
+    lo, hi = math.log(T_MIN), math.log(T_MAX)
+    if confidence(lo) <= target:
+        return T_MIN
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if confidence(mid) > target else (lo, mid)
     return float(math.exp((lo + hi) / 2))
 
 

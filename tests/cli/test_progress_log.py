@@ -37,10 +37,10 @@ def test_adapt_writes_progress_lines_and_json_events(tmp_path, every_event):
 
 def test_quiet_leaves_out_the_lines_and_default_throttles_them(tmp_path):
     support = make_image_folder(tmp_path / "s", per_class=2, size=48)
-    quiet = cli("adapt", support, "--algorithm", "linear_probe", "--steps", "20", "-o", tmp_path / "m.safetensors",
-                "--quiet")
+    quiet = cli("adapt", support, "--algorithm", "linear_probe", "--steps", "20", "--no-calibrate", "-o",
+                tmp_path / "m.safetensors", "--quiet")
     assert not any(LINE.match(line) for line in quiet.stderr.splitlines())
-    throttled = cli("adapt", support, "--algorithm", "linear_probe", "--steps", "20", "-o",
+    throttled = cli("adapt", support, "--algorithm", "linear_probe", "--steps", "20", "--no-calibrate", "-o",
                     tmp_path / "m.safetensors")
     lines = [line for line in throttled.stderr.splitlines() if "  elapsed " in line]
     steps = [int(m.group(1)) for m in map(LINE.match, lines) if m]

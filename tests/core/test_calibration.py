@@ -42,6 +42,15 @@ def test_ece_of_a_calibrated_toy_is_near_zero_and_of_an_overconfident_one_is_not
     assert all(abs(b["accuracy"] - b["confidence"]) < 0.05 for b in full)
 
 
+def test_all_right_held_out_predictions_give_the_rule_of_succession_not_certainty():
+    g = torch.Generator().manual_seed(3)
+    labels = torch.arange(12) % 3
+    logits = torch.randn(12, 3, generator=g) + 6 * F.one_hot(labels, 3)  # every prediction right
+    t = fit_temperature(logits, labels)
+    mean_top = float(F.softmax(logits / t, dim=-1).max(dim=-1).values.mean())
+    assert mean_top == pytest.approx(13 / 14, abs=1e-3) and t > 1e-3
+
+
 def test_degenerate_inputs_keep_temperature_one():
     assert fit_temperature(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)) == 1.0
     assert Calibration.from_dict(None) is UNCALIBRATED and not UNCALIBRATED.calibrated

@@ -123,4 +123,5 @@ def test_out_of_memory_in_cross_validation_keeps_the_model_and_says_what_to_do(t
 
     monkeypatch.setattr(base.FitTask, "embed", oom)
     with pytest.raises(DeviceError, match="ran out of memory.*while cross-validating.*--device cpu"):
-        CrossValidation(support, "conv4", "prototypical", weights="random", device="cpu").run()
+        CrossValidation(support, "conv4", "prototypical", {"finetune_steps": 0, "backbone_lr": 0.0},  # frozen
+                        weights="random", device="cpu").run()

@@ -6,6 +6,7 @@ CI runs 30 cycles (CI_CYCLES, the CI version); ``benchmarks/soak.py`` runs the f
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import random
 import threading
@@ -25,6 +26,12 @@ MAX_GROWTH_MB = 50
 
 
 def rss_mb() -> float:
+    """Resident memory after glibc hands freed memory back (without it the allocator's own caching moves RSS by
+    ±100 MB between cycles of a training run, hiding or faking a leak)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: RSS as it is
+        pass
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
