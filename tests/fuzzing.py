@@ -283,8 +283,11 @@ def _mutate_model(data: bytes, rng: random.Random) -> bytes:
         return mutate_bytes(data, rng)
     header, rest = parts
     meta = header.get("__metadata__", {})
-    if meta.get("fewshot_studio") and rng.random() < 0.7:
-        inner = json.loads(meta["fewshot_studio"])
+    if isinstance(meta, dict) and isinstance(meta.get("fewshot_studio"), str) and rng.random() < 0.7:
+        try:
+            inner = json.loads(meta["fewshot_studio"])
+        except ValueError:  # an earlier mutation left metadata that is not JSON: mutate the bytes instead
+            return mutate_bytes(data, rng)
         header = replace_at(header, ("__metadata__", "fewshot_studio"), json.dumps(mutate_json(inner, rng)))
     else:
         header = mutate_json(header, rng)

@@ -135,6 +135,12 @@ def schema_problem(meta: dict) -> str | None:
     return None
 
 
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, shortened: the user's message stays one line (load_state_dict writes many)."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:160]
+
+
 def read_metadata(path: str | os.PathLike) -> dict:
     """The JSON metadata of a model file, checked for format and version (tensors are not read)."""
     path = Path(path)
@@ -144,7 +150,7 @@ def read_metadata(path: str | os.PathLike) -> dict:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(META_KEY)
     except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelFileError(MSG_CORRUPT.format(path=path, error=str(exc)[:160])) from None
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=_first_line(exc))) from None
     if raw is None:
         raise ModelFileError(MSG_FOREIGN.format(path=path))
     try:
@@ -152,8 +158,8 @@ def read_metadata(path: str | os.PathLike) -> dict:
         version = int(meta["format_version"])
         if meta.get("format") != FORMAT:
             raise ValueError("wrong format tag")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"metadata: {exc}")) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"metadata: {_first_line(exc)}")) from None
     if version > FORMAT_VERSION:
         raise ModelFileError(MSG_NEWER.format(path=path, version=version, supported=FORMAT_VERSION))
     problem = schema_problem(meta)
@@ -202,7 +208,7 @@ def read_model(path: str | os.PathLike) -> SavedModel:
         with safe_open(str(path), framework="pt") as f:
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise ModelFileError(MSG_CORRUPT.format(path=path, error=str(exc)[:160])) from None
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=_first_line(exc))) from None
     problem = tensors_problem(tensors, meta)
     if problem:
         message, detail = problem
@@ -234,7 +240,7 @@ def read_model(path: str | os.PathLike) -> SavedModel:
             preprocess=Preprocess.from_dict(meta["preprocess"]))
     except FewShotError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
-    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
-        raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {str(exc)[:160]}")) from None
+    except (KeyError, TypeError, ValueError, OverflowError, RuntimeError, IndexError, AttributeError) as exc:
+        raise ModelFileError(MSG_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {_first_line(exc)}")) from None
     return SavedModel(parts, meta, OpenSetRule.from_dict(meta.get("open_set")),
                       Calibration.from_dict(meta.get("calibration")))

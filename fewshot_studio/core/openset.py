@@ -51,6 +51,17 @@ class OpenSetRule:
         if not isinstance(data, dict) or "threshold" not in data:
             return None
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        number = (int, float)
+        kinds = {"threshold": number, "quantile": number, "score": str, "calibration": str, "held_out": int,
+                 "enabled": bool}
+        for key, value in known.items():  # a file from elsewhere: a rule that cannot be right is no rule
+            if not isinstance(value, kinds[key]) or (key in ("threshold", "quantile", "held_out")
+                                                      and isinstance(value, bool)):
+                return None
+            if isinstance(value, float) and not math.isfinite(value):
+                return None
+        if not 0 < known.get("quantile", DEFAULT_QUANTILE) < 1 or known.get("held_out", 0) < 0:
+            return None
         return cls(**known)
 
     def rejects(self, similarity: float) -> bool:

@@ -21,6 +21,9 @@ from PIL import Image
 from .images import load_image
 
 
+MAX_SIDE = 4096  # pixels: a larger side in a model file is damage, not a model
+
+
 @dataclass(frozen=True)
 class Preprocess:
     """How a backbone wants its pixels. ``mean``/``std`` apply to values scaled to 0..1."""
@@ -35,7 +38,16 @@ class Preprocess:
 
     @classmethod
     def from_dict(cls, data: dict) -> Preprocess:
-        return cls(int(data["input_size"]), int(data["resize_size"]), tuple(data["mean"]), tuple(data["std"]))
+        """Preprocessing as a file states it; ValueError (or KeyError, TypeError) when it cannot be right."""
+        pre = cls(int(data["input_size"]), int(data["resize_size"]), tuple(map(float, data["mean"])),
+                  tuple(map(float, data["std"])))
+        if not 1 <= pre.input_size <= pre.resize_size <= MAX_SIDE:
+            raise ValueError(f"image sizes {pre.input_size} and {pre.resize_size} are not 1 <= input <= resize <= "
+                             f"{MAX_SIDE}")
+        if len(pre.mean) != 3 or len(pre.std) != 3 or not all(math.isfinite(v) for v in pre.mean + pre.std) \
+                or min(pre.std) <= 0:
+            raise ValueError("mean and std must be three finite numbers each, std above 0")
+        return pre
 
     # --- loading -------------------------------------------------------------------------------------
     def base(self, img: Image.Image) -> torch.Tensor:

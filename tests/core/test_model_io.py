@@ -101,6 +101,33 @@ def test_unknown_method_in_file_is_a_model_error(tmp_path, saved):
         FewShotClassifier.load(path)
 
 
+@pytest.mark.parametrize("preprocess", [{"resize_size": 10**12}, {"resize_size": -1, "input_size": -1},
+                                        {"input_size": 1e400}, {"std": [0.2, 0.0, 0.2]}, {"mean": [0.5, "x", 0.5]}],
+                         ids=["huge", "negative", "infinite", "zero_std", "text_mean"])
+def test_impossible_preprocessing_in_a_file_is_a_model_error(tmp_path, saved, preprocess):
+    """Found by benchmarks/fuzz.py: these reached torch (OverflowError, negative dimensions) as tracebacks."""
+    path = tmp_path / "odd.safetensors"
+    _rewrite_metadata(saved, path, lambda m: m["preprocess"].update(preprocess))
+    with pytest.raises(ModelFileError, match="not a readable model file|damaged|cannot"):
+        FewShotClassifier.load(path)
+
+
+def test_an_infinite_format_version_is_a_model_error_on_one_line(tmp_path, saved):
+    path = tmp_path / "odd.safetensors"
+    _rewrite_metadata(saved, path, lambda m: m.update(format_version=float("inf")))
+    with pytest.raises(ModelFileError, match="not a readable model file") as caught:
+        FewShotClassifier.load(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_open_set_rule_that_cannot_be_right_is_dropped(tmp_path, saved):
+    path = tmp_path / "odd.safetensors"
+    _rewrite_metadata(saved, path, lambda m: m.update(open_set={"threshold": "high", "enabled": True}))
+    assert FewShotClassifier.load(path).open_set is None
+    _rewrite_metadata(saved, path, lambda m: m.update(open_set={"threshold": 0.5, "quantile": 0, "enabled": True}))
+    assert FewShotClassifier.load(path).open_set is None
+
+
 def test_missing_file_and_unwritable_target(tmp_path, saved):
     with pytest.raises(ModelFileError, match="model file not found"):
         FewShotClassifier.load(tmp_path / "nope.safetensors")
