@@ -164,6 +164,18 @@ class StepClock:
         return n / (t[-1] - t[warm]) if n > 0 else float("nan")
 
 
+def textbook_conv4(device):
+    """The anchors' body: our Conv-4 with the same initial weights, its blocks in the textbook order (conv, batch
+    norm, ReLU, max-pool) and the default memory layout, as learn2learn's and easyfsl's own Conv-4s run. Ours
+    pools before the ReLU and meta-trains channels-last on CPUs (same outputs, less work: builtin.conv_block)."""
+    body = get_backbone("conv4").build("random")
+    for block in body.trunk:
+        pool, relu = block[2], block[3]
+        assert isinstance(pool, nn.MaxPool2d) and isinstance(relu, nn.ReLU), "conv_block's order changed"
+        block[2], block[3] = relu, pool
+    return body.to(device)
+
+
 # --- ours: the engine's own meta-training run and evaluation path -------------------------------------------------
 class Ours:
     @staticmethod
@@ -179,7 +191,7 @@ class Ours:
             image_size=t["image_size"], ways=t["ways"], shots=t["shots"], queries=t["queries"],
             meta_batch=t["meta_batch"], steps=t["steps"], lr=t["lr"], optimizer="adam", val_every=0,
             val_fraction=t["val_fraction"], rotations=t["rotations"], seed=t["seed"], device=job["device"],
-            output=str(out))
+            output=str(out), **t.get("config", {}))  # "config": any other MetaTrainConfig fields (recipes.py)
         run = MetaTrainRun(config)
         losses = []
         for event in run:
@@ -273,7 +285,7 @@ class L2L:
 
         t, p = job["train"], job.get("params", {})
         torch.manual_seed(t["seed"])
-        body = get_backbone("conv4").build("random").to(device)
+        body = textbook_conv4(device)
         dim = body(torch.zeros(1, 3, t["image_size"], t["image_size"], device=device)).shape[-1]
         head = nn.Linear(dim, t["ways"]).to(device)
         inner_lr, first_order = p.get("inner_lr", 0.4), p.get("first_order", False)
@@ -382,7 +394,7 @@ class EasyFSL:
 
         t = job["train"]
         torch.manual_seed(t["seed"])
-        body = get_backbone("conv4").build("random").to(device)
+        body = textbook_conv4(device)
         dim = body(torch.zeros(1, 3, t["image_size"], t["image_size"], device=device)).shape[-1]
         if job["method"] == "prototypical":
             return PrototypicalNetworks(body).to(device)

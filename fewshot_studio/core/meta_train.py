@@ -224,6 +224,8 @@ class MetaTrainRun(Run[Path]):
         if self.resume is not None:
             backbone.load_state_dict(self.resume.part("backbone."))
         backbone = self.method.prepare_backbone(backbone)
+        if self.device.type == "cpu" and not self.method.use_vmap(self.device):
+            backbone.use_channels_last()  # faster convolutions and pooling on CPUs (builtin.conv_block)
         if isinstance(self.method, EpisodicMethod):
             with torch.no_grad():
                 probe = self.method.features_of(backbone.eval(), self.preprocess.view(

@@ -35,6 +35,7 @@ def accuracy(clf, truth) -> float:
 @pytest.mark.parametrize("method, params", [
     ("prototypical", {}),
     ("prototypical", {"distance": "euclidean"}),
+    ("prototypical", {"distance": "l2"}),
     ("linear_probe", {"steps": 30}),
     # fine-tuning asked for, but nothing to train (frozen backbone, no learned modules): one step, no crash
     ("matching", {"finetune_steps": 5, "backbone_lr": 0.0}),

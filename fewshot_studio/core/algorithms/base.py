@@ -162,6 +162,11 @@ class MetaLearner(FewShotMethod):
         """The method's own meta-learned modules (trained with the backbone; saved in checkpoints)."""
         return nn.ModuleDict()
 
+    def use_vmap(self, device) -> bool:
+        """Whether :meth:`meta_objective` batches its tasks with ``torch.func.vmap`` on ``device`` (which rules out
+        channels-last tensors, the faster layout on CPUs)."""
+        return False
+
     def prepare_backbone(self, backbone):
         """The backbone as meta-training and adaptation run it (the MAML family: batch statistics)."""
         return backbone

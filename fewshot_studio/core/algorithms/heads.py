@@ -15,11 +15,19 @@ def prototypes(features: torch.Tensor, labels: torch.Tensor, n_classes: int) -> 
     return sums / counts[:, None]
 
 
+DISTANCES = ("cosine", "euclidean", "l2")
+
+
 def prototype_logits(queries: torch.Tensor, protos: torch.Tensor, distance: str, scale: float) -> torch.Tensor:
-    """queries (N, D), protos (C, D) -> (N, C): ``scale`` x cosine, or minus squared Euclidean distance."""
+    """queries (N, D), protos (C, D) -> (N, C).
+
+    ``cosine``: ``scale`` x cosine similarity; ``euclidean``: minus the squared Euclidean distance (Snell et al.
+    2017); ``l2``: minus the Euclidean distance itself (easyfsl's logits; the best from scratch on Omniglot).
+    """
     if distance == "cosine":
         return scale * F.normalize(queries, dim=-1) @ F.normalize(protos, dim=-1).T
-    return -torch.cdist(queries, protos).pow(2)
+    distances = torch.cdist(queries, protos)
+    return -distances.pow(2) if distance == "euclidean" else -distances
 
 
 class CosineHead(nn.Module):

@@ -13,13 +13,15 @@ import torch
 
 from ..params import hparam
 from .episodic import RANDOM_BACKBONE_LR, RANDOM_FINETUNE_STEPS, EpisodicMethod, EpisodicParams
-from .heads import prototype_logits, prototypes
+from .heads import DISTANCES, prototype_logits, prototypes
 from .registry import register_method
 
 
 @dataclass
 class ProtoParams(EpisodicParams):
-    distance: str = hparam("cosine", "How queries are compared with class means", choices=("cosine", "euclidean"))
+    distance: str = hparam("cosine", "How queries are compared with class means: cosine (pretrained backbones), "
+                           "euclidean (squared, Snell et al.), l2 (plain distance: best from scratch)",
+                           choices=DISTANCES)
     scale: float = hparam(10.0, "Cosine temperature: higher gives more confident probabilities", low=0.1, high=100)
     finetune_steps: int = hparam(0, "Fine-tune the backbone on pseudo-episodes first (0 = frozen, fastest)",
                                  low=0, high=10000, random=RANDOM_FINETUNE_STEPS)

@@ -11,12 +11,16 @@ from .base import Backbone, BackboneSpec
 SMALL = Preprocess(84, 96, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 
 
+# Max-pooling before the activation: max and a monotonic activation commute, so the outputs (and the state-dict
+# keys: neither layer has parameters) are those of the textbook order, but the activation and its gradient run on
+# a quarter of the values (Conv-4 forward and backward, 100 images of 28 px, 1 CPU thread: x1.27; with
+# channels-last tensors, which meta-training uses on CPUs, x1.89 over the textbook block in the default layout).
 def conv_block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2))
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.MaxPool2d(2), nn.ReLU())
 
 
 class Conv4(nn.Sequential):
-    """The classic four 64-channel blocks (conv 3x3, batch norm, ReLU, max-pool 2): (N,3,S,S) -> (N,64,S/16,S/16)."""
+    """The classic four 64-channel blocks (conv 3x3, batch norm, max-pool 2, ReLU): (N,3,S,S) -> (N,64,S/16,S/16)."""
 
     def __init__(self, channels: int = 64, in_channels: int = 3):
         super().__init__(conv_block(in_channels, channels), conv_block(channels, channels),
@@ -24,7 +28,7 @@ class Conv4(nn.Sequential):
 
 
 class ResidualBlock12(nn.Module):
-    """ResNet-12 block: three 3x3 convs with batch norm and leaky ReLU, a 1x1 shortcut, max-pool 2."""
+    """ResNet-12 block: three 3x3 convs with batch norm and leaky ReLU, a 1x1 shortcut, max-pool 2, leaky ReLU."""
 
     def __init__(self, cin: int, cout: int):
         super().__init__()
@@ -33,7 +37,7 @@ class ResidualBlock12(nn.Module):
             nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.1),
             nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout))
         self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
-        self.out = nn.Sequential(nn.LeakyReLU(0.1), nn.MaxPool2d(2))
+        self.out = nn.Sequential(nn.MaxPool2d(2), nn.LeakyReLU(0.1))  # pool first: see conv_block
 
     def forward(self, x):
         return self.out(self.body(x) + self.shortcut(x))
