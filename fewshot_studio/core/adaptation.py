@@ -111,6 +111,12 @@ def make_stages(spec: str | Sequence[str | AdaptationStage] | None) -> list[Adap
     return sorted(stages, key=lambda s: PHASES.index(s.phase))
 
 
+def uses_pool(stages, method: FewShotMethod) -> bool:
+    """Whether a model adapted with these stages (or their saved descriptions) and ``method`` depends on the
+    unlabelled pool: editing the pool then puts the model out of date."""
+    return bool(stages) or bool(getattr(method, "transductive", False))
+
+
 def check_stages(stages: list[AdaptationStage], method: FewShotMethod, n_unlabelled: int) -> None:
     if stages and n_unlabelled == 0:
         raise AdaptationError(MSG_NO_POOL.format(names=", ".join(s.name for s in stages)))
