@@ -253,15 +253,36 @@ class UnlabelledTray(QFrame):
         self.sig_notify.emit(error_notice(exc, text, self.tr("Could not read what was dropped: {error}")))
         self.sig_import_finished.emit(ScanResult())
 
+    def unlabel(self, source: str, paths: list[Path]) -> None:
+        """Images dragged out of class ``source`` lose their label: out of the class, into the pool (Undo)."""
+        support = self.support
+        if source not in support:
+            return
+        paths = [p for p in paths if p in support[source].images]
+        if not paths:
+            return
+        support.remove_images(source, paths)
+        support.add_unlabelled(paths)
+
+        def undo() -> None:
+            support.remove_unlabelled(paths)
+            support.add_images(source, paths) if source in support else support.add_class(source, paths)
+
+        text = (self.tr("Moved {n} image from {name} to the unlabelled images.") if len(paths) == 1 else
+                self.tr("Moved {n} images from {name} to the unlabelled images."))
+        self.sig_notify.emit(Notice("info", text.format(n=len(paths), name=repr(source)),
+                                    actions=[(self.tr("Undo"), undo)]))
+
     # --- drops -------------------------------------------------------------------------------------------
     @staticmethod
     def _wanted(mime) -> bool:
-        """Files from elsewhere; not images dragged out of a class card (they keep their label)."""
-        return read_images_mime(mime) is None and bool(local_paths(mime))
+        """Files from elsewhere, or images dragged out of a class card (they lose their label)."""
+        return read_images_mime(mime) is not None or bool(local_paths(mime))
 
     def dragEnterEvent(self, event) -> None:
         if self._wanted(event.mimeData()):
-            event.setDropAction(Qt.DropAction.CopyAction)
+            moving = read_images_mime(event.mimeData()) is not None
+            event.setDropAction(Qt.DropAction.MoveAction if moving else Qt.DropAction.CopyAction)
             event.accept()
             set_flag(self, "dropTarget", True)
         else:
@@ -275,11 +296,17 @@ class UnlabelledTray(QFrame):
 
     def dropEvent(self, event) -> None:
         set_flag(self, "dropTarget", False)
-        if not self._wanted(event.mimeData()):
+        mime = event.mimeData()
+        if not self._wanted(mime):
             event.ignore()
             return
-        self.import_paths(local_paths(event.mimeData()))
-        event.setDropAction(Qt.DropAction.CopyAction)
+        moving = read_images_mime(mime)
+        if moving is not None and moving[0] in self.support:
+            self.unlabel(*moving)
+            event.setDropAction(Qt.DropAction.MoveAction)
+        else:
+            self.import_paths(local_paths(mime))
+            event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
 
     def changeEvent(self, event) -> None:
