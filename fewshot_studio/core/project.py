@@ -166,7 +166,8 @@ def _safe_file_name(name: str) -> str:
 
 def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | None = None, *,
                  classifier=None, up_to_date: bool | None = None, model_state: dict | None = None) -> Path:
-    """Write ``support`` (names and image files) and optional JSON-able ``settings`` to one project file.
+    """Write ``support`` (names and image files, and its unlabelled pool) and optional JSON-able ``settings`` to one
+    project file.
 
     With a ``classifier`` (a :class:`~.classifier.FewShotClassifier`) the project keeps it too: ``up_to_date``
     True when it was adapted on ``support`` as it is, False when the support set has changed since, None when
