@@ -126,7 +126,8 @@ class ClassBoard(QScrollArea):
             "#ClassCard[current=\"true\"] { border: 2px solid palette(highlight); }"
             "#ClassCard[dropTarget=\"true\"] { border: 2px dashed palette(highlight); background: palette(alternate-base); }"
             "#UnlabelledTray { border: 1px dashed palette(mid); border-radius: 8px; }"
-            "#UnlabelledTray[dropTarget=\"true\"] { border: 2px dashed palette(highlight); background: palette(alternate-base); }"
+            "#UnlabelledTray[dropTarget=\"true\"] { border: 2px dashed palette(highlight); "
+            "background: palette(alternate-base); }"
             "#ClassName { background: transparent; }"
             "#BoardPlaceholder { border: 2px dashed palette(mid); border-radius: 12px; padding: 24px; }")
         thumbnails.sig_ready.connect(self._on_thumbnail)
