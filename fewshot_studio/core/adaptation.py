@@ -36,8 +36,8 @@ from .registry import Registry
 PHASES = ("backbone", "features", "refine")
 
 MSG_NO_POOL = ("domain adaptation ({names}) needs unlabelled images of the target domain; add some (the window's "
-               "Unlabelled images tray, adapt --unlabelled DIR, or SupportSet.add_unlabelled_files) or turn domain "
-               "adaptation off (--domain-adaptation)")
+               "Unlabelled images tray, adapt --unlabelled DIR, or SupportSet.add_unlabelled_files) or leave domain "
+               "adaptation out (untick it in the window, drop --domain-adaptation)")
 MSG_NO_PROTOTYPES = ("soft_kmeans refines class prototypes and {method} has none; use it with a prototype method "
                      "(prototypical, pmf) or drop soft_kmeans")
 MSG_FROZEN_ONLY = ("{stage} changes the support features and {method} re-embeds the images while training the "

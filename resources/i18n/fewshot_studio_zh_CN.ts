@@ -532,8 +532,8 @@
         <translation>{path}：不是可读取的模型文件（{error}）；它可能被截断或已损坏，请重新保存</translation>
     </message>
     <message>
-        <source>domain adaptation ({names}) needs unlabelled images of the target domain; add some (the window&apos;s Unlabelled images tray, adapt --unlabelled DIR, or SupportSet.add_unlabelled_files) or turn domain adaptation off (--domain-adaptation)</source>
-        <translation>域适应（{names}）需要目标域的未标注图片；请添加一些（窗口中的“未标注图片”区、adapt --unlabelled DIR 或 SupportSet.add_unlabelled_files），或关闭域适应（--domain-adaptation）</translation>
+        <source>domain adaptation ({names}) needs unlabelled images of the target domain; add some (the window&apos;s Unlabelled images tray, adapt --unlabelled DIR, or SupportSet.add_unlabelled_files) or leave domain adaptation out (untick it in the window, drop --domain-adaptation)</source>
+        <translation>域适应（{names}）需要目标域的未标注图片；请添加一些（窗口中的“未标注图片”区、adapt --unlabelled DIR 或 SupportSet.add_unlabelled_files），或不做域适应（在窗口中取消勾选，或去掉 --domain-adaptation）</translation>
     </message>
     <message>
         <source>soft_kmeans refines class prototypes and {method} has none; use it with a prototype method (prototypical, pmf) or drop soft_kmeans</source>
