@@ -35,8 +35,9 @@ from .registry import Registry
 
 PHASES = ("backbone", "features", "refine")
 
-MSG_NO_POOL = ("domain adaptation ({names}) needs unlabelled images of the target domain; add some (adapt "
-               "--unlabelled DIR, or SupportSet.add_unlabelled_files) or drop --domain-adaptation")
+MSG_NO_POOL = ("domain adaptation ({names}) needs unlabelled images of the target domain; add some (the window's "
+               "Unlabelled images tray, adapt --unlabelled DIR, or SupportSet.add_unlabelled_files) or leave domain "
+               "adaptation out (untick it in the window, drop --domain-adaptation)")
 MSG_NO_PROTOTYPES = ("soft_kmeans refines class prototypes and {method} has none; use it with a prototype method "
                      "(prototypical, pmf) or drop soft_kmeans")
 MSG_FROZEN_ONLY = ("{stage} changes the support features and {method} re-embeds the images while training the "
@@ -109,6 +110,12 @@ def make_stages(spec: str | Sequence[str | AdaptationStage] | None) -> list[Adap
             raise AdaptationError(MSG_TWICE.format(name=item.name))
         stages.append(item)
     return sorted(stages, key=lambda s: PHASES.index(s.phase))
+
+
+def uses_pool(stages, method: FewShotMethod) -> bool:
+    """Whether a model adapted with these stages (or their saved descriptions) and ``method`` depends on the
+    unlabelled pool: editing the pool then puts the model out of date."""
+    return bool(stages) or bool(getattr(method, "transductive", False))
 
 
 def check_stages(stages: list[AdaptationStage], method: FewShotMethod, n_unlabelled: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .adaptation import uses_pool
 from .algorithms import FewShotMethod, TransductiveFallback, transductive_logits
 from .backbones import Backbone, BackboneSpec
 from .calibration import UNCALIBRATED
@@ -78,6 +79,11 @@ class FewShotClassifier:
         self.info = dict(info or {})
         self.open_set = None  # an openset.OpenSetRule once calibrated; rejects only when enabled or asked to
         self.calibration = UNCALIBRATED  # a calibration.Calibration: probabilities are softmax(logits / T)
+
+    @property
+    def uses_unlabelled(self) -> bool:
+        """Whether this model depends on the unlabelled pool it was adapted with (see :func:`.adaptation.uses_pool`)."""
+        return uses_pool(self.info.get("domain_adaptation"), self.method)
 
     @property
     def device(self) -> torch.device:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from .adaptation import AdaptationContext, AdaptationStage, check_stages, make_stages
+from .adaptation import AdaptationContext, AdaptationStage, check_stages, make_stages, uses_pool
 from .algorithms import DEFAULT_METHOD, FewShotMethod, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .backbones.cache import cached_features, file_ids, load_backbone, remember_features, variant_of
@@ -81,6 +81,11 @@ class AdaptRun(Run[FewShotClassifier]):
         self.embed_batch = embed_batch or inference_batch(self.device)
         self.calibrate = calibrate
 
+    @property
+    def uses_unlabelled(self) -> bool:
+        """Whether the model depends on the unlabelled pool (domain adaptation, a transductive method)."""
+        return uses_pool(self.stages, self.method)
+
     def _events(self) -> Iterator[Stage | Progress]:
         """Cancelled runs raise :class:`RunCancelled` after their current step."""
         try:
@@ -136,7 +141,7 @@ class AdaptRun(Run[FewShotClassifier]):
         elif features is None and not trains:
             features = task.embed_all()
         task.features = features
-        if self.unlabelled and (self.stages or self.method.transductive):
+        if self.unlabelled and self.uses_unlabelled:
             context.pool_features = yield from self._pool_features(context, key, changed)
             task.unlabelled_features = context.pool_features
         for stage in by_phase["features"]:

@@ -30,16 +30,16 @@ def _stat(path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def support_fingerprint(support: SupportSet) -> str:
-    """A hex digest of the class names, their image paths, the unlabelled pool's paths, and each file's size
-    and modification time."""
+def support_fingerprint(support: SupportSet, *, pool: bool = True) -> str:
+    """A hex digest of the class names, their image paths, the unlabelled pool's paths (with ``pool``: for a
+    model that uses the pool, see :func:`.adaptation.uses_pool`), and each file's size and modification time."""
     h = hashlib.sha256()
     for cls in support.classes:
         h.update(b"\x00class\x00" + cls.name.encode("utf-8", "surrogatepass"))
         for path in cls.images:
             size, mtime = _stat(path)
             h.update(f"\x00{os.fspath(path)}\x00{size}\x00{mtime}".encode("utf-8", "surrogatepass"))
-    if support.unlabelled:  # only when there is a pool, so that fingerprints of sets without one stay as they were
+    if pool and support.unlabelled:  # only when there is a pool: fingerprints of sets without one stay as they were
         h.update(b"\x00unlabelled")
         for path in support.unlabelled:
             size, mtime = _stat(path)
@@ -71,12 +71,16 @@ def file_digest(path) -> str:
     return digest
 
 
-def content_fingerprint(support: SupportSet) -> str:
-    """A hex digest of the class names, in order, and the bytes of each class's images, in order: paths and
-    modification times play no part."""
+def content_fingerprint(support: SupportSet, *, pool: bool = True) -> str:
+    """A hex digest of the class names, in order, the bytes of each class's images, in order, and (with
+    ``pool``) the bytes of the unlabelled images, in order: paths and modification times play no part."""
     h = hashlib.sha256(b"fewshot-studio-content-1")
     for cls in support.classes:
         h.update(b"\x00class\x00" + cls.name.encode("utf-8", "surrogatepass"))
         for path in cls.images:
+            h.update(b"\x00image\x00" + file_digest(path).encode("ascii"))
+    if pool and support.unlabelled:  # as in support_fingerprint: sets without a pool keep their fingerprint
+        h.update(b"\x00unlabelled")
+        for path in support.unlabelled:
             h.update(b"\x00image\x00" + file_digest(path).encode("ascii"))
     return h.hexdigest()

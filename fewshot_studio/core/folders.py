@@ -74,6 +74,20 @@ def read_class_folders(folder: str | os.PathLike, *, validate: bool = True) -> C
 
 
 # --- what a drop means ------------------------------------------------------------------------------------------
+def collect_images(paths: Iterable[str | os.PathLike]) -> ScanResult:
+    """Every image file in ``paths`` and under its folders (walked), each one checked (slow: off the GUI thread):
+    what a drop on one class, or on the unlabelled pool, adds. Folders come first, then the loose files."""
+    paths = [Path(p) for p in paths]
+    images: list[Path] = []
+    skipped: list[Skipped] = []
+    for folder in (p for p in paths if p.is_dir()):
+        scan = scan_folder(folder)
+        images += scan.images
+        skipped += scan.skipped
+    scan = check_images([p for p in paths if not p.is_dir()])
+    return ScanResult(images + scan.images, skipped + scan.skipped)
+
+
 @dataclass
 class DropPlan:
     """The classes a drop adds images to, in order, and the files left out with the reason."""
@@ -111,13 +125,8 @@ def plan_drop(paths: Iterable[str | os.PathLike], class_names: Iterable[str], ta
     folders = [p for p in paths if p.is_dir()]
     files = [p for p in paths if not p.is_dir()]
     if target is not None:
-        images: list[Path] = []
-        for folder in folders:
-            scan = scan_folder(folder)
-            images += scan.images
-            plan.skipped += scan.skipped
-        scan = check_images(files)
-        add(target, images + scan.images)
+        scan = collect_images(paths)
+        add(target, scan.images)
         plan.skipped += scan.skipped
         return plan
 

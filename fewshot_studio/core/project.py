@@ -4,16 +4,20 @@ Layout of a ``.fsproj`` file (an ordinary zip archive)::
 
     project.json              {"format": "fewshot-studio-project", "version": 1,
                                "classes": [{"name": "cat", "images": ["images/0/cat_1.jpg", ...]}, ...],
+                               "unlabelled": ["unlabelled/0.jpg", ...],  (optional: the unlabelled pool)
                                "settings": {...},       (optional: backbone, method, hyperparameters)
                                "model": {...}}          (optional: the adapted model, see below)
     images/<class index>/<file name>                    the image files, byte for byte
+    unlabelled/<n>.<ext>                                the unlabelled pool's files, in order, byte for byte
     model.safetensors                                   (optional) the adapted model, in the engine's format
 
 The optional ``model`` entry is ``{"file": "model.safetensors", "support": CONTENT_FINGERPRINT or null,
-"changed": bool, "state": {...}}``: ``support`` is :func:`~.fingerprint.content_fingerprint` of the support set
-the model was adapted on (null when unknown: a model loaded from a file), ``changed`` says the support set had
-changed since adapting when the project was saved, and ``state`` is what the window shows about the model
-(JSON). Both additions keep format version 1: a version-1 reader ignores keys and members it does not list.
+"changed": bool, "unlabelled": bool, "state": {...}}``: ``support`` is :func:`~.fingerprint.content_fingerprint`
+of the support set the model was adapted on (null when unknown: a model loaded from a file), with the pool when
+``unlabelled`` is true (a model that uses it: domain adaptation, a transductive method), ``changed`` says the
+support set had changed since adapting when the project was saved, and ``state`` is what the window shows about
+the model (JSON). These additions keep format version 1: a version-1 reader ignores keys and members it does not
+list (an older studio opens such a project without its pool).
 The model is read through the model loader (:func:`~.classifier.load_classifier`), which never unpickles.
 
 Opening never trusts the archive: :class:`~.archive.SafeZipReader` refuses hostile or damaged ones (bad names,
@@ -57,6 +61,8 @@ MAX_MODEL_BYTES = 8 * 2**30  # a model with its own (trained) backbone
 # Already-compressed formats are stored as they are; deflating them costs time and saves nothing.
 STORED_SUFFIXES = frozenset(".png .jpg .jpeg .jpe .jfif .webp .gif".split())
 _MEMBER = re.compile(r"^images/(\d{1,6})/([^/\\]{1,255})$")
+_POOL_MEMBER = re.compile(r"unlabelled/(\d{1,7})(\.[A-Za-z0-9]{1,10})?")  # fullmatch
+POOL_FOLDER = "unlabelled"
 
 MSG_NOT_FOUND = "{path}: project file not found"
 MSG_NOT_PROJECT = "{path}: not a Few-shot Studio project ({why}); open a .fsproj file saved by the studio"
@@ -65,6 +71,8 @@ MSG_NEWER = ("{path}: this project was saved by a newer Few-shot Studio (format 
 MSG_DAMAGED = "{path}: the project file is damaged ({why}); use a backup or save the project again"
 MSG_IMAGE_MISSING = ("cannot save the project: {image} (class {name!r}) no longer exists; remove it from the "
                      "class or put the file back")
+MSG_POOL_IMAGE_MISSING = ("cannot save the project: unlabelled image {image} no longer exists; remove it from the "
+                          "unlabelled images or put the file back")
 MSG_WRITE = "cannot write {path}: {error}; choose a folder you can write to"
 MSG_REFUSED = ("{path}: the project file is damaged or unsafe ({why}); nothing was unpacked; use a backup or ask "
                "for the project again")
@@ -87,6 +95,7 @@ class ProjectModel:
     path: Path
     status: str
     state: dict = field(default_factory=dict)
+    unlabelled: bool = False  # the model uses the unlabelled pool: its fingerprint covers the pool
 
 
 @dataclass
@@ -141,6 +150,15 @@ def _member_names(support: SupportSet) -> list[list[str]]:
     return out
 
 
+def _pool_member_names(support: SupportSet) -> list[str]:
+    """Archive names for the unlabelled pool: ``unlabelled/<n>.<ext>``, the file's own suffix if it is a plain one."""
+    out = []
+    for n, image in enumerate(support.unlabelled):
+        suffix = Path(image).suffix.lower()
+        out.append(f"{POOL_FOLDER}/{n}{suffix if re.fullmatch(r'[.][a-z0-9]{1,10}', suffix) else ''}")
+    return out
+
+
 def _safe_file_name(name: str) -> str:
     name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "image"
     return name[:200]
@@ -148,7 +166,8 @@ def _safe_file_name(name: str) -> str:
 
 def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | None = None, *,
                  classifier=None, up_to_date: bool | None = None, model_state: dict | None = None) -> Path:
-    """Write ``support`` (names and image files) and optional JSON-able ``settings`` to one project file.
+    """Write ``support`` (names and image files, and its unlabelled pool) and optional JSON-able ``settings`` to one
+    project file.
 
     With a ``classifier`` (a :class:`~.classifier.FewShotClassifier`) the project keeps it too: ``up_to_date``
     True when it was adapted on ``support`` as it is, False when the support set has changed since, None when
@@ -158,19 +177,26 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
     leaves half a project where the old one was.
     """
     path = Path(path)
-    members = _member_names(support)
+    members, pool_members = _member_names(support), _pool_member_names(support)
     for cls in support.classes:
         for image in cls.images:
             if not Path(image).is_file():
                 raise ProjectError(MSG_IMAGE_MISSING.format(image=image, name=cls.name))
+    for image in support.unlabelled:
+        if not Path(image).is_file():
+            raise ProjectError(MSG_POOL_IMAGE_MISSING.format(image=image))
     manifest = {
         "format": FORMAT, "version": FORMAT_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "classes": [{"name": c.name, "images": names} for c, names in zip(support.classes, members)],
         "settings": dict(settings or {}),
     }
+    if pool_members:
+        manifest["unlabelled"] = pool_members
     if classifier is not None:
-        manifest["model"] = {"file": MODEL_MEMBER, "support": content_fingerprint(support) if up_to_date else None,
-                             "changed": up_to_date is False, "state": dict(model_state or {})}
+        pool = bool(classifier.uses_unlabelled)
+        manifest["model"] = {"file": MODEL_MEMBER, "changed": up_to_date is False, "unlabelled": pool,
+                             "support": content_fingerprint(support, pool=pool) if up_to_date else None,
+                             "state": dict(model_state or {})}
 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
@@ -179,6 +205,9 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
                 for image, member in zip(cls.images, names):
                     kind = zipfile.ZIP_STORED if Path(image).suffix.lower() in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
                     zf.write(image, member, compress_type=kind)
+            for image, member in zip(support.unlabelled, pool_members):
+                kind = zipfile.ZIP_STORED if Path(image).suffix.lower() in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
+                zf.write(image, member, compress_type=kind)
             if classifier is not None:
                 # the model in the engine's format, written in the system's temporary folder first
                 with tempfile.TemporaryDirectory(prefix="fewshot-studio-") as scratch:
@@ -186,7 +215,8 @@ def save_project(support: SupportSet, path: str | os.PathLike, settings: dict | 
                     zf.write(model_file, MODEL_MEMBER, compress_type=zipfile.ZIP_STORED)  # tensors barely deflate
 
     try:
-        atomic_write(path, write, inputs=[("a support image", p) for c in support.classes for p in c.images])
+        atomic_write(path, write, inputs=[("a support image", p) for c in support.classes for p in c.images]
+                     + [("an unlabelled image", p) for p in support.unlabelled])
     except OutputPathError as exc:
         raise ProjectError(str(exc)) from None
     except OSError as exc:
@@ -216,8 +246,10 @@ def _read_manifest(zf: SafeZipReader, path: Path) -> dict:
     return data
 
 
-def _plan(data: dict, zf: SafeZipReader, path: Path) -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(class name, [(member, file name in the cache)])], with every member checked."""
+def _plan(data: dict, zf: SafeZipReader, path: Path) -> tuple[list[tuple[str, list[tuple[str, str]]]],
+                                                               list[tuple[str, str]]]:
+    """([(class name, [(member, file name in the cache)])], [(member, file name in the cache)] of the unlabelled
+    pool), with every member checked."""
     classes = data.get("classes")
     if not isinstance(classes, list):
         raise ProjectError(MSG_DAMAGED.format(path=path, why="no class list"))
@@ -225,6 +257,21 @@ def _plan(data: dict, zf: SafeZipReader, path: Path) -> list[tuple[str, list[tup
     plan = []
     listed: set[str] = set()
     targets: set[str] = set()  # cache names, case-folded: two members never land in one file
+
+    def check(member: str) -> None:
+        nonlocal total
+        try:
+            info = zf.getinfo(member)
+        except KeyError:
+            raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is listed but missing")) from None
+        if member in listed:
+            raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is listed twice"))
+        listed.add(member)
+        if info.file_size > MAX_IMAGE_BYTES:
+            raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is implausibly large"))
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise ProjectError(MSG_DAMAGED.format(path=path, why="the images are implausibly large"))
     for ci, entry in enumerate(classes):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
                 or not isinstance(entry.get("images"), list):
@@ -234,18 +281,7 @@ def _plan(data: dict, zf: SafeZipReader, path: Path) -> list[tuple[str, list[tup
             match = _MEMBER.match(member) if isinstance(member, str) else None
             if not match or match.group(2) in (".", ".."):
                 raise ProjectError(MSG_DAMAGED.format(path=path, why=f"unexpected image name {member!r}"))
-            try:
-                info = zf.getinfo(member)
-            except KeyError:
-                raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is listed but missing")) from None
-            if member in listed:
-                raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is listed twice"))
-            listed.add(member)
-            if info.file_size > MAX_IMAGE_BYTES:
-                raise ProjectError(MSG_DAMAGED.format(path=path, why=f"{member} is implausibly large"))
-            total += info.file_size
-            if total > MAX_TOTAL_BYTES:
-                raise ProjectError(MSG_DAMAGED.format(path=path, why="the images are implausibly large"))
+            check(member)
             stem, suffix = os.path.splitext(_safe_file_name(match.group(2)))
             rel, n = f"{int(match.group(1))}/{stem}{suffix}", 2
             while rel.lower() in targets:
@@ -253,7 +289,17 @@ def _plan(data: dict, zf: SafeZipReader, path: Path) -> list[tuple[str, list[tup
             targets.add(rel.lower())
             files.append((member, rel))
         plan.append((entry["name"], files))
-    return plan
+    pool = data.get("unlabelled", [])
+    if not isinstance(pool, list):
+        raise ProjectError(MSG_DAMAGED.format(path=path, why="the unlabelled list is malformed"))
+    pool_files = []
+    for n, member in enumerate(pool):
+        match = _POOL_MEMBER.fullmatch(member) if isinstance(member, str) else None
+        if not match:
+            raise ProjectError(MSG_DAMAGED.format(path=path, why=f"unexpected unlabelled image name {member!r}"))
+        check(member)
+        pool_files.append((member, f"{POOL_FOLDER}/{n}{(match.group(2) or '').lower()}"))  # unique by position
+    return plan, pool_files
 
 
 def _digest(path: Path) -> str:
@@ -264,17 +310,17 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _extract(zf: SafeZipReader, plan, folder: Path, path: Path) -> None:
-    """Unpack into a fresh temporary folder, then move it to ``folder`` in one step."""
+def _extract(zf: SafeZipReader, files: list[tuple[str, str]], folder: Path, path: Path) -> None:
+    """Unpack ``files`` ([(member, file name in the cache)]) into a fresh temporary folder, then move it to
+    ``folder`` in one step."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        for _, files in plan:
-            for member, rel in files:
-                target = tmp / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member, MAX_IMAGE_BYTES) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 2**20)
+        for member, rel in files:
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member, MAX_IMAGE_BYTES) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 2**20)
         (tmp / ".complete").write_text(path.name, encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
@@ -348,12 +394,13 @@ def _project_model(data: dict, target: Path | None, support: SupportSet) -> Proj
         return None
     entry = data["model"]
     saved = entry.get("support")
+    pool = entry.get("unlabelled") is True  # older projects: no pool, a fingerprint of the classes only
     if isinstance(saved, str):
-        status = "current" if saved == content_fingerprint(support) else "changed"
+        status = "current" if saved == content_fingerprint(support, pool=pool) else "changed"
     else:
         status = "changed" if entry.get("changed") is True else "unknown"
     state = entry.get("state") if isinstance(entry.get("state"), dict) else {}
-    return ProjectModel(target, status, state)
+    return ProjectModel(target, status, state, pool)
 
 
 def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
@@ -371,13 +418,13 @@ def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None
         digest = _digest(path)
         with SafeZipReader(path) as zf:
             data = _read_manifest(zf, path)
-            plan = _plan(data, zf, path)
+            plan, pool = _plan(data, zf, path)
+            members = [m for _, files in plan for m in files] + pool
             stem = re.sub(r"[^\w.-]+", "_", path.stem)[:40] or "project"
             folder = cache / f"{stem}-{digest}"
-            complete = (folder / ".complete").is_file() and all(
-                (folder / rel).is_file() for _, files in plan for _, rel in files)
+            complete = (folder / ".complete").is_file() and all((folder / rel).is_file() for _, rel in members)
             if not complete:
-                _extract(zf, plan, folder, path)
+                _extract(zf, members, folder, path)
             model_file, model_problem = _unpack_model(zf, data, folder, path)
     except ArchiveError as exc:
         raise ProjectError(MSG_REFUSED.format(path=path, why=exc.why)) from None
@@ -397,5 +444,10 @@ def open_project(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None
             support.add_class(name, images)
         except FewShotError as exc:
             raise ProjectError(MSG_DAMAGED.format(path=path, why=str(exc))) from None
+    pool_images = [folder / rel for _, rel in pool]
+    if validate:
+        scan = check_images(pool_images)
+        pool_images, skipped = scan.images, skipped + scan.skipped
+    support.add_unlabelled(pool_images)
     settings = data.get("settings") if isinstance(data.get("settings"), dict) else {}
     return Project(support, path, folder, settings, skipped, _project_model(data, model_file, support), model_problem)

@@ -18,8 +18,8 @@ from pathlib import Path
 from psygnal import Signal
 
 from .errors import SupportSetError
-from .folders import MSG_NOT_IN_SUBFOLDER, class_subfolders, numbered_name, read_class_folders
-from .images import Skipped, check_images, scan_folder
+from .folders import MSG_NOT_IN_SUBFOLDER, class_subfolders, collect_images, numbered_name, read_class_folders
+from .images import Skipped, check_images
 from .safe_write import OutputPathError, atomic_write
 
 FORMAT = "fewshot-studio-support-set"
@@ -180,18 +180,11 @@ class SupportSet:
 
     def add_unlabelled_files(self, paths: Iterable[str | os.PathLike]) -> list[Skipped]:
         """Files and folders (walked) into the pool, each file checked like a labelled one; returns what was
-        skipped and why."""
-        files, skipped = [], []
-        for path in map(Path, paths):
-            if path.is_dir():
-                scan = scan_folder(path, validate=False)
-                files += scan.images
-                skipped += scan.skipped
-            else:
-                files.append(path)
-        scan = check_images(files)
+        skipped and why (see :func:`.folders.collect_images`; the window checks off its GUI thread with it, then
+        calls :meth:`add_unlabelled`)."""
+        scan = collect_images(paths)
         self.add_unlabelled(scan.images)
-        return skipped + scan.skipped
+        return scan.skipped
 
     def remove_unlabelled(self, paths: Iterable[str | os.PathLike]) -> None:
         gone = {Path(p) for p in paths}

@@ -31,6 +31,7 @@ from .notices import Notice, error_notice, exception_text, skipped_notice
 from .drag_data import accepts, local_paths, read_images_mime
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
+from .unlabelled_tray import UnlabelledTray
 
 MSG_NOT_IN_SUBFOLDER = QT_TRANSLATE_NOOP("ClassBoard", "not inside a class sub-folder; drop it on a class card instead")
 
@@ -115,11 +116,18 @@ class ClassBoard(QScrollArea):
         outer.addLayout(top)
         outer.addWidget(self.placeholder)
         outer.addLayout(self.cards_layout)
+        self.tray = UnlabelledTray(None, thumbnails, tasks, self.canvas)  # the unlabelled pool, below the classes
+        self.tray.sig_notify.connect(self.sig_notify)
+        outer.addSpacing(8)
+        outer.addWidget(self.tray)
         outer.addStretch(1)
         set_style_sheet(self,  # a style sheet's palette() colours are fixed when set: re-set on a theme change
             "#ClassCard { background: palette(base); border: 1px solid palette(mid); border-radius: 8px; }"
             "#ClassCard[current=\"true\"] { border: 2px solid palette(highlight); }"
             "#ClassCard[dropTarget=\"true\"] { border: 2px dashed palette(highlight); background: palette(alternate-base); }"
+            "#UnlabelledTray { border: 1px dashed palette(mid); border-radius: 8px; }"
+            "#UnlabelledTray[dropTarget=\"true\"] { border: 2px dashed palette(highlight); "
+            "background: palette(alternate-base); }"
             "#ClassName { background: transparent; }"
             "#BoardPlaceholder { border: 2px dashed palette(mid); border-radius: 12px; padding: 24px; }")
         thumbnails.sig_ready.connect(self._on_thumbnail)
@@ -134,6 +142,7 @@ class ClassBoard(QScrollArea):
         self.support = support
         if support is not None:
             support.changed.connect(self._sync)
+        self.tray.set_support(support)
         self._sync()
 
     def _sync(self) -> None:
@@ -405,4 +414,4 @@ class ClassBoard(QScrollArea):
 
     @property
     def busy(self) -> bool:
-        return self.imports_running > 0
+        return self.imports_running > 0 or self.tray.imports_running > 0

@@ -29,6 +29,7 @@ class EngineInfo:
     backbones: list[BackboneInfo]
     methods: list[tuple[str, str, str]]  # (name, title, description)
     param_specs: dict[str, list] = field(default_factory=dict)  # method name -> [ParamSpec]
+    adaptations: list[tuple[str, str, str]] = field(default_factory=list)  # stages: (name, title, description)
     default_backbone: str = ""
     default_method: str = ""
     device: str = "CPU"  # what the user reads: "CPU", "GPU: NVIDIA ..."
@@ -49,6 +50,7 @@ def load_engine() -> EngineInfo:
     import torch
 
     from ..core import classifier, engine, model_io  # noqa: F401 - imported now, not during a run
+    from ..core.adaptation import list_adaptations
     from ..core.algorithms import DEFAULT_METHOD, list_methods
     from ..core.backbones import DEFAULT_BACKBONE, list_backbones
     from ..core.devices import device_label, resolve_device
@@ -61,6 +63,7 @@ def load_engine() -> EngineInfo:
         backbones=[backbone_info(s) for s in specs],
         methods=[(m.name, m.title, m.description) for m in methods],
         param_specs={m.name: list(m.param_specs()) for m in methods},
+        adaptations=[(a.name, a.title, a.description) for a in list_adaptations()],
         default_backbone=DEFAULT_BACKBONE, default_method=DEFAULT_METHOD,
         device=device_label(resolve_device("auto")), offline=offline(),
         seconds=time.perf_counter() - start)

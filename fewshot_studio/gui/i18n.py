@@ -171,6 +171,12 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("CoreMessages", "{path}: model file not found"),
     QT_TRANSLATE_NOOP("CoreMessages", "{path}: not a readable model file ({error}); it may be truncated or damaged, "
                                       "save it again"),
+    QT_TRANSLATE_NOOP("CoreMessages", "domain adaptation ({names}) needs unlabelled images of the target domain; "
+                                      "add some (the window's Unlabelled images tray, adapt --unlabelled DIR, or "
+                                      "SupportSet.add_unlabelled_files) or leave domain adaptation out "
+                                      "(untick it in the window, drop --domain-adaptation)"),
+    QT_TRANSLATE_NOOP("CoreMessages", "soft_kmeans refines class prototypes and {method} has none; use it with a "
+                                      "prototype method (prototypical, pmf) or drop soft_kmeans"),
     QT_TRANSLATE_NOOP("CoreMessages", "t-SNE needs at least {n} images (there are {have}); use PCA, or add query "
                                       "images"),
 )

@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
 
     def support_snapshot(self) -> SupportSet:
         """A copy of the support set as it is now (for work off the GUI thread)."""
-        return SupportSet((c.name, list(c.images)) for c in self.support.classes)
+        return SupportSet(((c.name, list(c.images)) for c in self.support.classes), self.support.unlabelled)
 
     def start_adapt(self) -> bool:
         return self.model_panel.start_adapt()

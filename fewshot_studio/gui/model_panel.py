@@ -20,6 +20,7 @@ from ..core.fingerprint import support_fingerprint
 from . import icons
 from .i18n import core_text
 from .notices import Notice
+from .adaptation_picker import AdaptationPicker
 from .pickers import BackbonePicker, MethodPicker, ParamsForm
 
 # Translated where they are shown (translate("MainWindow", MSG_...)); QT_TRANSLATE_NOOP marks them for lupdate.
@@ -133,6 +134,7 @@ class ModelPanel(QScrollArea):
         self.method_picker.sig_changed.connect(self._on_method_changed)
         self.params_form = ParamsForm()
         self.params_form.sig_changed.connect(self.save_params)
+        self.adaptation_picker = AdaptationPicker()  # domain adaptation stages, with the board's unlabelled images
         self.adapt_button = QPushButton(icons.icon("adapt"), "Adapt")
         self.adapt_button.setObjectName("AdaptButton")
         self.adapt_button.setMinimumHeight(36)
@@ -166,6 +168,8 @@ class ModelPanel(QScrollArea):
         layout.addWidget(self.method_picker)
         layout.addWidget(_section(self.tr("Hyperparameters")))
         layout.addWidget(self.params_form)
+        layout.addWidget(_section(self.tr("Domain adaptation")))
+        layout.addWidget(self.adaptation_picker)
         layout.addSpacing(8)
         layout.addWidget(self.adapt_button)
         layout.addWidget(self.progress)
@@ -203,6 +207,7 @@ class ModelPanel(QScrollArea):
         if not self.backbone_picker.set_current(saved_backbone):
             self.backbone_picker.set_current(info.default_backbone)
         self.method_picker.set_methods(info.methods)
+        self.adaptation_picker.set_stages(info.adaptations)
         if not self.method_picker.set_current(saved_method):
             self.method_picker.set_current(info.default_method)
 
@@ -239,7 +244,7 @@ class ModelPanel(QScrollArea):
         if self.window.engine is None:
             return {}
         return {"backbone": self.backbone_picker.current(), "method": self.method_picker.current(),
-                "params": self.params_form.values()}
+                "params": self.params_form.values(), "domain_adaptation": self.adaptation_picker.selected()}
 
     def apply_project_settings(self, settings: dict) -> None:
         if self.window.engine is None or not settings:
@@ -249,11 +254,12 @@ class ModelPanel(QScrollArea):
         if isinstance(settings.get("method"), str) and self.method_picker.set_current(settings["method"]):
             if isinstance(settings.get("params"), dict):
                 self.params_form.set_values(settings["params"])
+        self.adaptation_picker.set_selected(settings.get("domain_adaptation"))  # none in older projects
 
     # --- state ---------------------------------------------------------------------------------------------
     def update_state(self) -> None:
         running, ready = self.running, self.window.engine is not None
-        for widget in (self.backbone_picker, self.method_picker, self.params_form):
+        for widget in (self.backbone_picker, self.method_picker, self.params_form, self.adaptation_picker):
             widget.setEnabled(ready and not running)
         self.adapt_button.setEnabled(ready)
         if running:
@@ -268,13 +274,14 @@ class ModelPanel(QScrollArea):
 
     @property
     def model_current(self) -> bool:
-        """Whether the classifier was adapted here, on the support set as it is now."""
-        return self.adapted_on is not None and self.adapted_on == support_fingerprint(self.window.support)
+        """Whether the classifier was adapted here, on the support set as it is now (and pool, if it uses one)."""
+        pool = self.classifier is None or self.classifier.uses_unlabelled
+        return self.adapted_on is not None and self.adapted_on == support_fingerprint(self.window.support, pool=pool)
 
     @property
     def model_stale(self) -> bool:
         """Whether the classifier was adapted here on a support set that has changed since."""
-        return self.adapted_on is not None and self.adapted_on != support_fingerprint(self.window.support)
+        return self.adapted_on is not None and not self.model_current
 
     def update_model_label(self) -> None:
         if self.classifier is None:
@@ -360,11 +367,11 @@ class ModelPanel(QScrollArea):
         backbone, method, values = self.backbone_picker.current(), self.method_picker.current(), self.params_form.values()
         self._run_names = (backbone, method, method)
         try:
-            run = AdaptRun(w.support, backbone, method, values)
+            run = AdaptRun(w.support, backbone, method, values, domain_adaptation=self.adaptation_picker.selected())
         except FewShotError as exc:
             self.show_run_error(exc, "")
             return False
-        self._run, self._run_fingerprint = run, support_fingerprint(w.support)
+        self._run, self._run_fingerprint = run, support_fingerprint(w.support, pool=run.uses_unlabelled)
         self._run_total = run.method.total_steps()
         self._run_names = (backbone, method, run.method.title)
         self.plots.start(self._run_total)

@@ -96,7 +96,8 @@ class ProjectActions(QObject):
     def _project_opened(self, project) -> None:
         w = self.window
         w.set_support(project.support, project.path.stem, project.path)  # the previous model goes
-        opened_as = support_fingerprint(project.support)  # before any edit: "current" means this
+        pool = project.model is None or project.model.unlabelled  # the pool counts if the model uses it
+        opened_as = support_fingerprint(project.support, pool=pool)  # before any edit: "current" means this
         w.settings.add_recent(project.path)
         n = project.support.n_images
         if project.skipped:

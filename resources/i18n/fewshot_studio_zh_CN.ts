@@ -2,6 +2,53 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AdaptationPicker</name>
+    <message>
+        <source>AdaBN</source>
+        <translation>AdaBN</translation>
+    </message>
+    <message>
+        <source>TENT</source>
+        <translation>TENT</translation>
+    </message>
+    <message>
+        <source>CORAL</source>
+        <translation>CORAL</translation>
+    </message>
+    <message>
+        <source>Pseudo-labels</source>
+        <translation>伪标签</translation>
+    </message>
+    <message>
+        <source>Soft k-means prototypes</source>
+        <translation>软 k-means 原型</translation>
+    </message>
+    <message>
+        <source>Batch-norm statistics re-estimated on the unlabelled target images; the support keeps its own (Li et al. 2016)</source>
+        <translation>在未标注的目标域图片上重新估计批归一化统计量；支持集保留自己的统计量（Li 等，2016）</translation>
+    </message>
+    <message>
+        <source>AdaBN, then the normalisation layers&apos; scales and shifts trained to make the target images&apos; nearest-prototype predictions confident (entropy minimisation, Wang et al. 2021)</source>
+        <translation>先做 AdaBN，再训练归一化层的缩放和偏移，使目标域图片的最近原型预测更确定（熵最小化，Wang 等，2021）</translation>
+    </message>
+    <message>
+        <source>Support features re-coloured to the target images&apos; mean and covariance (Sun et al. 2016)</source>
+        <translation>将支持集特征重新着色为目标域图片的均值和协方差（Sun 等，2016）</translation>
+    </message>
+    <message>
+        <source>Unlabelled images the nearest-prototype classifier is confident about join the support set</source>
+        <translation>最近原型分类器有把握的未标注图片加入支持集</translation>
+    </message>
+    <message>
+        <source>Class prototypes refined with the unlabelled images, each weighted by the classifier&apos;s probabilities (semi-supervised prototypes, Ren et al. 2018)</source>
+        <translation>用未标注图片细化类别原型，每张图片按分类器给出的概率加权（半监督原型，Ren 等，2018）</translation>
+    </message>
+    <message>
+        <source>Uses the board&apos;s Unlabelled images; none checked: no domain adaptation</source>
+        <translation>使用看板上的未标注图片；都不勾选：不做域适应</translation>
+    </message>
+</context>
+<context>
     <name>BackbonePicker</name>
     <message>
         <source>EfficientNet-Lite0, ImageNet-1k weights installed with the studio (4.7 M parameters, fast on CPU)</source>
@@ -483,6 +530,14 @@
     <message>
         <source>{path}: not a readable model file ({error}); it may be truncated or damaged, save it again</source>
         <translation>{path}：不是可读取的模型文件（{error}）；它可能被截断或已损坏，请重新保存</translation>
+    </message>
+    <message>
+        <source>domain adaptation ({names}) needs unlabelled images of the target domain; add some (the window&apos;s Unlabelled images tray, adapt --unlabelled DIR, or SupportSet.add_unlabelled_files) or leave domain adaptation out (untick it in the window, drop --domain-adaptation)</source>
+        <translation>域适应（{names}）需要目标域的未标注图片；请添加一些（窗口中的“未标注图片”区、adapt --unlabelled DIR 或 SupportSet.add_unlabelled_files），或不做域适应（在窗口中取消勾选，或去掉 --domain-adaptation）</translation>
+    </message>
+    <message>
+        <source>soft_kmeans refines class prototypes and {method} has none; use it with a prototype method (prototypical, pmf) or drop soft_kmeans</source>
+        <translation>soft_kmeans 细化类别原型，而 {method} 没有原型；请与原型方法（prototypical、pmf）一起使用，或去掉 soft_kmeans</translation>
     </message>
     <message>
         <source>t-SNE needs at least {n} images (there are {have}); use PCA, or add query images</source>
@@ -1306,6 +1361,10 @@ Drag it onto a class card to label it.</source>
         <translation>超参数</translation>
     </message>
     <message>
+        <source>Domain adaptation</source>
+        <translation>域适应</translation>
+    </message>
+    <message>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -1928,6 +1987,85 @@ Top classes:
     </message>
 </context>
 <context>
+    <name>UnlabelledTray</name>
+    <message>
+        <source>Unlabelled images</source>
+        <translation>未标注图片</translation>
+    </message>
+    <message>
+        <source>Images of the target domain without a class: Domain adaptation (in the model panel) and transductive methods use them when adapting</source>
+        <translation>目标域中没有类别的图片：适配时，域适应（在模型面板中）和直推式方法会使用它们</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Empty the unlabelled pool (the files stay on disk; Undo brings them back)</source>
+        <translation>清空未标注图片（文件仍保留在磁盘上；“撤销”可恢复）</translation>
+    </message>
+    <message>
+        <source>{n} unlabelled image</source>
+        <translation>{n} 张未标注图片</translation>
+    </message>
+    <message>
+        <source>{n} unlabelled images</source>
+        <translation>{n} 张未标注图片</translation>
+    </message>
+    <message>
+        <source>Delete removes it from the unlabelled images (the file stays on disk)</source>
+        <translation>按 Delete 将其从未标注图片中移除（文件仍保留在磁盘上）</translation>
+    </message>
+    <message>
+        <source>Cleared {n} unlabelled image (the file stays on disk).</source>
+        <translation>已清空 {n} 张未标注图片（文件仍保留在磁盘上）。</translation>
+    </message>
+    <message>
+        <source>Cleared {n} unlabelled images (the files stay on disk).</source>
+        <translation>已清空 {n} 张未标注图片（文件仍保留在磁盘上）。</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Removed {n} unlabelled image (the file stays on disk).</source>
+        <translation>已移除 {n} 张未标注图片（文件仍保留在磁盘上）。</translation>
+    </message>
+    <message>
+        <source>Removed {n} unlabelled images (the files stay on disk).</source>
+        <translation>已移除 {n} 张未标注图片（文件仍保留在磁盘上）。</translation>
+    </message>
+    <message>
+        <source>Added {n} unlabelled image.</source>
+        <translation>已添加 {n} 张未标注图片。</translation>
+    </message>
+    <message>
+        <source>Added {n} unlabelled images.</source>
+        <translation>已添加 {n} 张未标注图片。</translation>
+    </message>
+    <message>
+        <source>Those images are already in the unlabelled images.</source>
+        <translation>这些图片已在未标注图片中。</translation>
+    </message>
+    <message>
+        <source>No images found in what was dropped.</source>
+        <translation>拖放的内容中没有找到图片。</translation>
+    </message>
+    <message>
+        <source>Could not read what was dropped: {error}</source>
+        <translation>无法读取拖放的内容：{error}</translation>
+    </message>
+    <message>
+        <source>Moved {n} image from {name} to the unlabelled images.</source>
+        <translation>已将 {n} 张图片从 {name} 移到未标注图片。</translation>
+    </message>
+    <message>
+        <source>Moved {n} images from {name} to the unlabelled images.</source>
+        <translation>已将 {n} 张图片从 {name} 移到未标注图片。</translation>
+    </message>
+</context>
+<context>
     <name>ValidationController</name>
     <message>
         <source>&amp;Validate and compare...</source>
@@ -2406,6 +2544,13 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>A new class</source>
         <translation>新类别</translation>
+    </message>
+</context>
+<context>
+    <name>_PoolList</name>
+    <message>
+        <source>Drop images or a folder of the domain you will classify, without labels: domain adaptation and transductive methods learn from them</source>
+        <translation>拖放要分类的领域中的图片或文件夹（无需标注）：域适应和直推式方法会从中学习</translation>
     </message>
 </context>
 <context>
