@@ -153,3 +153,15 @@ def make_domain_shift(root: Path, *, kinds=tuple(KINDS), shots: int = 1, unlabel
             draw_domain_shape(kind, "target", base + 600 + i, size, colours).save(path)
             truth[path] = kind
     return support, pool, truth
+
+
+def save_pool(pool, root: Path, classes) -> Path:
+    """Write the pool's ``classes`` (indices) as an ImageFolder: root/<class name>/<i>.png."""
+    import torch
+
+    for c in classes:
+        folder = root / pool.names[c]
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, img in enumerate(pool.images(c, torch.arange(pool.count(c)))):
+            Image.fromarray(img.permute(1, 2, 0).numpy()).save(folder / f"{i}.png")
+    return root

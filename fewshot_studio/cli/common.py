@@ -239,7 +239,7 @@ class ProgressBar:
 
 
 #: The commands that write progress lines to a log and take ``--log-json`` (cli/parser.py adds the option).
-LONG_COMMANDS = ("adapt", "meta-train", "evaluate", "validate", "compare", "rank", "embed", "sort")
+LONG_COMMANDS = ("adapt", "meta-train", "multi-task", "evaluate", "validate", "compare", "rank", "embed", "sort")
 #: Seconds between two progress lines when standard error is not a terminal (FEWSHOT_STUDIO_LOG_EVERY sets it).
 LOG_EVERY = 5.0
 MSG_LOG_JSON = "cannot write the JSON log {path}: {reason}; give a file in a writable folder, or - for stderr"

@@ -13,15 +13,15 @@ import signal
 import threading
 
 from .. import __version__
-from . import adapt, cache, catalogue, export, gui, meta, sort, validation
+from . import adapt, cache, catalogue, export, gui, meta, multitask, sort, validation
 from .common import LONG_COMMANDS, PROG, ArgumentParser, Command, bad_input, configure_log, error
 
 #: The modules whose ``commands()`` make up the command line.
-GROUPS = (gui, adapt, catalogue, meta, validation, sort, export, cache)
+GROUPS = (gui, adapt, catalogue, meta, multitask, validation, sort, export, cache)
 
 #: The commands as ``--help`` lists them.
-ORDER = ("gui", "demo", "backbones", "algorithms", "adapt", "predict", "import-weights", "meta-train", "evaluate",
-         "validate", "compare", "rank", "embed", "sort", "inspect", "export", "export-support", "cache")
+ORDER = ("gui", "demo", "backbones", "algorithms", "adapt", "predict", "import-weights", "meta-train", "multi-task",
+         "evaluate", "validate", "compare", "rank", "embed", "sort", "inspect", "export", "export-support", "cache")
 
 
 def commands() -> dict[str, Command]:

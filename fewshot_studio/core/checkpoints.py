@@ -4,6 +4,8 @@ Tensors: ``backbone.*`` (the backbone, standard batch norm with calibrated stati
 ``feature_shape`` (the method's own modules), ``optim.*`` (optimiser state, for resuming). Metadata key
 ``fewshot_studio`` holds JSON: format, version, backbone name, preprocessing, method and
 hyperparameters, the training configuration, the step, validation history and the best validation score.
+A multi-task checkpoint (:mod:`.multitask`) has ``"training": "multi-task"``, its datasets' heads as ``nets.*``
+(no method's modules) and their classes under ``heads``; ``method`` names how it is evaluated by default.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .weights_files import write_atomically
 FORMAT = "fewshot-studio-checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "fewshot_studio"
+MULTI_TASK = "multi-task"  # the metadata's "training" entry for core/multitask.py's checkpoints (meta-training: none)
 
 
 def checkpoints_dir() -> Path:

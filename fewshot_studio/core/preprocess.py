@@ -49,6 +49,13 @@ class Preprocess:
             raise ValueError("mean and std must be three finite numbers each, std above 0")
         return pre
 
+    def at_size(self, size: int | None) -> Preprocess:
+        """The same normalisation for a model input of ``size`` pixels (None: unchanged). Small inputs (Omniglot's
+        28) are not cropped; larger ones keep the usual 8/7 margin for the crop."""
+        if size is None or size == self.input_size:
+            return self
+        return Preprocess(size, size if size <= 32 else round(size * 8 / 7), self.mean, self.std)
+
     # --- loading -------------------------------------------------------------------------------------
     def base(self, img: Image.Image) -> torch.Tensor:
         """PIL RGB image -> uint8 tensor of shape (3, R, R)."""

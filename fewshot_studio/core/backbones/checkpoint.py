@@ -1,4 +1,5 @@
-"""A meta-training checkpoint offered as a backbone: its base architecture with the meta-trained weights.
+"""A meta-training (or multi-task training) checkpoint offered as a backbone: its base architecture with the
+trained weights.
 
 The spec is given its base backbone's spec; looking the base up by name is the registry's job
 (:func:`~fewshot_studio.core.backbones.checkpoint_spec`).
@@ -11,10 +12,22 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..checkpoints import Checkpoint
+from ..checkpoints import MULTI_TASK, Checkpoint
 from ..preprocess import Preprocess
 from ..params import META_TRAINED
 from .base import Backbone, BackboneSpec, WeightsStatus
+
+
+def _describe(meta: dict) -> str:
+    """One line: what was trained, how, on what, and its best validation score."""
+    best = meta.get("best") or {}
+    if meta.get("training") == MULTI_TASK:
+        names = ", ".join(Path(d).name for d in meta["config"]["datasets"])
+        score = f", mean validation accuracy {100 * best['mean']:.1f}%" if best else ""
+        return f"{meta['backbone']} trained on {names} with a head each ({meta['step']} steps{score})"
+    score = f", validation {100 * best['mean']:.1f}% ± {100 * best['ci95']:.1f}%" if best else ""
+    return (f"{meta['backbone']} meta-trained with {meta['method']['name']} on "
+            f"{Path(meta['config']['dataset']).name} ({meta['step']} steps{score})")
 
 
 class CheckpointSpec(BackboneSpec):
@@ -30,10 +43,7 @@ class CheckpointSpec(BackboneSpec):
         self.base = base
         self.name = name or self.path.stem
         self.preprocess = Preprocess.from_dict(self.meta["preprocess"])
-        best = self.meta.get("best") or {}
-        score = f", validation {100 * best['mean']:.1f}% ± {100 * best['ci95']:.1f}%" if best else ""
-        self.description = (f"{self.meta['backbone']} meta-trained with {self.meta['method']['name']} on "
-                            f"{Path(self.meta['config']['dataset']).name} ({self.meta['step']} steps{score})")
+        self.description = _describe(self.meta)
 
     @property
     def feature_dim(self):
@@ -58,6 +68,6 @@ class CheckpointSpec(BackboneSpec):
 
     def method_state(self, method_name: str) -> dict[str, torch.Tensor] | None:
         """The meta-trained modules of ``method_name``, if this checkpoint was trained with it."""
-        if self.meta["method"]["name"] != method_name:
-            return None
+        if self.meta["method"]["name"] != method_name or self.meta.get("training") == MULTI_TASK:
+            return None  # a multi-task checkpoint's modules are its datasets' heads, no method's
         return Checkpoint(self.path).method_state()
