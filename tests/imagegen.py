@@ -153,3 +153,21 @@ def make_domain_shift(root: Path, *, kinds=tuple(KINDS), shots: int = 1, unlabel
             draw_domain_shape(kind, "target", base + 600 + i, size, colours).save(path)
             truth[path] = kind
     return support, pool, truth
+
+
+# --- base datasets of two looks, for meta-training on several domains ----------------------------------------
+def make_look_dataset(root: Path, look: str, *, classes: int = 6, per_class: int = 5, size: int = 28,
+                      seed: int = 0) -> Path:
+    """An ImageFolder base dataset of ``classes`` shape-and-colour classes (``root/<kind>-<i>/``), in one of two
+    looks: ``light`` (coloured shapes on light paper) or ``dark`` (the same drawings inverted: dark background,
+    complementary colours)."""
+    from PIL import ImageOps
+
+    for ci in range(classes):
+        kind, colour = KINDS[ci % len(KINDS)], PALETTE[ci % len(PALETTE)]
+        folder = root / f"{kind}-{ci}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            img = draw_shape(kind, colour, seed * 10000 + ci * 100 + i, size)
+            (ImageOps.invert(img) if look == "dark" else img).save(folder / f"{kind}-{ci}_{i}.png")
+    return root

@@ -32,8 +32,10 @@ class CheckpointSpec(BackboneSpec):
         self.preprocess = Preprocess.from_dict(self.meta["preprocess"])
         best = self.meta.get("best") or {}
         score = f", validation {100 * best['mean']:.1f}% ± {100 * best['ci95']:.1f}%" if best else ""
+        config = self.meta["config"]  # "datasets" (a list); checkpoints from before several domains: "dataset"
+        datasets = " + ".join(Path(d).name for d in config.get("datasets") or [config.get("dataset", "?")])
         self.description = (f"{self.meta['backbone']} meta-trained with {self.meta['method']['name']} on "
-                            f"{Path(self.meta['config']['dataset']).name} ({self.meta['step']} steps{score})")
+                            f"{datasets} ({self.meta['step']} steps{score})")
 
     @property
     def feature_dim(self):
