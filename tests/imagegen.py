@@ -164,7 +164,7 @@ def make_look_dataset(root: Path, look: str, *, classes: int = 6, per_class: int
     from PIL import ImageOps
 
     for ci in range(classes):
-        kind, colour = KINDS[ci % len(KINDS)], PALETTE[ci % len(PALETTE)]
+        kind, colour = KINDS[ci % len(KINDS)], PALETTE[ci // len(KINDS) % len(PALETTE)]  # 32 distinct
         folder = root / f"{kind}-{ci}"
         folder.mkdir(parents=True, exist_ok=True)
         for i in range(per_class):

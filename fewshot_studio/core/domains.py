@@ -15,17 +15,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import torch
 
 from .episodes import ClassPool, DatasetError, Episode, EpisodeSampler, open_pool
 from .errors import ParameterError
 from .evaluation import EvalResult
 from .preprocess import Preprocess
-
-if TYPE_CHECKING:
-    from .meta_train import MetaTrainConfig
 
 WEIGHTINGS = ("uniform", "proportional")
 MSG_WEIGHTING = "unknown --dataset-weight {name!r}; choose one of: " + ", ".join(WEIGHTINGS)
@@ -99,8 +94,8 @@ def mean_over_domains(per_domain: dict[str, EvalResult]) -> EvalResult:
     return EvalResult(mean, ci, sum(r.episodes for r in results), results[0].ways, results[0].shots)
 
 
-def open_domains(config: MetaTrainConfig, preprocess: Preprocess) -> tuple[MultiDomainSampler, dict[str, EpisodeSampler]]:
-    """The training sampler over ``config.datasets``, and the validation samplers by domain name (empty when
+def open_domains(config, preprocess: Preprocess) -> tuple[MultiDomainSampler, dict[str, EpisodeSampler]]:
+    """For a :class:`.meta_train.MetaTrainConfig`: the training sampler over ``config.datasets``, and the validation samplers by domain name (empty when
     there is no validation, or no held-out split is large enough for ``--val-ways`` episodes)."""
     c = config
     names = domain_names(c.datasets)
