@@ -95,8 +95,9 @@ def mean_over_domains(per_domain: dict[str, EvalResult]) -> EvalResult:
 
 
 def open_domains(config, preprocess: Preprocess) -> tuple[MultiDomainSampler, dict[str, EpisodeSampler]]:
-    """For a :class:`.meta_train.MetaTrainConfig`: the training sampler over ``config.datasets``, and the validation samplers by domain name (empty when
-    there is no validation, or no held-out split is large enough for ``--val-ways`` episodes)."""
+    """For a :class:`.meta_train.MetaTrainConfig`: the training sampler over ``config.datasets``, and the
+    validation samplers by domain name (empty when there is no validation, or no held-out split is large enough
+    for ``--val-ways`` episodes)."""
     c = config
     names = domain_names(c.datasets)
     train, held = {}, {}
