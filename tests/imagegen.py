@@ -164,4 +164,21 @@ def save_pool(pool, root: Path, classes) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         for i, img in enumerate(pool.images(c, torch.arange(pool.count(c)))):
             Image.fromarray(img.permute(1, 2, 0).numpy()).save(folder / f"{i}.png")
+
+
+# --- base datasets of two looks, for meta-training on several domains ----------------------------------------
+def make_look_dataset(root: Path, look: str, *, classes: int = 6, per_class: int = 5, size: int = 28,
+                      seed: int = 0) -> Path:
+    """An ImageFolder base dataset of ``classes`` shape-and-colour classes (``root/<kind>-<i>/``), in one of two
+    looks: ``light`` (coloured shapes on light paper) or ``dark`` (the same drawings inverted: dark background,
+    complementary colours)."""
+    from PIL import ImageOps
+
+    for ci in range(classes):
+        kind, colour = KINDS[ci % len(KINDS)], PALETTE[ci // len(KINDS) % len(PALETTE)]  # 32 distinct
+        folder = root / f"{kind}-{ci}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            img = draw_shape(kind, colour, seed * 10000 + ci * 100 + i, size)
+            (ImageOps.invert(img) if look == "dark" else img).save(folder / f"{kind}-{ci}_{i}.png")
     return root

@@ -31,7 +31,7 @@ def main(methods: list[str]) -> None:
     for method in methods:
         for head_init in ("zero", "prototypes"):
             out = work / f"{method}-{head_init}.safetensors"
-            MetaTrainRun(MetaTrainConfig(dataset=NPZ, method=method, params={"head_init": head_init}, image_size=28,
+            MetaTrainRun(MetaTrainConfig(datasets=[NPZ], method=method, params={"head_init": head_init}, image_size=28,
                                          ways=5, shots=1, queries=15, meta_batch=2, steps=100, lr=1e-3, val_every=0,
                                          val_fraction=1 / 3, rotations=True, seed=0, device="cpu",
                                          output=str(out))).run()

@@ -193,7 +193,7 @@ class Ours:
         stem = job.get("label", job["method"]).replace(" ", "_").replace("/", "_")
         out = Path(job["workdir"]) / f"{stem}.safetensors"
         config = MetaTrainConfig(
-            dataset=t["dataset"], method=job["method"], params=job.get("params", {}), backbone="conv4",
+            datasets=[t["dataset"]], method=job["method"], params=job.get("params", {}), backbone="conv4",
             image_size=t["image_size"], ways=t["ways"], shots=t["shots"], queries=t["queries"],
             meta_batch=t["meta_batch"], steps=t["steps"], lr=t["lr"], optimizer="adam", val_every=0,
             val_fraction=t["val_fraction"], rotations=t["rotations"], seed=t["seed"], device=job["device"],

@@ -102,7 +102,7 @@ def main() -> None:
             setattr(owner, name, value)
         try:
             out = work / f"{method}.safetensors"
-            MetaTrainRun(MetaTrainConfig(dataset=args.npz, method=method, params=params, image_size=28, ways=5,
+            MetaTrainRun(MetaTrainConfig(datasets=[args.npz], method=method, params=params, image_size=28, ways=5,
                                          shots=1, queries=15, meta_batch=args.meta_batch, steps=args.steps,
                                          lr=1e-3, val_every=0, val_fraction=1 / 3, rotations=True, seed=0,
                                          device="cpu", output=str(out))).run()

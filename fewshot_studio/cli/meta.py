@@ -21,7 +21,7 @@ def cmd_meta_train(args) -> int:
     from ..core.runs import Progress, Stage
 
     config = MetaTrainConfig(
-        dataset=args.dataset, method=args.algorithm, params=parse_params(args),
+        datasets=args.dataset, dataset_weight=args.dataset_weight, method=args.algorithm, params=parse_params(args),
         backbone=args.backbone, weights=args.weights, image_size=args.image_size, ways=args.ways, shots=args.shots,
         queries=args.queries, meta_batch=args.meta_batch, steps=args.steps, lr=args.lr, optimizer=args.optimizer,
         val_every=args.val_every, val_episodes=args.val_episodes, val_fraction=args.val_fraction,
@@ -31,15 +31,23 @@ def cmd_meta_train(args) -> int:
     with ProgressBar(run.config.steps, quiet=args.quiet or not run.is_main) as bar:
         def validation(event) -> None:
             if run.is_main:
-                bar.write(f"step {event.step}: validation {event.result}{'  (best, saved)' if event.best else ''}")
+                bar.write(f"step {event.step}: validation {event.result}{per_domain_text(event.per_domain)}"
+                          f"{'  (best, saved)' if event.best else ''}")
 
         follow(run, {Progress: lambda e: bar.step(e, f"{run.method.name} on {e.device}", loss_format=".3f"),
                      Validation: validation, Stage: lambda e: bar.stage(e, counts=False)}, command="meta-train",
                log=run.is_main)
     if run.is_main:
-        best = f"; best validation {run.best}" if run.best else ""
+        best = f"; best validation {run.best}{per_domain_text(run.best_per_domain)}" if run.best else ""
         print(f"saved {run.config.output_path()}{best}")
     return 0
+
+
+def per_domain_text(per_domain: dict) -> str:
+    """" [omniglot 81.2%, fashion 64.0%]" after a validation's mean, with more than one domain ("" otherwise)."""
+    if len(per_domain) < 2:
+        return ""
+    return " [" + ", ".join(f"{name} {100 * r.mean:.1f}%" for name, r in per_domain.items()) + "]"
 
 
 def cmd_evaluate(args) -> int:
@@ -96,7 +104,11 @@ def _int_options(p: argparse.ArgumentParser, defaults: tuple[tuple[str, int], ..
 
 
 def _meta_train_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", required=True, help="Omniglot .npz or .zip, or a folder with one sub-folder per class")
+    p.add_argument("--dataset", required=True, action="append", help="Omniglot .npz or .zip, or a folder with one "
+                   "sub-folder per class; repeat it to train on several domains (each episode from one of them)")
+    p.add_argument("--dataset-weight", default="uniform", metavar="uniform|proportional", help="how often "
+                   "each domain gives the episode: uniform (default) or proportional to its number of training "
+                   "classes")
     p.add_argument("--algorithm", default="prototypical", help="an episodic method (see: fewshot-studio algorithms)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a method hyperparameter (repeatable)")
     p.add_argument("--backbone", default="conv4", help="a backbone name, or a checkpoint to continue from")
@@ -108,7 +120,7 @@ def _meta_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--optimizer", default="adam", choices=("adam", "sgd"), help="meta optimiser (default adam)")
     p.add_argument("--val-fraction", type=float, default=0.2, help="share of alphabets/classes held out for "
                    "validation (default 0.2)")
-    p.add_argument("--val-dataset", help="validate on this dataset instead of held-out classes")
+    p.add_argument("--val-dataset", help="validate on this dataset instead of each domain's held-out classes")
     p.add_argument("--rotations", action="store_true", help="rotations by 90/180/270 degrees as new classes")
     p.add_argument("--augment", action="store_true", help="random crops, flips and colour jitter")
     p.add_argument("--seed", type=seed_int, default=0)

@@ -253,9 +253,11 @@ class EpisodeSampler:
 
     ``unlabelled`` > 0 gives each episode a pool of that many further images per class (without labels), drawn
     from the same classes and disjoint from its support and queries; support and queries stay as without it.
+    ``what`` names the pool in the error for too few classes.
     """
 
-    def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, seed: int = 0, unlabelled: int = 0):
+    def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, seed: int = 0, unlabelled: int = 0,
+                 what: str = "this dataset"):
         if ways < 2 or shots < 1 or queries < 1:
             raise DatasetError(MSG_EPISODE_SHAPE.format(ways=ways, shots=shots, queries=queries))
         if unlabelled < 0:
@@ -265,7 +267,7 @@ class EpisodeSampler:
         need = shots + queries + unlabelled
         self.eligible = [c for c in range(len(pool)) if pool.count(c) >= need]
         if len(self.eligible) < ways:
-            raise DatasetError(MSG_TOO_FEW_CLASSES.format(what="this dataset", n=len(self.eligible), need=need,
+            raise DatasetError(MSG_TOO_FEW_CLASSES.format(what=what, n=len(self.eligible), need=need,
                                                           ways=ways))
 
     def episode(self, index: int) -> Episode:

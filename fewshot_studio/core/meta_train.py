@@ -24,7 +24,8 @@ from .algorithms.episodic import EpisodicMethod
 from .backbones import get_backbone
 from .checkpoints import Checkpoint, checkpoints_dir, save_checkpoint
 from .devices import MSG_OOM_META, device_label, guard_out_of_memory, resolve_device
-from .episodes import DatasetError, EpisodeSampler, open_pool
+from .domains import MSG_NO_DATASET, check_weighting, mean_over_domains, open_domains
+from .episodes import EpisodeSampler
 from .errors import DivergedError, ParameterError, RunCancelled
 from .evaluation import EvalResult, evaluate_episodes
 from .params import check_seed
@@ -38,9 +39,13 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 @dataclass
 class MetaTrainConfig:
-    """Everything a meta-training run depends on (saved in its checkpoints)."""
+    """Everything a meta-training run depends on (saved in its checkpoints).
 
-    dataset: str
+    ``datasets``: one or more base datasets (domains); each episode is drawn from one of them, chosen by
+    ``dataset_weight`` (see :mod:`.domains`)."""
+
+    datasets: list[str]
+    dataset_weight: str = "uniform"  # uniform, or proportional to each domain's number of training classes
     method: str = "prototypical"
     params: dict = field(default_factory=dict)
     backbone: str = "conv4"
@@ -65,18 +70,36 @@ class MetaTrainConfig:
     device: str = "auto"
     output: str | None = None
 
+    def __post_init__(self):
+        one = isinstance(self.datasets, (str, os.PathLike))
+        self.datasets = [str(d) for d in ([self.datasets] if one else self.datasets)]
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> MetaTrainConfig:
+        """The config saved in a checkpoint, including those from before several domains (``dataset: str``)."""
+        saved = dict(saved)
+        if "dataset" in saved:
+            saved["datasets"] = [saved.pop("dataset")]
+        return cls(**saved)
+
     def output_path(self) -> Path:
         if self.output:
             return Path(self.output)
-        stem = f"{self.method}-{Path(self.backbone).stem}-{Path(self.dataset).stem}"
+        stem = f"{self.method}-{Path(self.backbone).stem}-{'+'.join(Path(d).stem for d in self.datasets)}"
         return checkpoints_dir() / f"{stem}.safetensors"
 
 
 @dataclass(frozen=True)
 class Validation:
     step: int
-    result: EvalResult
+    result: EvalResult  # the mean over the validated domains (the best checkpoint is chosen on it)
     best: bool  # this is the best so far (the checkpoint at ``output`` was updated)
+    per_domain: dict[str, EvalResult] = field(default_factory=dict)  # domain name -> its own held-out result
+
+
+def _plain_results(per_domain: dict[str, EvalResult]) -> dict[str, dict]:
+    """Per-domain results as saved in a checkpoint's history and best."""
+    return {name: {"mean": r.mean, "ci95": r.ci95} for name, r in per_domain.items()}
 
 
 class MetaObjective(nn.Module):
@@ -111,7 +134,10 @@ def check_config(config: MetaTrainConfig, resume: Checkpoint | None = None) -> N
     check_seed(config.seed)
     if config.output is not None and not str(config.output).strip():
         check_output("")  # an empty --output: refused in words, not taken as "the default folder"
-    inputs = [("the dataset", config.dataset), ("the validation dataset", config.val_dataset)]
+    if not config.datasets:
+        raise ParameterError(MSG_NO_DATASET)
+    check_weighting(config.dataset_weight)
+    inputs = [*(("the dataset", d) for d in config.datasets), ("the validation dataset", config.val_dataset)]
     out = check_output(config.output_path(), inputs=inputs, suffix=".safetensors")
     check_output(out.with_name(out.stem + ".last.safetensors"), inputs=inputs)
 
@@ -133,7 +159,7 @@ class MetaTrainRun(Run[Path]):
             saved = dict(self.resume.meta["config"])
             saved.update({k: v for k, v in asdict(config).items() if k in ("steps", "device", "output")
                           and v is not None})
-            config = MetaTrainConfig(**saved)
+            config = MetaTrainConfig.from_dict(saved)
         self.config = config
         if config.ways < 2 or config.shots < 1 or config.queries < 1 or config.meta_batch < 1:
             raise ParameterError("meta-training needs --ways >= 2, --shots >= 1, --queries >= 1, --meta-batch >= 1")
@@ -153,6 +179,7 @@ class MetaTrainRun(Run[Path]):
         if config.meta_batch % self.world:
             raise ParameterError(f"--meta-batch {config.meta_batch} must be a multiple of the {self.world} processes")
         self.best: EvalResult | None = None
+        self.best_per_domain: dict[str, EvalResult] = {}
         self.history: list[dict] = []
 
     @property
@@ -188,14 +215,27 @@ class MetaTrainRun(Run[Path]):
                 "preprocess": self.preprocess.to_dict(),
                 "method": {"name": self.method.name, "params": self.method.params_dict()},
                 "config": asdict(self.config), "step": step, "history": self.history,
-                "best": None if self.best is None else {"mean": self.best.mean, "ci95": self.best.ci95}}
+                "best": None if self.best is None else {"mean": self.best.mean, "ci95": self.best.ci95,
+                                                        "per_domain": _plain_results(self.best_per_domain)}}
         save_checkpoint(path, backbone=backbone, nets=objective.nets,
                         feature_shape=self.method.feature_shape, meta=meta, optimizer=optimizer, inputs=self._inputs())
 
     def _inputs(self) -> list[tuple[str, str]]:
         """What this run reads, never to be saved over."""
         c = self.config
-        return [("the dataset", c.dataset), ("the validation dataset", c.val_dataset)]
+        return [*(("the dataset", d) for d in c.datasets), ("the validation dataset", c.val_dataset)]
+
+    def _validate(self, backbone, val_samplers: dict[str, EpisodeSampler]):
+        """(mean over domains, {domain: result}) on each domain's validation episodes."""
+        per_domain = {name: evaluate_episodes(self._predict(backbone), s, self.config.val_episodes)
+                      for name, s in val_samplers.items()}
+        return mean_over_domains(per_domain), per_domain
+
+    def _resume_best(self) -> None:
+        c, best = self.config, self.resume.meta.get("best")
+        self.best = EvalResult(best["mean"], best["ci95"], c.val_episodes, c.ways, c.shots) if best else None
+        self.best_per_domain = {name: EvalResult(r["mean"], r["ci95"], c.val_episodes, c.ways, c.shots)
+                                for name, r in (best or {}).get("per_domain", {}).items()}
 
     def _events(self):
         return guard_out_of_memory(self._meta_train(), self.device, MSG_OOM_META)
@@ -206,19 +246,8 @@ class MetaTrainRun(Run[Path]):
         label = device_label(self.device)
         torch.manual_seed(c.seed)
         yield Stage("loading dataset", 0, 1)
-        pool = open_pool(c.dataset, self.preprocess, rotations=c.rotations)
-        if c.val_dataset:
-            train_pool, val_pool = pool, open_pool(c.val_dataset, self.preprocess, rotations=False)
-        else:
-            train_pool, val_pool = pool.split(c.val_fraction)
-        sampler = EpisodeSampler(train_pool, c.ways, c.shots, c.queries, seed=c.seed)
-        val_sampler = None
-        if c.val_every and len(val_pool):
-            try:
-                val_sampler = EpisodeSampler(val_pool, c.val_ways or c.ways, c.val_shots or c.shots, c.queries,
-                                             seed=c.seed + 7919)
-            except DatasetError:
-                val_sampler = None
+        sampler, val_samplers = open_domains(c, self.preprocess)
+        val_sampler = val_samplers or None  # {domain: sampler}, or None: no validation
         yield Stage("building backbone", 0, 1)
         backbone = self.spec.build("random" if self.resume else c.weights).to(self.device)
         if self.resume is not None:
@@ -229,7 +258,7 @@ class MetaTrainRun(Run[Path]):
         if isinstance(self.method, EpisodicMethod):
             with torch.no_grad():
                 probe = self.method.features_of(backbone.eval(), self.preprocess.view(
-                    train_pool.images(0, torch.arange(1))).to(self.device))
+                    sampler.samplers[sampler.names[0]].pool.images(0, torch.arange(1))).to(self.device))
             self.method.ensure_nets(tuple(probe.shape[1:]), self.device)
             if self.resume is not None:
                 self.method.load_meta_state(self.resume.method_state())
@@ -248,8 +277,7 @@ class MetaTrainRun(Run[Path]):
             optimizer.load_state_dict(self.resume.optimizer_state())
             start = int(self.resume.meta["step"])
             self.history = list(self.resume.meta.get("history", []))
-            best = self.resume.meta.get("best")
-            self.best = EvalResult(best["mean"], best["ci95"], c.val_episodes, c.ways, c.shots) if best else None
+            self._resume_best()
         generator = torch.Generator().manual_seed(c.seed + self.rank)
         out = c.output_path()
         last = out.with_name(out.stem + ".last.safetensors")
@@ -269,16 +297,17 @@ class MetaTrainRun(Run[Path]):
             done = step + 1
             if val_sampler is not None and (done % c.val_every == 0 or done == c.steps):
                 objective.eval()
-                result = evaluate_episodes(self._predict(objective.backbone), val_sampler, c.val_episodes)
+                result, per_domain = self._validate(objective.backbone, val_sampler)
                 better = self.best is None or result.mean > self.best.mean
                 if better:
-                    self.best = result
-                self.history.append({"step": done, "mean": result.mean, "ci95": result.ci95})
+                    self.best, self.best_per_domain = result, per_domain
+                self.history.append({"step": done, "mean": result.mean, "ci95": result.ci95,
+                                     "per_domain": _plain_results(per_domain)})
                 if self.is_main:
                     if better:
                         self._save(out, objective, optimizer, done, calibration)
                     self._save(last, objective, optimizer, done, calibration)
-                yield Validation(done, result, better)
+                yield Validation(done, result, better, per_domain)
             elif self.is_main and done == c.steps:
                 self._save(last, objective, optimizer, done, calibration)
                 if self.best is None:

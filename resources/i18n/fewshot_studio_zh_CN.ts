@@ -1012,18 +1012,6 @@ Drag it onto a class card to label it.</source>
         <translation>正在构建骨干网络</translation>
     </message>
     <message>
-        <source>Omniglot .npz / .zip, or a folder with one sub-folder per class</source>
-        <translation>Omniglot .npz / .zip，或每个类别一个子文件夹的文件夹</translation>
-    </message>
-    <message>
-        <source>Folder...</source>
-        <translation>文件夹...</translation>
-    </message>
-    <message>
-        <source>File...</source>
-        <translation>文件...</translation>
-    </message>
-    <message>
         <source>Episodic methods: they learn how to learn from many small tasks</source>
         <translation>基于任务（episode）的方法：从许多小任务中学习如何学习</translation>
     </message>
@@ -1086,6 +1074,42 @@ Drag it onto a class card to label it.</source>
     <message>
         <source>Method</source>
         <translation>方法</translation>
+    </message>
+    <message>
+        <source>Omniglot .npz / .zip files, or folders with one sub-folder per class. With several, each episode is drawn from one of them (a domain)</source>
+        <translation>Omniglot .npz / .zip 文件，或每个类别一个子文件夹的文件夹。有多个时，每个任务（episode）从其中一个（一个领域）抽取</translation>
+    </message>
+    <message>
+        <source>Add folder...</source>
+        <translation>添加文件夹...</translation>
+    </message>
+    <message>
+        <source>Add file...</source>
+        <translation>添加文件...</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Uniform</source>
+        <translation>均匀</translation>
+    </message>
+    <message>
+        <source>Proportional to classes</source>
+        <translation>按类别数比例</translation>
+    </message>
+    <message>
+        <source>With several base datasets: how often each gives the episode, equally often, or in proportion to its number of classes</source>
+        <translation>有多个基础数据集时：各数据集提供任务的频率，相同频率，或与其类别数成比例</translation>
+    </message>
+    <message>
+        <source>Base datasets</source>
+        <translation>基础数据集</translation>
+    </message>
+    <message>
+        <source>Domain weighting</source>
+        <translation>领域权重</translation>
     </message>
     <message>
         <source>Backbone</source>
@@ -1186,6 +1210,10 @@ Drag it onto a class card to label it.</source>
     <message>
         <source>Step {step}: validation {mean}% ± {ci}% (best so far, checkpoint saved)</source>
         <translation>第 {step} 步：验证准确率 {mean}% ± {ci}%（目前最佳，已保存检查点）</translation>
+    </message>
+    <message>
+        <source>Validation at step {step}: {domains} (mean {mean}%)</source>
+        <translation>第 {step} 步验证：{domains}（平均 {mean}%）</translation>
     </message>
     <message>
         <source>Stopped after step {step}; the best checkpoint so far is kept.</source>

@@ -41,7 +41,7 @@ def test_meta_train_keeps_best_and_last_then_resumes(omniglot, tmp_path):
     cli("meta-train", "--dataset", "ignored-on-resume", "--resume", last, "--steps", "6", "--output", out, "--quiet")
     resumed = meta(last)
     assert resumed["step"] == 6 and [h["step"] for h in resumed["history"]] == [2, 4, 6]
-    assert resumed["config"]["dataset"].endswith("images_background_small1.zip")
+    assert [Path(d).name for d in resumed["config"]["datasets"]] == ["images_background_small1.zip"]
 
 
 def test_evaluate_prints_mean_and_interval_and_lake_error_rate(omniglot, tmp_path):
@@ -105,6 +105,39 @@ def test_ddp_with_two_processes_gives_the_single_process_update(omniglot, tmp_pa
 def test_meta_train_bad_input(omniglot, args, phrases):
     out = cli("meta-train", "--dataset", omniglot / "images_background_small1.zip", *args, check_rc=None)
     assert_one_line_error(out, *phrases)
+
+
+def test_meta_train_on_two_domains_reports_each_domain(tmp_path):
+    from imagegen import make_look_dataset
+
+    light, dark = make_look_dataset(tmp_path / "light", "light"), make_look_dataset(tmp_path / "dark", "dark")
+    out, log = tmp_path / "two.safetensors", tmp_path / "log.jsonl"
+    run = cli("meta-train", "--dataset", light, "--dataset", dark, "--dataset-weight", "proportional",
+              "--weights", "random", "--ways", "3", "--val-fraction", "0.5", *SMALL, "--steps", "2",
+              "--val-every", "2", "--output", out, "--log-json", log)
+    line = next(x for x in run.stdout.splitlines() if x.startswith("step 2: validation 3-way 1-shot: "))
+    assert " [light " in line and "%, dark " in line and line.endswith("(best, saved)")
+    assert "best validation 3-way 1-shot" in run.stdout and "[light " in run.stdout.splitlines()[-1]
+    validation = next(r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "Validation")
+    per_domain = validation["per_domain"]
+    assert list(per_domain) == ["light", "dark"] and per_domain["dark"]["episodes"] == 5
+    mean = sum(r["mean"] for r in per_domain.values()) / 2
+    assert abs(validation["result"]["mean"] - mean) < 1e-6
+    saved = meta(out)
+    assert saved["config"]["dataset_weight"] == "proportional" and len(saved["config"]["datasets"]) == 2
+    assert set(saved["history"][0]["per_domain"]) == {"light", "dark"}
+
+
+def test_meta_train_refuses_a_domain_too_small_and_an_unknown_weighting(tmp_path):
+    from imagegen import make_look_dataset
+
+    light, tiny = make_look_dataset(tmp_path / "light", "light"), make_look_dataset(tmp_path / "tiny", "dark",
+                                                                                  classes=2)
+    small = cli("meta-train", "--dataset", light, "--dataset", tiny, "--ways", "3", "--val-fraction", "0",
+                "--weights", "random", *SMALL, "--steps", "1", "--quiet", check_rc=None)
+    assert_one_line_error(small, "the dataset tiny has 2 classes", "3-way episodes need 3")
+    weight = cli("meta-train", "--dataset", light, "--dataset-weight", "by-size", "--steps", "1", check_rc=None)
+    assert_one_line_error(weight, "unknown --dataset-weight 'by-size'", "uniform, proportional")
 
 
 def test_meta_train_missing_dataset(tmp_path):

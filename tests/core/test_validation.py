@@ -157,7 +157,7 @@ def test_each_fold_starts_from_the_modules_a_meta_training_checkpoint_holds(tmp_
 
     base = make_image_folder(tmp_path / "base", classes=("red_circle", "blue_square", "green_triangle",
                                                           "yellow_cross"), per_class=4, size=32)
-    run = MetaTrainRun(MetaTrainConfig(dataset=str(base), method="relation", backbone="conv4", image_size=28,
+    run = MetaTrainRun(MetaTrainConfig(datasets=[str(base)], method="relation", backbone="conv4", image_size=28,
                                        ways=2, shots=1, queries=1, meta_batch=1, steps=2, val_every=100,
                                        val_episodes=2, val_fraction=0.5))
     list(run)

@@ -18,7 +18,7 @@ def page(qtbot, shared_data):
     page = MetaTrainPage()
     qtbot.addWidget(page)
     page.show()
-    page.dataset.setText(str(shared_data / "omniglot" / "images_background_small1.zip"))
+    page.add_dataset(str(shared_data / "omniglot" / "images_background_small1.zip"))
     page.method.setCurrentIndex(page.method.findData("prototypical"))
     page.backbone.setCurrentText("conv4")
     page.image_size.setValue(28)
@@ -103,7 +103,7 @@ def test_durations_read_as_minutes_and_hours():
 
 
 def test_bad_dataset_is_reported_not_raised(qtbot, page, tmp_path):
-    page.dataset.setText(str(tmp_path / "nothing.npz"))
+    page.add_dataset(str(tmp_path / "nothing.npz"))
     with qtbot.waitSignal(page.sig_message, timeout=TIMEOUT) as message:
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.job is None or page.job.finished, timeout=TIMEOUT)
@@ -118,7 +118,7 @@ def test_the_studio_opens_the_page_and_lists_its_checkpoint(qtbot, shared_data):
     window.act_meta_train.trigger()
     page = window.meta_page
     assert window.meta_window.isVisible()
-    page.dataset.setText(str(shared_data / "omniglot" / "images_background_small1.zip"))
+    page.add_dataset(str(shared_data / "omniglot" / "images_background_small1.zip"))
     page.method.setCurrentIndex(page.method.findData("prototypical"))
     for box, value in ((page.image_size, 28), (page.queries, 3), (page.meta_batch, 1), (page.steps, 2),
                        (page.val_every, 2), (page.val_episodes, 3)):
@@ -127,3 +127,37 @@ def test_the_studio_opens_the_page_and_lists_its_checkpoint(qtbot, shared_data):
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: Path(saved.args[0]).stem in window.backbone_picker.names(), timeout=TIMEOUT)
     assert window.backbone_picker.set_current(Path(saved.args[0]).stem)
+
+
+def test_two_domains_added_weighted_and_validated_each(qtbot, monkeypatch, tmp_path):
+    from imagegen import make_look_dataset
+    from PySide6.QtWidgets import QFileDialog
+
+    folders = [make_look_dataset(tmp_path / name, look, classes=15, per_class=3) for name, look in  # 3 held out
+               (("light", "light"), ("dark", "dark"), ("extra", "light"))]
+    chosen = iter(str(f) for f in folders)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: next(chosen))
+    page = MetaTrainPage()
+    qtbot.addWidget(page)
+    page.show()
+    assert not page.dataset_weight.isEnabled()
+    for _ in folders:
+        qtbot.mouseClick(page.add_folder_button, Qt.MouseButton.LeftButton)
+    assert page.dataset_paths() == [str(f) for f in folders] and page.dataset_weight.isEnabled()
+    page.datasets.item(2).setSelected(True)
+    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    assert page.dataset_paths() == [str(f) for f in folders[:2]]
+    page.dataset_weight.setCurrentIndex(page.dataset_weight.findData("proportional"))
+    page.method.setCurrentIndex(page.method.findData("prototypical"))
+    for box, value in ((page.image_size, 28), (page.ways, 3), (page.queries, 2), (page.meta_batch, 2),
+                       (page.steps, 2), (page.val_every, 2), (page.val_episodes, 3)):
+        box.setValue(value)
+    assert page.config().dataset_weight == "proportional"
+    with qtbot.waitSignal(page.sig_checkpoint_saved, timeout=TIMEOUT):
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.job.finished, timeout=TIMEOUT)
+    shown = page.val_domains.text()
+    assert shown.startswith("Validation at step 2: light ") and "%, dark " in shown and "(mean " in shown
+    mean = float(shown.split("(mean ")[1].rstrip("%)"))
+    assert mean == pytest.approx(page.validations[-1][1], abs=0.05)
+    page.shutdown()

@@ -26,8 +26,10 @@ def _describe(meta: dict) -> str:
         score = f", mean validation accuracy {100 * best['mean']:.1f}%" if best else ""
         return f"{meta['backbone']} trained on {names} with a head each ({meta['step']} steps{score})"
     score = f", validation {100 * best['mean']:.1f}% ± {100 * best['ci95']:.1f}%" if best else ""
-    return (f"{meta['backbone']} meta-trained with {meta['method']['name']} on "
-            f"{Path(meta['config']['dataset']).name} ({meta['step']} steps{score})")
+    config = meta["config"]  # "datasets" (a list); checkpoints from before several domains: "dataset"
+    datasets = " + ".join(Path(d).name for d in config.get("datasets") or [config.get("dataset", "?")])
+    return (f"{meta['backbone']} meta-trained with {meta['method']['name']} on {datasets} "
+            f"({meta['step']} steps{score})")
 
 
 class CheckpointSpec(BackboneSpec):
