@@ -10,6 +10,7 @@ DistributedDataParallel: each process takes its share of the meta-batch, gradien
 from __future__ import annotations
 
 import copy
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,7 @@ from .domains import MSG_NO_DATASET, check_weighting, mean_over_domains, open_do
 from .episodes import EpisodeSampler
 from .errors import DivergedError, ParameterError, RunCancelled
 from .evaluation import EvalResult, evaluate_episodes
+from .meta_step import meta_backward
 from .params import check_seed
 from .preprocess import Preprocess
 from .runs import Progress, Run, Stage
@@ -193,8 +195,13 @@ class MetaTrainRun(Run[Path]):
         mine = [first + i for i in range(self.rank, c.meta_batch, self.world)]
         episodes = [sampler.episode(i) for i in mine]
         view = (lambda x: self.preprocess.augment(x, generator)) if c.augment else self.preprocess.view
-        xs = torch.stack([view(e.support) for e in episodes]).to(self.device)
-        xq = torch.stack([view(e.query) for e in episodes]).to(self.device)
+
+        def inputs(images):  # uint8 (B, n, 3, R, R) -> model inputs (B, n, 3, S, S) on the device, one view call
+            base = torch.stack(images)
+            base = base if c.augment else base.to(self.device)  # augmenting draws from a CPU generator
+            return view(base.flatten(0, 1)).unflatten(0, base.shape[:2]).to(self.device)
+
+        xs, xq = inputs([e.support for e in episodes]), inputs([e.query for e in episodes])
         ys = torch.stack([e.support_labels for e in episodes]).to(self.device)
         yq = torch.stack([e.query_labels for e in episodes]).to(self.device)
         return xs, ys, xq, yq
@@ -286,14 +293,13 @@ class MetaTrainRun(Run[Path]):
             objective.train()
             xs, ys, xq, yq = self._batch(sampler, step, generator)
             calibration = [x for x in xs[:2]]
-            loss, report, acc = model(xs, ys, xq, yq, c.ways)
-            if not torch.isfinite(report):
-                raise DivergedError(f"the meta-training loss became {report.item()} at step {step + 1}; "
-                                    f"lower --lr (it was {c.lr:g}) or the method's inner learning rate")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            report, acc = meta_backward(model, self.method.meta_chunk(self.device), xs, ys, xq, yq, c.ways)
+            if not math.isfinite(report):
+                raise DivergedError(f"the meta-training loss became {report} at step {step + 1}; "
+                                    f"lower --lr (it was {c.lr:g}) or the method's inner learning rate")
             optimizer.step()
-            yield Progress(step + 1, c.steps, report.item(), acc.item(), c.lr, time.perf_counter() - start_time, label)
+            yield Progress(step + 1, c.steps, report, acc, c.lr, time.perf_counter() - start_time, label)
             done = step + 1
             if val_sampler is not None and (done % c.val_every == 0 or done == c.steps):
                 objective.eval()

@@ -158,6 +158,12 @@ class MetaLearner(FewShotMethod):
     def episode_predict(self, backbone, xs, ys, xq, ways: int) -> torch.Tensor:
         """Evaluation: predicted query labels (n_query,) of one episode."""
 
+    def meta_chunk(self, device) -> int:
+        """How many tasks of a meta-batch to back-propagate at once on ``device`` (:mod:`..meta_step`): one,
+        so that only one task's activations are alive at a time; a method that batches tasks (vmap) says
+        more where that pays."""
+        return 1
+
     def meta_modules(self) -> nn.Module:
         """The method's own meta-learned modules (trained with the backbone; saved in checkpoints)."""
         return nn.ModuleDict()

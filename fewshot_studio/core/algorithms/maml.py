@@ -132,6 +132,10 @@ class MAMLFamily(MetaLearner):
         mode = self.params.batched
         return mode == "vmap" or (mode == "auto" and torch.device(device).type == "cuda")
 
+    def meta_chunk(self, device) -> int:
+        """The whole meta-batch where tasks are vmapped (GPUs), one task at a time in the loop."""
+        return 1 << 30 if self.use_vmap(device) else 1
+
     def meta_objective(self, backbone, xs, ys, xq, yq, ways: int):
         params = dict(backbone.named_parameters())
         buffers = dict(backbone.named_buffers())

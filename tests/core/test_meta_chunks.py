@@ -1,0 +1,71 @@
+"""The meta-step back-propagates a chunk of tasks at a time (core/meta_step.py): the gradients are those of
+the whole meta-batch's mean loss in one backward pass, for every meta-trainable method."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fewshot_studio.core.algorithms import get_method, is_meta_learner, list_methods
+from fewshot_studio.core.algorithms.episodic import EpisodicMethod
+from fewshot_studio.core.backbones import get_backbone
+from fewshot_studio.core.meta_step import chunk_bounds, meta_backward
+from fewshot_studio.core.meta_train import MetaObjective
+
+METHODS = [cls.name for cls in list_methods() if is_meta_learner(cls)]
+
+
+def objective_for(name: str, seed: int = 0) -> MetaObjective:
+    torch.manual_seed(seed)
+    method = get_method(name)(**({"batched": "loop"} if name in ("maml", "fomaml", "anil") else {}))
+    backbone = method.prepare_backbone(get_backbone("conv4").build("random")).double()
+    if isinstance(method, EpisodicMethod):
+        with torch.no_grad():
+            probe = method.features_of(backbone, torch.zeros(1, 3, 28, 28, dtype=torch.float64))
+        method.ensure_nets(tuple(probe.shape[1:]), "cpu")
+        method.nets.double()
+    return MetaObjective(method, backbone).train()
+
+
+def meta_batch(b=3, ways=3, shots=2, queries=2, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    xs = torch.randn(b, ways * shots, 3, 28, 28, generator=g, dtype=torch.float64)
+    xq = torch.randn(b, ways * queries, 3, 28, 28, generator=g, dtype=torch.float64)
+    ys = torch.stack([torch.randperm(ways, generator=g).repeat_interleave(shots) for _ in range(b)])
+    yq = torch.arange(ways).repeat_interleave(queries).expand(b, -1).contiguous()
+    return xs, ys, xq, yq, ways
+
+
+def grads(objective) -> list[torch.Tensor]:
+    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in objective.parameters()]
+
+
+def test_chunk_bounds_cover_the_batch_once():
+    assert chunk_bounds(5, 2) == [(0, 2), (2, 4), (4, 5)]
+    assert chunk_bounds(3, 1 << 30) == [(0, 3)]
+    assert chunk_bounds(3, 0) == [(0, 1), (1, 2), (2, 3)]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_chunked_gradients_equal_the_whole_batch_backward(name):
+    data = meta_batch()
+    whole = objective_for(name)
+    loss, report, acc = whole(*data)
+    loss.backward()
+    expected = grads(whole)
+    assert sum(g.abs().sum() for g in expected) > 0
+    for chunk in (1, 2):  # one task at a time, and uneven chunks (2 + 1): each is weighted by its share
+        chunked = objective_for(name)
+        got_report, got_acc = meta_backward(chunked, chunk, *data)
+        for a, b in zip(grads(chunked), expected):
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+        assert got_report == pytest.approx(report.item(), rel=1e-9)
+        assert got_acc == pytest.approx(acc.item(), rel=1e-6)  # accuracies are float32
+
+
+def test_maml_keeps_the_whole_batch_in_one_chunk_where_it_vmaps():
+    method = get_method("maml")()
+    assert method.meta_chunk("cpu") == 1
+    assert method.meta_chunk("cuda") >= 32  # vmap over every task on a GPU (the loop is faster on CPUs)
+    assert get_method("maml")(batched="vmap").meta_chunk("cpu") >= 32
+    assert get_method("prototypical")().meta_chunk("cuda") == 1
