@@ -164,6 +164,7 @@ def save_pool(pool, root: Path, classes) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         for i, img in enumerate(pool.images(c, torch.arange(pool.count(c)))):
             Image.fromarray(img.permute(1, 2, 0).numpy()).save(folder / f"{i}.png")
+    return root
 
 
 # --- base datasets of two looks, for meta-training on several domains ----------------------------------------

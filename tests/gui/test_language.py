@@ -11,8 +11,9 @@ from fewshot_studio.gui.settings import Settings
 
 
 @pytest.fixture
-def chinese():
-    """Simplified Chinese installed for one test, as ``fewshot-studio gui --lang zh_CN`` does at start-up."""
+def chinese(qapp):
+    """Simplified Chinese installed for one test, as ``fewshot-studio gui --lang zh_CN`` does at start-up (the
+    translators need the application, whichever test this worker happened to run first)."""
     assert i18n.install("zh_CN"), f"no compiled translation in {i18n.i18n_dir()}: run make translations"
     yield
     i18n.remove_translators()
