@@ -44,6 +44,7 @@ SWEEPS = {
         variant("l2, 20w5s5q", "prototypical", ways=20, queries=5, params={"distance": "l2"}),
         variant("l2, 60w5s5q", "prototypical", ways=60, queries=5, params={"distance": "l2"}),
         variant("l2, 20w1s5q", "prototypical", ways=20, shots=1, queries=5, params={"distance": "l2"}),
+        variant("l2, 60w1s5q", "prototypical", ways=60, shots=1, queries=5, params={"distance": "l2"}),
     ],
     "protonet-schedule": [
         variant("l2, 20w5s5q, constant", "prototypical", ways=20, queries=5, params={"distance": "l2"}),

@@ -13,6 +13,8 @@ from .common import (Command, ProgressBar, ProgressLog, bad_input, device_option
 MSG_MODEL_TWICE = ("give the model once: either MODEL_OR_CHECKPOINT or --model-or-checkpoint, not both "
                    "({first} and {second})")
 MSG_NO_MODEL = "give the model to evaluate: fewshot-studio evaluate MODEL_OR_CHECKPOINT --dataset DATASET"
+MSG_NO_DATASET = ("give the base dataset: fewshot-studio meta-train --dataset DATASET [--preset NAME] "
+                  "(fewshot-studio meta-train --preset list shows the presets)")
 MSG_KEPT_INDUCTIVE = "in {n} of {episodes} episodes the images were too few to classify jointly: {note}"
 
 
@@ -20,13 +22,22 @@ def cmd_meta_train(args) -> int:
     from ..core.meta_train import MetaTrainConfig, MetaTrainRun, Validation
     from ..core.runs import Progress, Stage
 
-    config = MetaTrainConfig(
-        datasets=args.dataset, dataset_weight=args.dataset_weight, method=args.algorithm, params=parse_params(args),
+    from ..core.presets import list_presets, preset_values
+
+    if args.preset == "list":
+        for p in list_presets():
+            print(f"{p.name:16s} {p.title}: {p.description}")
+        return 0
+    if not args.dataset:
+        return bad_input(MSG_NO_DATASET)
+    explicit = dict(  # None: not given, the preset's value or the default applies
+        dataset_weight=args.dataset_weight, method=args.algorithm, params=parse_params(args) or None,
         backbone=args.backbone, weights=args.weights, image_size=args.image_size, ways=args.ways, shots=args.shots,
         queries=args.queries, meta_batch=args.meta_batch, steps=args.steps, lr=args.lr, optimizer=args.optimizer,
         val_every=args.val_every, val_episodes=args.val_episodes, val_fraction=args.val_fraction,
         val_dataset=args.val_dataset, rotations=args.rotations, augment=args.augment, seed=args.seed,
         device=args.device, output=args.output)
+    config = MetaTrainConfig(datasets=args.dataset, **preset_values(args.preset, explicit))
     run = MetaTrainRun(config, resume=args.resume)
     with ProgressBar(run.config.steps, quiet=args.quiet or not run.is_main) as bar:
         def validation(event) -> None:
@@ -98,32 +109,39 @@ def cmd_evaluate(args) -> int:
 
 
 # --- options -------------------------------------------------------------------------------------------------
-def _int_options(p: argparse.ArgumentParser, defaults: tuple[tuple[str, int], ...], kind=int) -> None:
+def _int_options(p: argparse.ArgumentParser, defaults: tuple[tuple[str, int], ...], kind=int,
+                 preset: bool = False) -> None:
+    """Integer options; with ``preset``, None when not given (a preset's value, or MetaTrainConfig's default)."""
     for name, default in defaults:
-        p.add_argument(f"--{name}", type=kind, default=default, help=f"(default {default})")
+        p.add_argument(f"--{name}", type=kind, default=None if preset else default,
+                       help=f"(default {default}{', or the preset' if preset else ''})")
 
 
 def _meta_train_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", required=True, action="append", help="Omniglot .npz or .zip, or a folder with one "
+    p.add_argument("--dataset", action="append", help="Omniglot .npz or .zip, or a folder with one "
                    "sub-folder per class; repeat it to train on several domains (each episode from one of them)")
-    p.add_argument("--dataset-weight", default="uniform", metavar="uniform|proportional", help="how often "
+    p.add_argument("--preset", metavar="NAME", help="a measured recipe (method, episode shape, distance...); the "
+                   "options given explicitly win; --preset list shows them")
+    p.add_argument("--dataset-weight", metavar="uniform|proportional", help="how often "
                    "each domain gives the episode: uniform (default) or proportional to its number of training "
                    "classes")
-    p.add_argument("--algorithm", default="prototypical", help="an episodic method (see: fewshot-studio algorithms)")
+    p.add_argument("--algorithm", help="an episodic method (default prototypical; see: fewshot-studio algorithms)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a method hyperparameter (repeatable)")
-    p.add_argument("--backbone", default="conv4", help="a backbone name, or a checkpoint to continue from")
-    p.add_argument("--weights", default="pretrained", help="pretrained (default), random, or a weights file")
+    p.add_argument("--backbone", help="a backbone name, or a checkpoint to continue from (default conv4)")
+    p.add_argument("--weights", help="pretrained (default), random, or a weights file")
     p.add_argument("--image-size", type=int, help="model input side in pixels (Omniglot: 28)")
     _int_options(p, (("ways", 5), ("shots", 1), ("queries", 15), ("meta-batch", 4), ("steps", 1000),
-                     ("val-every", 100), ("val-episodes", 100)))
-    p.add_argument("--lr", type=float, default=1e-3, help="meta learning rate (default 1e-3)")
-    p.add_argument("--optimizer", default="adam", choices=("adam", "sgd"), help="meta optimiser (default adam)")
-    p.add_argument("--val-fraction", type=float, default=0.2, help="share of alphabets/classes held out for "
+                     ("val-every", 100), ("val-episodes", 100)), preset=True)
+    p.add_argument("--lr", type=float, help="meta learning rate (default 1e-3)")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), help="meta optimiser (default adam)")
+    p.add_argument("--val-fraction", type=float, help="share of alphabets/classes held out for "
                    "validation (default 0.2)")
     p.add_argument("--val-dataset", help="validate on this dataset instead of each domain's held-out classes")
-    p.add_argument("--rotations", action="store_true", help="rotations by 90/180/270 degrees as new classes")
-    p.add_argument("--augment", action="store_true", help="random crops, flips and colour jitter")
-    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--rotations", action=argparse.BooleanOptionalAction, default=None,
+                   help="rotations by 90/180/270 degrees as new classes (default off, or the preset's)")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random crops, flips and colour jitter (default off, or the preset's)")
+    p.add_argument("--seed", type=seed_int)
 
 
 def _meta_train_output_options(p: argparse.ArgumentParser) -> None:

@@ -71,6 +71,7 @@ class MetaTrainConfig:
     seed: int = 0
     device: str = "auto"
     output: str | None = None
+    preset: str | None = None  # the recipe these values came from (core/presets.py), for the record
 
     def __post_init__(self):
         one = isinstance(self.datasets, (str, os.PathLike))

@@ -80,6 +80,12 @@ class MetaTrainPage(QWidget):
         self.dataset_weight.setToolTip(self.tr("With several base datasets: how often each gives the episode, "
                                                "equally often, or in proportion to its number of classes"))
 
+        self.preset = QComboBox()  # a measured recipe fills the form (core/presets.py); the form's values win
+        self.preset.addItem(self.tr("Custom (the values below)"), None)
+        self.preset.setToolTip(self.tr("A recipe measured on held-out characters: choosing one fills in the form "
+                                       "below; what you change afterwards wins"))
+        self.preset.activated.connect(self._on_preset)
+
         self.method = QComboBox()
         self.method.setToolTip(self.tr("Episodic methods: they learn how to learn from many small tasks"))
         self.method.currentIndexChanged.connect(self._on_method)
@@ -127,6 +133,7 @@ class MetaTrainPage(QWidget):
         form = QFormLayout()
         form.addRow(self.tr("Base datasets"), row)
         form.addRow(self.tr("Domain weighting"), self.dataset_weight)
+        form.addRow(self.tr("Preset"), self.preset)
         form.addRow(self.tr("Method"), self.method)
         form.addRow(self.tr("Backbone"), self.backbone)
         form.addRow(self.tr("Image size"), self.image_size)
@@ -194,6 +201,7 @@ class MetaTrainPage(QWidget):
         layout.addWidget(self.intro)
         layout.addLayout(columns, 1)
         self._fill_methods()
+        self._fill_presets()
         self._explain()
         self._on_datasets_changed()
 
@@ -206,6 +214,40 @@ class MetaTrainPage(QWidget):
                 self.method.addItem(cls.title, cls.name)
                 self.method.setItemData(self.method.count() - 1, cls.description, 3)  # Qt.ToolTipRole
         self._on_method()
+
+    def _fill_presets(self) -> None:
+        from fewshot_studio.core.presets import list_presets
+
+        for preset in list_presets():
+            self.preset.addItem(preset.title, preset.name)
+            self.preset.setItemData(self.preset.count() - 1, f"{preset.description}. {preset.evidence}", 3)
+
+    def choose_preset(self, name: str | None) -> None:
+        """Select the preset ``name`` (None: custom) and fill the form with its values, as choosing it does."""
+        self.preset.setCurrentIndex(max(0, self.preset.findData(name)))
+        self._on_preset()
+
+    def _on_preset(self, *_args) -> None:
+        from fewshot_studio.core.presets import get_preset
+
+        name = self.preset.currentData()
+        if not name:
+            return
+        values = get_preset(name).values
+        if "method" in values:
+            self.method.setCurrentIndex(self.method.findData(values["method"]))
+        if "backbone" in values:
+            self.backbone.setCurrentText(values["backbone"])
+        boxes = {"image_size": self.image_size, "ways": self.ways, "shots": self.shots, "queries": self.queries,
+                 "meta_batch": self.meta_batch, "steps": self.steps, "lr": self.lr}
+        for key, box in boxes.items():
+            if key in values:
+                box.setValue(values[key] or 0)
+        if "rotations" in values:
+            self.rotations.setChecked(bool(values["rotations"]))
+        from fewshot_studio.core.algorithms import get_method
+
+        self.params.set_specs(get_method(self.method.currentData()).param_specs(), values.get("params", {}))
 
     def _on_method(self, *_args) -> None:
         from fewshot_studio.core.algorithms import get_method
@@ -255,16 +297,19 @@ class MetaTrainPage(QWidget):
         self.remove_button.setEnabled(self.datasets.count() > 0)
 
     def config(self):
+        """The run the form describes: the chosen preset's values, with the form's over them (as on the command
+        line, so the preset also gives what the form does not show, such as the validation's ways)."""
         from fewshot_studio.core.meta_train import MetaTrainConfig
+        from fewshot_studio.core.presets import preset_values
 
-        return MetaTrainConfig(
-            datasets=self.dataset_paths(), dataset_weight=self.dataset_weight.currentData(),
-            method=self.method.currentData(), params=self.params.values(),
-            backbone=self.backbone.currentText().strip(), image_size=self.image_size.value() or None,
-            ways=self.ways.value(), shots=self.shots.value(), queries=self.queries.value(),
-            meta_batch=self.meta_batch.value(), steps=self.steps.value(), lr=self.lr.value(),
-            val_every=self.val_every.value(), val_episodes=self.val_episodes.value(),
+        form = dict(
+            dataset_weight=self.dataset_weight.currentData(), method=self.method.currentData(),
+            params=self.params.values(), backbone=self.backbone.currentText().strip(),
+            image_size=self.image_size.value() or None, ways=self.ways.value(), shots=self.shots.value(),
+            queries=self.queries.value(), meta_batch=self.meta_batch.value(), steps=self.steps.value(),
+            lr=self.lr.value(), val_every=self.val_every.value(), val_episodes=self.val_episodes.value(),
             rotations=self.rotations.isChecked())
+        return MetaTrainConfig(datasets=self.dataset_paths(), **preset_values(self.preset.currentData(), form))
 
     # --- running ---------------------------------------------------------------------------------------------
     @property

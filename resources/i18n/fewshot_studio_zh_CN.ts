@@ -1104,12 +1104,24 @@ Drag it onto a class card to label it.</source>
         <translation>有多个基础数据集时：各数据集提供任务的频率，相同频率，或与其类别数成比例</translation>
     </message>
     <message>
+        <source>Custom (the values below)</source>
+        <translation>自定义（下方的值）</translation>
+    </message>
+    <message>
+        <source>A recipe measured on held-out characters: choosing one fills in the form below; what you change afterwards wins</source>
+        <translation>在未参与训练的字符上测得的配方：选择后会填入下方表单；之后你修改的值优先</translation>
+    </message>
+    <message>
         <source>Base datasets</source>
         <translation>基础数据集</translation>
     </message>
     <message>
         <source>Domain weighting</source>
         <translation>领域权重</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预设</translation>
     </message>
     <message>
         <source>Backbone</source>

@@ -37,6 +37,26 @@ def test_only_episodic_methods_are_offered(page):
     assert "inner_lr" in page.params.values()
 
 
+def test_a_preset_fills_the_form_and_what_the_user_changes_afterwards_wins(page):
+    from fewshot_studio.core.presets import get_preset
+
+    assert page.preset.currentData() is None  # custom: the form as it is
+    assert page.config().preset is None and page.config().params.get("distance") != "l2"
+    titles = [page.preset.itemText(i) for i in range(page.preset.count())]
+    assert get_preset("protonet").title in titles and get_preset("maml").title in titles
+    page.preset.setCurrentIndex(page.preset.findData("protonet"))
+    page.preset.activated.emit(page.preset.currentIndex())  # as a click on the item does
+    preset = get_preset("protonet").values
+    assert (page.ways.value(), page.shots.value(), page.queries.value()) == (preset["ways"], 1, preset["queries"])
+    assert page.rotations.isChecked() and page.image_size.value() == 28 and page.params.values()["distance"] == "l2"
+    config = page.config()
+    assert config.preset == "protonet" and config.val_ways == 5 and config.params["distance"] == "l2"
+    page.ways.setValue(30)
+    assert page.config().ways == 30 and page.config().shots == 1  # the user's change wins, the rest stays
+    page.choose_preset("maml")
+    assert page.method.currentData() == "maml" and page.meta_batch.value() == 32 and "inner_lr" in page.params.values()
+
+
 def test_a_run_plots_every_step_and_its_checkpoint_becomes_a_backbone(qtbot, page):
     page.steps.setValue(6)
     page.val_every.setValue(3)
