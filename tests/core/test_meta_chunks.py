@@ -69,3 +69,11 @@ def test_maml_keeps_the_whole_batch_in_one_chunk_where_it_vmaps():
     assert method.meta_chunk("cuda") >= 32  # vmap over every task on a GPU (the loop is faster on CPUs)
     assert get_method("maml")(batched="vmap").meta_chunk("cpu") >= 32
     assert get_method("prototypical")().meta_chunk("cuda") == 1
+
+
+@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_every_method_with_its_defaults_says_how_many_tasks_a_chunk_holds(name, device):
+    """What meta-training asks each step (Reptile, a MAML relative without MAML's `batched`, once crashed)."""
+    method = get_method(name)()
+    assert method.meta_chunk(device) >= 1 and method.use_vmap(device) in (True, False)

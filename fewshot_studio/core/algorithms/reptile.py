@@ -43,6 +43,13 @@ class Reptile(MAMLFamily):
     description = "First-order meta-learning that pulls the initialisation toward each task's solution"
     Params = ReptileParams
 
+    def use_vmap(self, device) -> bool:
+        """Never: each task's inner loop runs detached, one task after another (no per-task graph to batch)."""
+        return False
+
+    def meta_chunk(self, device) -> int:
+        return 1
+
     def adapted_weights(self, backbone, params, buffers, x, y, ways: int, dim: int) -> dict[str, torch.Tensor]:
         """theta_i and its head: ``inner_steps`` SGD steps from ``params`` on (x, y), head from ``head_init``."""
         fast = {k: v.detach() for k, v in params.items()}
