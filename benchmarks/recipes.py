@@ -53,6 +53,12 @@ SWEEPS = {
         variant("l2, 20w5s5q, augment", "prototypical", ways=20, queries=5, params={"distance": "l2"},
                 config={"augment": True}),
     ],
+    # CNP: the decoder's input (Garnelo et al.'s concatenation, or the encodings compared)
+    "cnp": [
+        variant("concat decoder, 5w5s15q", "cnp", params={"decoder": "concat"}),
+        variant("compare decoder, 5w5s15q", "cnp", params={"decoder": "compare"}),
+        variant("compare decoder, 20w5s5q", "cnp", ways=20, queries=5, params={"decoder": "compare"}),
+    ],
 }
 
 
