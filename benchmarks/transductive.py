@@ -22,7 +22,7 @@ Rows, all on those features:
   their ``forward`` gets the queries followed by the pool, and the queries' rows are scored. PTMAP also once
   with the base class's ``feature_normalization=2`` (its default plan underflows on unnormalised features).
 
-The slow rows (ours · tim and coral, easyfsl's TIM, PTMAP, TransductiveFinetuning) run on the first
+The slow rows (ours · tim and coral, easyfsl's TIM, PTMAPs, TransductiveFinetuning) run on the first
 ``--slow-episodes`` / ``--slowest-episodes`` episodes of each cell, and are compared on those.
 
 AdaBN and TENT change the backbone, so each episode would run it over its support, queries and pool (up to 580
@@ -64,7 +64,7 @@ OURS = [  # label, method, params, adaptation stages, transductive, cost ("slow"
 BASELINE = OURS[0][0]
 EASYFSL = [  # label, easyfsl.methods' class, what we set (nothing else: their defaults), cost
     ("easyfsl · TIM", "TIM", {}, "slow"),
-    ("easyfsl · PTMAP", "PTMAP", {}, "slow"),  # 1,000 Sinkhorn iterations when its plan underflows
+    ("easyfsl · PTMAP", "PTMAP", {}, "slowest"),  # 1,000 Sinkhorn iterations when its plan underflows
     ("easyfsl · PTMAP (feature_normalization=2)", "PTMAP", {"feature_normalization": 2}, "slow"),
     ("easyfsl · TransductiveFinetuning", "TransductiveFinetuning", {}, "slow"),
     ("easyfsl · LaplacianShot", "LaplacianShot", {}, ""),
@@ -78,7 +78,7 @@ def cell(shots: int, pool: int) -> str:
 
 
 # --- data and features ----------------------------------------------------------------------------------------------
-def fashion_pool(pre, per_class: int, seed: int):
+def fashion_pool(pre, per_class: int, seed: int, classes: int = 10):
     """Fashion-MNIST's test split, ``per_class`` random images of each class, as base tensors made like a
     PNG's (dark clothes on white, as benchmarks/common.py writes them)."""
     import gzip
@@ -98,10 +98,10 @@ def fashion_pool(pre, per_class: int, seed: int):
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
     rng = np.random.default_rng(seed)
     data = []
-    for c in range(len(NAMES)):
+    for c in range(classes):
         pick = rng.choice(np.nonzero(labels == c)[0], per_class, replace=False)
         data.append(torch.stack([pre.base(Image.fromarray(255 - images[i]).convert("RGB")) for i in pick]))
-    return TensorPool(data, list(NAMES), list(NAMES))
+    return TensorPool(data, NAMES[:classes], NAMES[:classes])
 
 
 def folder_images(pre, root: str, per_class: int, seed: int):
@@ -360,8 +360,9 @@ def main(argv=None) -> int:
     ap.add_argument("--per-class", type=int, help="images embedded per class (default 200; --quick 25)")
     ap.add_argument("--episodes", type=int, help="episodes per cell (default 300; --quick 3)")
     ap.add_argument("--slow-episodes", type=int, help="episodes per cell of the slow rows (ours · tim; easyfsl · "
-                    "TIM, PTMAP, TransductiveFinetuning), the first ones of the others' (default 100)")
-    ap.add_argument("--slowest-episodes", type=int, help="the same for ours · coral (default 40)")
+                    "TIM, PTMAP normalised, TransductiveFinetuning), the first ones of the others' (default 60)")
+    ap.add_argument("--slowest-episodes", type=int, help="the same for ours · coral and easyfsl · PTMAP "
+                    "(default 30)")
     ap.add_argument("--pools", default=None, help="unlabelled images per class, comma-separated (default 0,10,100; "
                     "--quick 0,5)")
     ap.add_argument("--seed", type=int, default=0)
@@ -384,7 +385,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)  # two processes side by side (ours, easyfsl) on a shared 2-core machine
     per_class = args.per_class or (25 if args.quick else 200)
     episodes = args.episodes or (3 if args.quick else 300)
-    caps = {"slow": min(episodes, args.slow_episodes or 100), "slowest": min(episodes, args.slowest_episodes or 40)}
+    caps = {"slow": min(episodes, args.slow_episodes or 60), "slowest": min(episodes, args.slowest_episodes or 30)}
     pools = [int(p) for p in (args.pools or ("0,5" if args.quick else ",".join(map(str, POOLS)))).split(",")]
     settings = [(s, u, episodes) for s in SHOTS for u in pools]
     cells = [cell(s, u) for s, u, _ in settings]
@@ -393,6 +394,8 @@ def main(argv=None) -> int:
     def log(msg):
         print(f"[{time.perf_counter() - t_start:6.1f} s] {msg}", flush=True)
 
+    if not args.skip_easyfsl and not Path(args.anchors_python).exists():
+        raise SystemExit(f"{args.anchors_python} not found: bash benchmarks/anchors/setup.sh (or --skip-easyfsl)")
     t_start = time.perf_counter()
     spec = get_backbone("efficientnet_lite0")
     pre = spec.preprocess
@@ -404,7 +407,7 @@ def main(argv=None) -> int:
         log(f"features from {args.features}")
     if not (args.features and Path(args.features).exists()) or args.backbone_episodes:
         images = (folder_images(pre, args.dataset, per_class, args.seed) if args.dataset
-                  else fashion_pool(pre, per_class, args.seed))
+                  else fashion_pool(pre, per_class, args.seed, 6 if args.quick else 10))
         log(f"{sum(images.count(c) for c in range(len(images)))} images of {len(images)} classes loaded")
     if not (args.features and Path(args.features).exists()):
         t0 = time.perf_counter()
@@ -418,8 +421,6 @@ def main(argv=None) -> int:
 
     worker = None
     if not args.skip_easyfsl:
-        if not Path(args.anchors_python).exists():
-            raise SystemExit(f"{args.anchors_python} not found: bash benchmarks/anchors/setup.sh (or --skip-easyfsl)")
         job = tmp / "job.json"
         job.write_text(json.dumps({"settings": settings, "seed": args.seed, "caps": caps}))
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -452,8 +453,8 @@ def main(argv=None) -> int:
         f"{' '.join(f'{x:.2f}' for x in load1)} (2 cores shared with other work: the times are upper bounds).",
         f"Data: {dataset}, {per_class} images per class embedded once with EfficientNet-Lite0 (ImageNet, 224 px) "
         f"in {feature_s:.0f} s; 5-way, 15 queries per class, {episodes} episodes per cell (the slow rows fewer, "
-        f"the first episodes of the others: {caps['slow']} for ours · tim and easyfsl's TIM, PTMAP and "
-        f"TransductiveFinetuning, {caps['slowest']} for ours · coral), seed {args.seed} "
+        f"the first episodes of the others: {caps['slow']} for ours · tim and easyfsl's TIM, PTMAP normalised "
+        f"and TransductiveFinetuning, {caps['slowest']} for ours · coral and easyfsl's default PTMAP), seed {args.seed} "
         f"(one-shot seed {args.seed + 1}, five-shot {args.seed + 5}); the whole run {total / 60:.1f} min.",
         f"Command: `{' '.join(['.venv/bin/python', 'benchmarks/transductive.py', *(argv or sys.argv[1:])])}`",
         "", "Accuracy, % ± 95% interval (episodes):", "", body,
