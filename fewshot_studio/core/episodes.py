@@ -6,7 +6,8 @@ so an episode's images go through the same views and augmentation as a user's su
 - :func:`omniglot_pool`: the Omniglot ``.npz`` format (``images`` bool (C, 20, 105, 105), True = paper),
   split by alphabet or class ids, optionally with rotations by 90, 180 and 270 degrees as new classes;
 - :func:`zip_pool`: Omniglot's ``images_background_small*.zip`` (``alphabet/characterNN/*.png``);
-- :func:`folder_pool`: an ImageFolder-style directory, one sub-folder per class, loaded lazily.
+- :func:`folder_pool`: an ImageFolder-style directory, one sub-folder per class, loaded lazily (rotations as
+  new classes too, when asked).
 """
 
 from __future__ import annotations
@@ -104,30 +105,37 @@ class SubsetPool(ClassPool):
 
 
 class FolderPool(ClassPool):
-    """ImageFolder layout; each image is loaded (and cached) the first time an episode needs it."""
+    """ImageFolder layout; each image is loaded (and cached) the first time an episode needs it. ``rotations``
+    adds 3 rotated copies of each class as new classes, as :class:`TensorPool` does (each in its class's group)."""
 
-    def __init__(self, root: Path, preprocess: Preprocess):
+    def __init__(self, root: Path, preprocess: Preprocess, rotations: bool = False):
         root = Path(root)
         subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
         self.files = [scan_folder(d, validate=False).images for d in subdirs]
         keep = [i for i, f in enumerate(self.files) if f]
         self.files = [self.files[i] for i in keep]
         names = [subdirs[i].name for i in keep]
+        groups = list(names)
+        if rotations:
+            names = [f"{n}@{90 * r}" for r in range(4) for n in names]
+            groups = [g for _ in range(4) for g in groups]
         self.preprocess = preprocess
         self._cache: dict[Path, torch.Tensor] = {}
-        super().__init__(names, names, preprocess.resize_size)
+        super().__init__(names, groups, preprocess.resize_size)
 
     def count(self, c: int) -> int:
-        return len(self.files[c])
+        return len(self.files[c % len(self.files)])
 
     def images(self, c: int, index: torch.Tensor) -> torch.Tensor:
+        files, r = self.files[c % len(self.files)], c // len(self.files)
         out = []
         for i in index.tolist():
-            path = self.files[c][i]
+            path = files[i]
             if path not in self._cache:
                 self._cache[path] = self.preprocess.load([path])[0]
             out.append(self._cache[path])
-        return torch.stack(out)
+        x = torch.stack(out)
+        return torch.rot90(x, r, dims=(2, 3)) if r else x
 
 
 def _to_base(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -214,10 +222,10 @@ def zip_pool(path: str | os.PathLike, *, size: int = 28, rotations: bool = False
     return TensorPool(data, [f"{a}/{c}" for a, c in keys], [a for a, _ in keys], rotations)
 
 
-def folder_pool(root: str | os.PathLike, preprocess: Preprocess) -> FolderPool:
+def folder_pool(root: str | os.PathLike, preprocess: Preprocess, *, rotations: bool = False) -> FolderPool:
     if not Path(root).is_dir():
         raise DatasetError(f"{root}: folder not found")
-    return FolderPool(Path(root), preprocess)
+    return FolderPool(Path(root), preprocess, rotations)
 
 
 def open_pool(path: str | os.PathLike, preprocess: Preprocess, *, rotations: bool = False) -> ClassPool:
@@ -229,7 +237,7 @@ def open_pool(path: str | os.PathLike, preprocess: Preprocess, *, rotations: boo
         return omniglot_pool(path, size=preprocess.resize_size, rotations=rotations)
     if path.suffix.lower() == ".zip":
         return zip_pool(path, size=preprocess.resize_size, rotations=rotations)
-    return folder_pool(path, preprocess)
+    return folder_pool(path, preprocess, rotations=rotations)
 
 
 @dataclass

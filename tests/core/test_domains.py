@@ -104,3 +104,24 @@ def test_a_checkpoint_from_before_several_domains_still_resumes(two_looks, tmp_p
     assert resumed.config.datasets == two_looks[:1]
     resumed.run()
     assert [h["step"] for h in resumed.history] == [2, 4] and list(resumed.history[-1]["per_domain"]) == ["light"]
+
+
+def test_rotations_make_new_classes_of_a_folder_domain_too(tmp_path):
+    # --rotations used to be applied to Omniglot files only: a folder domain kept its classes, so an Omniglot +
+    # folder run with the characters' recipe (20-way, rotations) was refused for too few classes in the folder
+    from fewshot_studio.core.episodes import folder_pool, open_pool
+    from fewshot_studio.core.preprocess import Preprocess
+
+    folder = make_look_dataset(tmp_path / "light", "light", classes=3, per_class=3)
+    pre = Preprocess(28, 28, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    plain, rotated = folder_pool(folder, pre), open_pool(folder, pre, rotations=True)
+    assert len(plain) == 3 and len(rotated) == 12 and rotated.count(7) == 3
+    assert rotated.names[4] == f"{plain.names[1]}@90" and rotated.groups[4] == plain.groups[1]
+    index = torch.arange(3)
+    assert torch.equal(rotated.images(1, index), plain.images(1, index))
+    assert torch.equal(rotated.images(7, index), torch.rot90(plain.images(1, index), 2, dims=(2, 3)))
+    train, held = rotated.split(1 / 3)  # a class and its rotations stay on one side of the split
+    assert len(train) == 8 and set(held.names) == {f"{plain.names[2]}@{a}" for a in (0, 90, 180, 270)}
+    run = MetaTrainRun(small_config([str(folder)], tmp_path, ways=5, rotations=True, val_every=0, val_fraction=0.0))
+    run.run()
+    assert run.result.exists()
