@@ -34,6 +34,7 @@ def cmd_meta_train(args) -> int:
         dataset_weight=args.dataset_weight, method=args.algorithm, params=parse_params(args) or None,
         backbone=args.backbone, weights=args.weights, image_size=args.image_size, ways=args.ways, shots=args.shots,
         queries=args.queries, meta_batch=args.meta_batch, steps=args.steps, lr=args.lr, optimizer=args.optimizer,
+        lr_schedule=args.lr_schedule,
         val_every=args.val_every, val_episodes=args.val_episodes, val_fraction=args.val_fraction,
         val_dataset=args.val_dataset, rotations=args.rotations, augment=args.augment, seed=args.seed,
         device=args.device, output=args.output)
@@ -134,6 +135,8 @@ def _meta_train_options(p: argparse.ArgumentParser) -> None:
                      ("val-every", 100), ("val-episodes", 100)), preset=True)
     p.add_argument("--lr", type=float, help="meta learning rate (default 1e-3)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), help="meta optimiser (default adam)")
+    p.add_argument("--lr-schedule", metavar="constant|cosine", help="the meta learning rate over the steps: "
+                   "constant (default), or cosine (from --lr to about 0 at the last step)")
     p.add_argument("--val-fraction", type=float, help="share of alphabets/classes held out for "
                    "validation (default 0.2)")
     p.add_argument("--val-dataset", help="validate on this dataset instead of each domain's held-out classes")

@@ -3,8 +3,10 @@
 :class:`MetaTrainRun` is a :class:`.runs.Run` like :class:`.engine.AdaptRun`: :class:`.runs.Stage`,
 :class:`.runs.Progress` per meta-step, and :class:`Validation` every ``val_every`` steps (mean accuracy on
 held-out classes with a 95% confidence interval). The best checkpoint is kept at ``output``, the latest at
-``<output stem>.last.safetensors`` for resuming. Under ``torchrun`` the same run uses
-DistributedDataParallel: each process takes its share of the meta-batch, gradients are all-reduced.
+``<output stem>.last.safetensors`` for resuming. The outer learning rate follows ``lr_schedule``
+(:mod:`.schedules`), and the method hears of each meta-step (:meth:`.algorithms.MetaLearner.on_meta_step`).
+Under ``torchrun`` the same run uses DistributedDataParallel: each process takes its share of the meta-batch,
+gradients are all-reduced.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .params import check_seed
 from .preprocess import Preprocess
 from .runs import Progress, Run, Stage
 from .safe_write import check_output
+from .schedules import LR_SCHEDULES, scheduled_lr
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -60,6 +63,7 @@ class MetaTrainConfig:
     steps: int = 1000
     lr: float = 1e-3
     optimizer: str = "adam"  # the outer (meta) optimiser: adam or sgd
+    lr_schedule: str = "constant"  # the outer learning rate over the steps: constant, or cosine (to ~0 at the end)
     val_every: int = 100
     val_episodes: int = 100
     val_fraction: float = 0.2  # held-out share of the classes' groups (Omniglot: alphabets)
@@ -140,6 +144,7 @@ def check_config(config: MetaTrainConfig, resume: Checkpoint | None = None) -> N
     if not config.datasets:
         raise ParameterError(MSG_NO_DATASET)
     check_weighting(config.dataset_weight)
+    LR_SCHEDULES.get(config.lr_schedule)  # an unknown schedule is refused, listing the schedules
     inputs = [*(("the dataset", d) for d in config.datasets), ("the validation dataset", config.val_dataset)]
     out = check_output(config.output_path(), inputs=inputs, suffix=".safetensors")
     check_output(out.with_name(out.stem + ".last.safetensors"), inputs=inputs)
@@ -268,9 +273,9 @@ class MetaTrainRun(Run[Path]):
                 probe = self.method.features_of(backbone.eval(), self.preprocess.view(
                     sampler.samplers[sampler.names[0]].pool.images(0, torch.arange(1))).to(self.device))
             self.method.ensure_nets(tuple(probe.shape[1:]), self.device)
-            if self.resume is not None:
-                self.method.load_meta_state(self.resume.method_state())
-                self.method.nets.to(self.device)
+        if self.resume is not None:  # the method's own modules (episodic nets, MAML++'s inner learning rates)
+            self.method.load_meta_state(self.resume.method_state())
+            self.method.meta_modules().to(self.device)
         objective = MetaObjective(self.method, backbone).to(self.device)
         model = objective
         if self.world > 1:
@@ -294,13 +299,17 @@ class MetaTrainRun(Run[Path]):
             objective.train()
             xs, ys, xq, yq = self._batch(sampler, step, generator)
             calibration = [x for x in xs[:2]]
+            lr = scheduled_lr(c.lr_schedule, c.lr, step, c.steps)  # from the step alone: a resumed run follows
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            self.method.on_meta_step(step, c.steps)
             optimizer.zero_grad(set_to_none=True)
             report, acc = meta_backward(model, self.method.meta_chunk(self.device), xs, ys, xq, yq, c.ways)
             if not math.isfinite(report):
                 raise DivergedError(f"the meta-training loss became {report} at step {step + 1}; "
                                     f"lower --lr (it was {c.lr:g}) or the method's inner learning rate")
             optimizer.step()
-            yield Progress(step + 1, c.steps, report, acc, c.lr, time.perf_counter() - start_time, label)
+            yield Progress(step + 1, c.steps, report, acc, lr, time.perf_counter() - start_time, label)
             done = step + 1
             if val_sampler is not None and (done % c.val_every == 0 or done == c.steps):
                 objective.eval()

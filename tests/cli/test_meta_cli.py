@@ -143,3 +143,20 @@ def test_meta_train_refuses_a_domain_too_small_and_an_unknown_weighting(tmp_path
 def test_meta_train_missing_dataset(tmp_path):
     out = cli("meta-train", "--dataset", tmp_path / "nope.npz", "--steps", "1", "--quiet", check_rc=None)
     assert_one_line_error(out, "dataset not found")
+
+
+def test_meta_train_with_a_cosine_schedule_and_maml_plus_plus_options(omniglot, tmp_path):
+    """The log's progress carries the scheduled learning rate; the learned inner rates are in the checkpoint."""
+    out, log = tmp_path / "mpp.safetensors", tmp_path / "log.jsonl"
+    cli("meta-train", "--dataset", omniglot / "images_background_small1.zip", "--algorithm", "fomaml",
+        "--param", "learned_inner_lr=true", "--param", "multi_step_loss=true", "--lr", "0.002",
+        "--lr-schedule", "cosine", *SMALL, "--steps", "3", "--val-every", "0", "--output", out, "--log-json", log,
+        "--quiet")
+    lrs = [r["lr"] for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "Progress"]
+    assert lrs == pytest.approx([0.002, 0.0015, 0.0005])  # 0.001 (1 + cos(pi s / 3)), s = 0, 1, 2
+    saved = meta(out)
+    assert saved["config"]["lr_schedule"] == "cosine" and saved["method"]["params"]["learned_inner_lr"] is True
+    assert any(k.startswith("nets.inner_lr.") for k in load_file(str(out)))
+    bad = cli("meta-train", "--dataset", omniglot / "images_background_small1.zip", "--lr-schedule", "linear",
+              "--steps", "1", check_rc=None)
+    assert_one_line_error(bad, "unknown learning-rate schedule 'linear'", "constant, cosine")

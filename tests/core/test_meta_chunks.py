@@ -15,10 +15,18 @@ from fewshot_studio.core.meta_train import MetaObjective
 METHODS = [cls.name for cls in list_methods() if is_meta_learner(cls)]
 
 
-def objective_for(name: str, seed: int = 0) -> MetaObjective:
+# MAML++ options of the MAML family (core/algorithms/maml.py): multi-step loss, learned inner learning rates
+# (the method's own meta-modules) and derivative-order annealing (first order at the meta-step these tests run)
+MAML_PLUS = {"multi_step_loss": True, "learned_inner_lr": True, "first_order_steps": 1}
+CASES = [(name, {}) for name in METHODS] + [(name, MAML_PLUS) for name in ("maml", "fomaml", "anil")] + [
+    ("maml", {"multi_step_loss": True, "msl_anneal_steps": 0, "learned_inner_lr": True})]  # second order
+
+
+def objective_for(name: str, seed: int = 0, options: dict | None = None) -> MetaObjective:
     torch.manual_seed(seed)
-    method = get_method(name)(**({"batched": "loop"} if name in ("maml", "fomaml", "anil") else {}))
+    method = get_method(name)(**({"batched": "loop"} if name in ("maml", "fomaml", "anil") else {}), **(options or {}))
     backbone = method.prepare_backbone(get_backbone("conv4").build("random")).double()
+    method.meta_modules().double()
     if isinstance(method, EpisodicMethod):
         with torch.no_grad():
             probe = method.features_of(backbone, torch.zeros(1, 3, 28, 28, dtype=torch.float64))
@@ -46,16 +54,16 @@ def test_chunk_bounds_cover_the_batch_once():
     assert chunk_bounds(3, 0) == [(0, 1), (1, 2), (2, 3)]
 
 
-@pytest.mark.parametrize("name", METHODS)
-def test_chunked_gradients_equal_the_whole_batch_backward(name):
+@pytest.mark.parametrize("name, options", CASES)
+def test_chunked_gradients_equal_the_whole_batch_backward(name, options):
     data = meta_batch()
-    whole = objective_for(name)
+    whole = objective_for(name, options=options)
     loss, report, acc = whole(*data)
     loss.backward()
     expected = grads(whole)
     assert sum(g.abs().sum() for g in expected) > 0
     for chunk in (1, 2):  # one task at a time, and uneven chunks (2 + 1): each is weighted by its share
-        chunked = objective_for(name)
+        chunked = objective_for(name, options=options)
         got_report, got_acc = meta_backward(chunked, chunk, *data)
         for a, b in zip(grads(chunked), expected):
             torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)

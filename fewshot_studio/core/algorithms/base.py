@@ -168,6 +168,10 @@ class MetaLearner(FewShotMethod):
         """The method's own meta-learned modules (trained with the backbone; saved in checkpoints)."""
         return nn.ModuleDict()
 
+    def on_meta_step(self, step: int, total: int) -> None:
+        """Meta-training calls this before each meta-step: ``step`` meta-steps of ``total`` are done (0 before the
+        first; a resumed run continues from its step). For what changes over a run (MAML++'s annealing)."""
+
     def use_vmap(self, device) -> bool:
         """Whether :meth:`meta_objective` batches its tasks with ``torch.func.vmap`` on ``device`` (which rules out
         channels-last tensors, the faster layout on CPUs)."""

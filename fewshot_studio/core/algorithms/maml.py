@@ -25,6 +25,23 @@ Choices, documented:
   10/15 with 5. There the defaults are ``batch_norm="backbone"`` (the pretrained statistics), ``inner_lr``
   0.01 and 20 steps: 9/9 and 13/15, as Prototypical Networks (9/9, 13/15); 0.02 x 10 steps gave 10/15; the
   backbone's own statistics with SGD at 0.4 or 0.1 answered one class for every image (15/15 "dress").
+
+MAML++ options (Antoniou et al. 2019, "How to train your MAML"), all off by default (today's MAML; saved models
+and checkpoints read as before), on MAML, first-order MAML and ANIL:
+- ``multi_step_loss`` (MSL): the query loss after every inner step, weighted, the weights moving from uniform to
+  the last step alone over the first ``msl_anneal_steps`` meta-steps (:func:`.maml_plus.step_loss_weights`).
+- ``learned_inner_lr`` (LSLR): an inner learning rate per adapted tensor and inner step, starting at
+  ``inner_lr``, meta-learned with the initialisation; they are the method's meta-modules (checkpoint keys
+  ``nets.inner_lr.*``) and whenever a method holds them (meta-trained, or from a checkpoint) they replace
+  ``inner_lr``, also when adapting to a user's support set (steps past the learned ones use the last rate).
+- ``first_order_steps`` (derivative-order annealing): first-order meta-gradients for the first N meta-steps,
+  second order after (moot for first-order MAML).
+The current meta-step comes from :meth:`on_meta_step`, which meta-training calls before each step (outside
+meta-training the method stands at step 0). Left out: per-step batch-norm statistics and weights (BNRS/BNWB).
+Batch norm here normalises with the statistics of the batch it sees and, for prediction, freezes the support
+images' statistics; per-step running statistics would mean mutating buffers inside ``functional_call`` under
+vmap, and per-step affine weights would take the batch-norm weights out of the inner loop (which adapts every
+parameter, as MAML does) and would have to be folded back into one model after adapting.
 """
 
 from __future__ import annotations
@@ -36,10 +53,13 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 
+from torch import nn
+
 from ..params import hparam
 from .base import FitTask, MetaLearner, StepReport
 from .functional import calibrate, primitive_batch_norm, to_batch_stat_norm, to_standard_norm
 from .heads import accuracy
+from .maml_plus import RATES, build_rates, step_loss_weights, step_rates
 from .registry import register_method
 
 HEAD_W, HEAD_B = "head.weight", "head.bias"
@@ -58,6 +78,12 @@ INNER_STEPS_HELP = "Inner-loop steps per task while meta-training"
 ADAPT_STEPS_HELP = "Inner-loop steps when adapting to your support set or an evaluation task"
 FIRST_ORDER_HELP = "Ignore second derivatives (first-order MAML): faster, less memory"
 BATCHED_HELP = "Meta-batch by torch.func.vmap or a loop (auto: vmap on GPUs)"
+MSL_HELP = ("MAML++ multi-step loss: the query loss after every inner step, annealed to the last step's over "
+            "msl_anneal_steps meta-steps")
+MSL_ANNEAL_HELP = "Meta-steps over which the multi-step loss moves to the last inner step's loss alone"
+LSLR_HELP = ("MAML++: meta-learn an inner learning rate per layer and inner step (starting at inner_lr; saved in "
+             "the checkpoint)")
+FIRST_ORDER_STEPS_HELP = "MAML++ derivative-order annealing: first order for the first N meta-steps (0: never)"
 
 
 @dataclass
@@ -70,10 +96,15 @@ class MAMLParams:
                             "prototypes of the support features (Proto-MAML)", choices=("zero", "prototypes"))
     batched: str = hparam("auto", BATCHED_HELP, choices=("auto", "vmap", "loop"))
     batch_norm: str = hparam("support", BATCH_NORM_HELP, choices=("support", "backbone"), pretrained="backbone")
+    multi_step_loss: bool = hparam(False, MSL_HELP)
+    msl_anneal_steps: int = hparam(100, MSL_ANNEAL_HELP, low=0, high=10**7)
+    learned_inner_lr: bool = hparam(False, LSLR_HELP)
+    first_order_steps: int = hparam(0, FIRST_ORDER_STEPS_HELP, low=0, high=10**7)
 
 
 class MAMLFamily(MetaLearner):
-    """Shared by MAML, first-order MAML and ANIL; ``head_only`` selects ANIL's inner loop."""
+    """Shared by MAML, first-order MAML and ANIL; ``head_only`` selects ANIL's inner loop. Reptile derives from
+    it without the MAML++ options (they are read with their off values where a Params lacks them)."""
 
     Params = MAMLParams
     head_only = False
@@ -82,6 +113,59 @@ class MAMLFamily(MetaLearner):
     def __init__(self, params=None, **values):
         super().__init__(params, **values)
         self.head: dict[str, torch.Tensor] | None = None
+        self.nets = nn.ModuleDict()  # meta-learned besides the backbone: MAML++'s inner learning rates, if any
+        self.meta_step = 0  # meta-steps done, from on_meta_step (MAML++'s annealing)
+
+    # --- MAML++ (module docstring) ---------------------------------------------------------------------------
+    def _option(self, name: str, off):
+        return getattr(self.params, name, off)
+
+    def meta_modules(self) -> nn.ModuleDict:
+        return self.nets
+
+    def on_meta_step(self, step: int, total: int) -> None:
+        self.meta_step = step
+
+    def first_order_now(self) -> bool:
+        """First-order meta-gradients at this meta-step (``first_order``, or derivative-order annealing)."""
+        return bool(self._option("first_order", False)) or self.meta_step < self._option("first_order_steps", 0)
+
+    def step_weights(self) -> list[float]:
+        """Weights of the query losses after each inner step while meta-training (MAML: the last step only)."""
+        steps = self.params.inner_steps
+        if not self._option("multi_step_loss", False):
+            return [0.0] * (steps - 1) + [1.0]
+        return step_loss_weights(steps, self.meta_step, self.params.msl_anneal_steps)
+
+    def ensure_rates(self, backbone) -> None:
+        """Build the learned inner learning rates (LSLR) for ``backbone``'s parameters and the head, if asked for
+        and not there yet (a checkpoint's come with :meth:`load_meta_state`)."""
+        if not self._option("learned_inner_lr", False) or RATES in self.nets:
+            return
+        names = [] if self.head_only else [n for n, _ in backbone.named_parameters()]
+        like = next(backbone.parameters())
+        self.nets[RATES] = build_rates([*names, HEAD_W, HEAD_B], self.params.inner_steps, self.params.inner_lr, like)
+
+    def load_meta_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Take a checkpoint's learned inner learning rates (keys ``nets.inner_lr.*``), if it has them."""
+        prefix = f"nets.{RATES}."
+        rates = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if rates:
+            self.nets[RATES] = nn.ParameterDict({k: nn.Parameter(v.detach().clone()) for k, v in rates.items()})
+
+    def rates(self, names, step: int):
+        """Inner learning rate(s) of inner step ``step``: ``inner_lr``, or {name: learned rate} (0-d tensors)."""
+        if RATES not in self.nets:
+            return self.params.inner_lr
+        return step_rates(self.nets[RATES], names, step, self.params.inner_lr)
+
+    def fixed_rates(self, names, step: int) -> tuple[dict[str, float], float]:
+        """({name: rate as a float}, their mean) for adapting without meta-gradients."""
+        rates = self.rates(names, step)
+        if not isinstance(rates, dict):
+            return {n: rates for n in names}, rates
+        plain = {n: r if isinstance(r, float) else r.item() for n, r in rates.items()}
+        return plain, sum(plain.values()) / len(plain)
 
     # --- functional core ---------------------------------------------------------------------------------
     @staticmethod
@@ -94,7 +178,12 @@ class MAMLFamily(MetaLearner):
 
         xs: (n, 3, S, S) support inputs, ys: (n,) labels; ``dim`` is the backbone's feature length.
         """
-        lr = self.params.inner_lr
+        for fast, head in self.inner_loop(backbone, params, buffers, xs, ys, ways, steps, first_order, dim):
+            pass
+        return fast, head
+
+    def inner_loop(self, backbone, params, buffers, xs, ys, ways: int, steps: int, first_order: bool, dim: int):
+        """Yields (fast backbone params, head) after each of ``steps`` SGD steps on (xs, ys) (as :meth:`adapt`)."""
         if self.head_only:
             features = functional_call(backbone, (params, buffers), (xs,))
             head = init_head(features, ys, ways, self.params.head_init)
@@ -104,9 +193,10 @@ class MAMLFamily(MetaLearner):
             def head_loss(h):
                 return F.cross_entropy(inner_features @ h[HEAD_W].T + h[HEAD_B], ys)
 
-            for _ in range(steps):
-                head = sgd_step(head, head_loss, lr, first_order)
-            return params, head
+            for i in range(steps):
+                head = sgd_step(head, head_loss, self.rates(head, i), first_order)
+                yield params, head
+            return
         if self.params.head_init == "zero":
             head = {HEAD_W: xs.new_zeros(ways, dim), HEAD_B: xs.new_zeros(ways)}
         else:
@@ -117,16 +207,23 @@ class MAMLFamily(MetaLearner):
             return F.cross_entropy(self._logits(backbone, {k: f[k] for k in params}, buffers,
                                                 {HEAD_W: f[HEAD_W], HEAD_B: f[HEAD_B]}, xs), ys)
 
-        for _ in range(steps):
-            fast = sgd_step(fast, loss, lr, first_order)
-        return {k: fast[k] for k in params}, {HEAD_W: fast[HEAD_W], HEAD_B: fast[HEAD_B]}
+        for i in range(steps):
+            fast = sgd_step(fast, loss, self.rates(fast, i), first_order)
+            yield {k: fast[k] for k in params}, {HEAD_W: fast[HEAD_W], HEAD_B: fast[HEAD_B]}
 
     def task_loss(self, backbone, params, buffers, xs, ys, xq, yq, ways: int, dim: int):
-        """Query loss after adapting on the support set, and the accuracy (tensors)."""
-        fast, head = self.adapt(backbone, params, buffers, xs, ys, ways, self.params.inner_steps,
-                                self.params.first_order, dim)
-        logits = self._logits(backbone, fast, buffers, head, xq)
-        return F.cross_entropy(logits, yq), (logits.argmax(-1) == yq).float().mean()
+        """Query loss after adapting on the support set (with the multi-step loss: the weighted query losses after
+        each inner step), and the accuracy after the last step (tensors)."""
+        loss = None
+        steps = self.inner_loop(backbone, params, buffers, xs, ys, ways, self.params.inner_steps,
+                                self.first_order_now(), dim)
+        for weight, (fast, head) in zip(self.step_weights(), steps):
+            if weight == 0:
+                continue
+            logits = self._logits(backbone, fast, buffers, head, xq)
+            term = weight * F.cross_entropy(logits, yq) if weight != 1 else F.cross_entropy(logits, yq)
+            loss = term if loss is None else loss + term
+        return loss, (logits.argmax(-1) == yq).float().mean()
 
     def use_vmap(self, device) -> bool:
         mode = self.params.batched
@@ -152,8 +249,11 @@ class MAMLFamily(MetaLearner):
         return loss, loss.detach(), accs.mean()
 
     def prepare_backbone(self, backbone):
-        """Meta-training and adaptation run batch norm from batch statistics (see the module docstring)."""
-        return to_batch_stat_norm(backbone)
+        """Meta-training and adaptation run batch norm from batch statistics (see the module docstring); with
+        ``learned_inner_lr``, the rates are built here, for the backbone's parameters."""
+        backbone = to_batch_stat_norm(backbone)
+        self.ensure_rates(backbone)
+        return backbone
 
     def finish_backbone(self, backbone, calibration_batches):
         calibrate(backbone, calibration_batches)
@@ -188,14 +288,15 @@ class MAMLFamily(MetaLearner):
         if self.head_only:
             features = task.features if task.features is not None else task.embed_all()
             head = init_head(features, task.labels, task.n_classes, p.head_init)
-            for _ in range(p.adapt_steps):
+            for i in range(p.adapt_steps):
                 with torch.enable_grad():
                     h = {k: v.detach().requires_grad_(True) for k, v in head.items()}
                     logits = features @ h[HEAD_W].T + h[HEAD_B]
                     loss = F.cross_entropy(logits, task.labels)
                     g = torch.autograd.grad(loss, list(h.values()))
-                head = {k: v.detach() - p.inner_lr * gk for (k, v), gk in zip(head.items(), g)}
-                yield StepReport(loss.item(), accuracy(logits, task.labels), p.inner_lr)
+                lrs, mean_lr = self.fixed_rates(head, i)
+                head = {k: v.detach() - lrs[k] * gk for (k, v), gk in zip(head.items(), g)}
+                yield StepReport(loss.item(), accuracy(logits, task.labels), mean_lr)
             self.head = head
             return
         own_norm = getattr(p, "batch_norm", "support") == "backbone"
@@ -207,15 +308,16 @@ class MAMLFamily(MetaLearner):
                              p.head_init)
         fast = {**params, **head}
         names = list(fast)
-        for _ in range(p.adapt_steps):
+        for i in range(p.adapt_steps):
             with torch.enable_grad():
                 f = {k: v.detach().requires_grad_(True) for k, v in fast.items()}
                 logits = self._logits(backbone, {k: f[k] for k in params}, buffers,
                                       {HEAD_W: f[HEAD_W], HEAD_B: f[HEAD_B]}, xs)
                 loss = F.cross_entropy(logits, task.labels)
                 g = torch.autograd.grad(loss, [f[k] for k in names], allow_unused=True)
-            fast = {k: fast[k].detach() - (0 if gk is None else p.inner_lr * gk) for k, gk in zip(names, g)}
-            yield StepReport(loss.item(), accuracy(logits, task.labels), p.inner_lr)
+            lrs, mean_lr = self.fixed_rates(names, i)
+            fast = {k: fast[k].detach() - (0 if gk is None else lrs[k] * gk) for k, gk in zip(names, g)}
+            yield StepReport(loss.item(), accuracy(logits, task.labels), mean_lr)
         with torch.no_grad():
             for name, value in backbone.named_parameters():
                 value.copy_(fast[name])
@@ -247,14 +349,15 @@ def init_head(features: torch.Tensor, labels: torch.Tensor, ways: int, mode: str
     return {HEAD_W: 2 * protos, HEAD_B: -(protos * protos).sum(-1)}
 
 
-def sgd_step(weights: dict, loss, lr: float, first_order: bool) -> dict:
-    """One inner SGD step, ``w - lr * grad(loss)(w)``.
+def sgd_step(weights: dict, loss, lr, first_order: bool) -> dict:
+    """One inner SGD step, ``w - lr * grad(loss)(w)``; ``lr`` a float, or {name: rate} (learned rates).
 
     First order: the gradient is taken at detached weights, so no graph for second derivatives is recorded
     at all (detaching the gradient afterwards gives the same values but still pays for that graph).
     """
     g = grad(loss)({k: v.detach() for k, v in weights.items()} if first_order else weights)
-    return {k: v - lr * g[k] for k, v in weights.items()}
+    rates = lr if isinstance(lr, dict) else dict.fromkeys(weights, lr)
+    return {k: v - rates[k] * g[k] for k, v in weights.items()}
 
 
 @torch.no_grad()
@@ -293,6 +396,10 @@ class ANILParams:
     head_init: str = hparam("prototypes", "How each task's classification head starts: at the class prototypes "
                             "of the support features (Proto-MAML), or at zero", choices=("prototypes", "zero"))
     batched: str = hparam("auto", BATCHED_HELP, choices=("auto", "vmap", "loop"))
+    multi_step_loss: bool = hparam(False, MSL_HELP)
+    msl_anneal_steps: int = hparam(100, MSL_ANNEAL_HELP, low=0, high=10**7)
+    learned_inner_lr: bool = hparam(False, LSLR_HELP)
+    first_order_steps: int = hparam(0, FIRST_ORDER_STEPS_HELP, low=0, high=10**7)
 
 
 @register_method("anil")
