@@ -192,12 +192,14 @@ class Ours:
         t = job["train"]
         stem = job.get("label", job["method"]).replace(" ", "_").replace("/", "_")
         out = Path(job["workdir"]) / f"{stem}.safetensors"
-        config = MetaTrainConfig(
+        fields = dict(
             datasets=[t["dataset"]], method=job["method"], params=job.get("params", {}), backbone="conv4",
             image_size=t["image_size"], ways=t["ways"], shots=t["shots"], queries=t["queries"],
             meta_batch=t["meta_batch"], steps=t["steps"], lr=t["lr"], optimizer="adam", val_every=0,
             val_fraction=t["val_fraction"], rotations=t["rotations"], seed=t["seed"], device=job["device"],
-            output=str(out), **t.get("config", {}))  # "config": any other MetaTrainConfig fields (recipes.py)
+            output=str(out))
+        fields.update(t.get("config", {}))  # "config": any other MetaTrainConfig fields (recipes.py, a preset's)
+        config = MetaTrainConfig(**fields)
         run = MetaTrainRun(config)
         losses, seconds, start = [], t.get("seconds"), time.perf_counter()
         try:
