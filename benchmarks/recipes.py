@@ -59,6 +59,16 @@ SWEEPS = {
         variant("compare decoder, 5w5s15q", "cnp", params={"decoder": "compare"}),
         variant("compare decoder, 20w5s5q", "cnp", ways=20, queries=5, params={"decoder": "compare"}),
     ],
+    # MAML (the seed's 5w1s15q, meta-batch 32) and the MAML++ options, one at a time, then together
+    "maml": [
+        variant("seed (preset maml)", "maml", shots=1, meta_batch=32),
+        variant("+ multi-step loss", "maml", shots=1, meta_batch=32, params={"multi_step_loss": True}),
+        variant("+ learned per-step inner lr", "maml", shots=1, meta_batch=32, params={"learned_inner_lr": True}),
+        variant("+ cosine outer lr", "maml", shots=1, meta_batch=32, config={"lr_schedule": "cosine"}),
+        variant("+ all three", "maml", shots=1, meta_batch=32, params={"multi_step_loss": True,
+                                                                          "learned_inner_lr": True},
+                config={"lr_schedule": "cosine"}),
+    ],
 }
 
 

@@ -71,6 +71,11 @@ EASYFSL = [  # label, easyfsl.methods' class, what we set (nothing else: their d
     ("easyfsl · BDCSPN", "BDCSPN", {}, ""),
 ]
 BACKBONE_STAGES = ["adabn", "tent"]
+SAME_METHOD = [  # (ours, easyfsl's) for the like-for-like table
+    ("ours · pt_map (transductive)", "easyfsl · PTMAP (feature_normalization=2)"),
+    ("ours · tim (transductive)", "easyfsl · TIM"),
+    ("ours · laplacian_shot (transductive)", "easyfsl · LaplacianShot"),
+]
 
 
 def cell(shots: int, pool: int) -> str:
@@ -78,8 +83,8 @@ def cell(shots: int, pool: int) -> str:
 
 
 # --- data and features ----------------------------------------------------------------------------------------------
-def fashion_pool(pre, per_class: int, seed: int, classes: int = 10):
-    """Fashion-MNIST's test split, ``per_class`` random images of each class, as base tensors made like a
+def fashion_pool(pre, per_class: int, seed: int, classes: int = 10, split: str = "t10k"):
+    """Fashion-MNIST's test split (``split="train"``: its training split, to develop on), ``per_class`` random images of each class, as base tensors made like a
     PNG's (dark clothes on white, as benchmarks/common.py writes them)."""
     import gzip
 
@@ -92,9 +97,9 @@ def fashion_pool(pre, per_class: int, seed: int, classes: int = 10):
 
     if not FASHION.is_dir():
         raise SystemExit(f"{FASHION} not found: apt-get install dataset-fashion-mnist, or give --dataset DIR")
-    with gzip.open(FASHION / "t10k-images-idx3-ubyte.gz") as f:
+    with gzip.open(FASHION / f"{split}-images-idx3-ubyte.gz") as f:
         images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    with gzip.open(FASHION / "t10k-labels-idx1-ubyte.gz") as f:
+    with gzip.open(FASHION / f"{split}-labels-idx1-ubyte.gz") as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
     rng = np.random.default_rng(seed)
     data = []
@@ -328,6 +333,12 @@ def report(results: dict, cells: list[str]) -> tuple[str, list[str]]:
             rows.append([f"({label} vs ours · nearest centroid)"] +
                         [signed(*paired(results[label][c]["accs"], base[c]["accs"])) for c in cells])
         out.append(table(["ours vs easyfsl's best transductive method in each cell (paired, points)", *cells], rows))
+        same = [(o, e) for o, e in SAME_METHOD if o in results and e in results]
+        if same:
+            out.append(table(["ours vs easyfsl's implementation of the same method (paired, points)", *cells],
+                             [[f"{o} vs {e.replace('easyfsl · ', '')}"] +
+                              [signed(*paired(results[o][c]["accs"], results[e][c]["accs"])) for c in cells]
+                              for o, e in same]))
 
     # targets
     target_cell = cell(1, 100)
@@ -357,6 +368,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few images and episodes (under a minute): checks the rows")
     ap.add_argument("--dataset", help="a folder of class folders (default: Fashion-MNIST's test split)")
+    ap.add_argument("--fashion-split", choices=["t10k", "train"], default="t10k",
+                    help="Fashion-MNIST's split: t10k (test, the reported runs) or train (to develop on)")
     ap.add_argument("--per-class", type=int, help="images embedded per class (default 200; --quick 25)")
     ap.add_argument("--episodes", type=int, help="episodes per cell (default 300; --quick 3)")
     ap.add_argument("--slow-episodes", type=int, help="episodes per cell of the slow rows (ours · tim; easyfsl · "
@@ -407,7 +420,7 @@ def main(argv=None) -> int:
         log(f"features from {args.features}")
     if not (args.features and Path(args.features).exists()) or args.backbone_episodes:
         images = (folder_images(pre, args.dataset, per_class, args.seed) if args.dataset
-                  else fashion_pool(pre, per_class, args.seed, 6 if args.quick else 10))
+                  else fashion_pool(pre, per_class, args.seed, 6 if args.quick else 10, args.fashion_split))
         log(f"{sum(images.count(c) for c in range(len(images)))} images of {len(images)} classes loaded")
     if not (args.features and Path(args.features).exists()):
         t0 = time.perf_counter()
@@ -444,7 +457,8 @@ def main(argv=None) -> int:
     backbone_rows = {k: v for k, v in results.items() if "backbone per episode" in k}
     main_rows = {k: v for k, v in results.items() if k not in backbone_rows}
     body, verdicts = report(main_rows, cells)
-    dataset = args.dataset or "Fashion-MNIST test split (Debian's dataset-fashion-mnist)"
+    dataset = args.dataset or (f"Fashion-MNIST {'test' if args.fashion_split == 't10k' else 'training'} split "
+                               "(Debian's dataset-fashion-mnist)")
     load1 = os.getloadavg()
     text = [
         f"{'Quick check (not the headline). ' if args.quick else ''}Run {started}, commit {git_rev()}{versions}; "
@@ -460,10 +474,11 @@ def main(argv=None) -> int:
         "", "Accuracy, % ± 95% interval (episodes):", "", body,
     ]
     if backbone_rows:
-        sub, _ = report({BASELINE: {c: main_rows[BASELINE][c] for c in main_rows[BASELINE]}} | backbone_rows,
-                        [c for c in cells if c in next(iter(backbone_rows.values()))])
-        text += ["", f"AdaBN and TENT (the backbone runs per episode), first {args.backbone_episodes} episodes:",
-                 "", sub.split("\n\n")[0]]
+        sub, sub_verdicts = report({BASELINE: {c: main_rows[BASELINE][c] for c in main_rows[BASELINE]}}
+                                   | backbone_rows, [c for c in cells if c in next(iter(backbone_rows.values()))])
+        text += ["", f"AdaBN and TENT (the backbone runs per episode), first {args.backbone_episodes} episodes, "
+                 "paired with nearest centroid on those same episodes:", "", "\n\n".join(sub.split("\n\n")[:2])]
+        verdicts += sub_verdicts
     text += ["", "Targets:", ""] + [f"- {v}" for v in verdicts]
     notes = {k: sum(v[c]["notes"] for c in v) for k, v in results.items() if any(v[c]["notes"] for c in v)}
     if notes:

@@ -6,12 +6,10 @@ import argparse
 import warnings
 from pathlib import Path
 
-from .common import (Command, ProgressBar, bad_input, device_option, follow, json_option, load_support,
-                     method_options, model_argument, param_option, parse_params, positive_int, print_json,
-                     quiet_option, seed_int, support_argument, warn, warn_skipped)
-
-
-MSG_NO_UNLABELLED = "no usable image in --unlabelled {paths}; give image files or folders of images"
+from .common import (Command, ProgressBar, add_unlabelled, bad_input, device_option, follow, json_option,
+                     load_support, method_options, model_argument, no_unlabelled, param_option, parse_params,
+                     positive_int, print_json, quiet_option, seed_int, stages_option, support_argument,
+                     unlabelled_options, warn, warn_skipped)
 
 
 def method_values(method: str, args) -> dict:
@@ -42,17 +40,15 @@ def cmd_adapt(args) -> int:
 
     check_output(args.output, suffix=".safetensors")  # before loading anything: a bad --output is said at once
     support = load_support(args.support)
-    if args.unlabelled:
-        warn_skipped(support.add_unlabelled_files(args.unlabelled))
-        if not support.unlabelled:
-            return bad_input(MSG_NO_UNLABELLED.format(paths=" ".join(map(str, args.unlabelled))))
+    if not add_unlabelled(support, args):
+        return bad_input(no_unlabelled(args))
     check_output(args.output, inputs=[("a support image", p) for p, _ in support.samples()]
                  + [("an unlabelled image", p) for p in support.unlabelled])
     from ..core.engine import AdaptRun  # torch: after the checks that need none
 
     values = method_values(args.algorithm, args)
     run = AdaptRun(support, args.backbone, args.algorithm, values, weights=args.weights or "pretrained",
-                   device=args.device, seed=args.seed, domain_adaptation=",".join(args.domain_adaptation or []),
+                   device=args.device, seed=args.seed, domain_adaptation=stages_option(args),
                    calibrate=getattr(args, "calibrate", None))
     last = adapt_with_bar(run, args.quiet)
     if getattr(args, "open_set", False):  # "None of these": threshold calibrated by cross-validation
@@ -193,14 +189,6 @@ def _adapt_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="backbone weights: pretrained (default), random, or a .safetensors/.pth file")
 
 
-def _unlabelled_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--unlabelled", nargs="+", metavar="DIR", type=Path, help="unlabelled images of the target "
-                   "domain (folders or files), for domain adaptation and transductive methods")
-    p.add_argument("--domain-adaptation", action="append", metavar="NAME[,NAME]", help="adaptation stages, in any "
-                   "order: adabn, tent, coral, pseudo_label, soft_kmeans (NAME:key=value sets a stage's option; "
-                   "needs --unlabelled)")
-
-
 def _adapt_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=seed_int, default=0, help="random seed: same seed, same model (default 0)")
     p.add_argument("--output", "-o", required=True, metavar="MODEL", help="where to save the model (.safetensors)")
@@ -228,7 +216,7 @@ def commands() -> tuple[Command, ...]:
         Command("demo", cmd_demo, "adapt to the bundled demo classes and classify the demo queries",
                 (_demo_options, device_option(), quiet_option())),
         Command("adapt", cmd_adapt, "adapt a classifier to a support set and save it",
-                (support_argument(), method_options(), param_option(), _adapt_options, _unlabelled_options,
+                (support_argument(), method_options(), param_option(), _adapt_options, unlabelled_options(),
                  device_option(), _adapt_output_options, quiet_option())),
         Command("predict", cmd_predict,
                 "classify images with a saved model (or with the model a .fsproj project keeps)",

@@ -105,6 +105,27 @@ def load_support(path: str | Path, *, projects: bool = False):
     return support
 
 
+MSG_NO_UNLABELLED = "no usable image in --unlabelled {paths}; give image files or folders of images"
+
+
+def add_unlabelled(support, args) -> bool:
+    """Add ``--unlabelled``'s images to the support set's pool (warning about each file left out); False when it
+    gave paths and none held a usable image."""
+    if not getattr(args, "unlabelled", None):
+        return True
+    warn_skipped(support.add_unlabelled_files(args.unlabelled))
+    return bool(support.unlabelled)
+
+
+def no_unlabelled(args) -> str:
+    return MSG_NO_UNLABELLED.format(paths=" ".join(map(str, args.unlabelled)))
+
+
+def stages_option(args) -> str:
+    """``--domain-adaptation``'s stages, as one comma-separated spec (the option repeats)."""
+    return ",".join(getattr(args, "domain_adaptation", None) or [])
+
+
 def warn_about(support) -> None:
     """Warnings for what reading a support set changed (class names), and images in more than one class."""
     from ..core.support import duplicate_images
@@ -187,6 +208,16 @@ def method_options() -> argparse.ArgumentParser:
 def support_argument() -> argparse.ArgumentParser:
     return parent((("support",), dict(metavar="SUPPORT_DIR", type=Path, help="folder with one sub-folder of images "
                                       "per class (or a support-set .json)")))
+
+
+def unlabelled_options() -> argparse.ArgumentParser:
+    """``--unlabelled`` (the target domain's pool) and ``--domain-adaptation`` (the stages): adapt, validate, compare."""
+    return parent(
+        (("--unlabelled",), dict(nargs="+", metavar="DIR", type=Path, help="unlabelled images of the target domain "
+                                 "(folders or files), for domain adaptation and transductive methods")),
+        (("--domain-adaptation",), dict(action="append", metavar="NAME[,NAME]", help="adaptation stages, in any "
+                                        "order: adabn, tent, coral, pseudo_label, soft_kmeans (NAME:key=value sets a "
+                                        "stage's option; needs --unlabelled)")))
 
 
 def model_argument() -> argparse.ArgumentParser:

@@ -3,7 +3,8 @@ unlabelled images: which to label next, and a 2-D map).
 
 ``validate SUPPORT_DIR --backbone B --algorithm A [--param k=v] [--folds auto|loo|N] [--json]``
 ``compare SUPPORT_DIR --algorithm a --algorithm b --backbone x [--backbone y] [--folds ...] [--json]``
-(every algorithm with every backbone).
+(every algorithm with every backbone). Both take ``--unlabelled DIR... [--domain-adaptation S,...]``, as adapt
+does: each fold then adapts with that pool and those stages.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import (Command, ProgressBar, bad_input, combine, device_option, follow, json_option, load_support,
-                     method_options, model_argument, param_option, parse_params, print_json, quiet_option, seed_int,
-                     support_argument, warn, warn_skipped)
+from .common import (Command, ProgressBar, add_unlabelled, bad_input, combine, device_option, follow, json_option,
+                     load_support, method_options, model_argument, no_unlabelled, param_option, parse_params,
+                     print_json, quiet_option, seed_int, stages_option, support_argument, unlabelled_options, warn,
+                     warn_skipped)
 
 
 def _pct(x: float) -> str:
@@ -24,7 +26,10 @@ def format_result(r) -> str:
     low, high = r.ci95
     names = r.class_names
     w = max(12, *(len(n) for n in names)) + 2
-    lines = [f"cross-validation: {r.scheme}, {r.n} images, {r.backbone} + {r.method} ({r.seconds:.1f} s on {r.device})",
+    stages = "".join(f" + {s}" for s in r.domain_adaptation)
+    pool = f", {r.unlabelled} unlabelled images in every fold" if r.unlabelled else ""
+    lines = [f"cross-validation: {r.scheme}, {r.n} images{pool}, {r.backbone}{stages} + {r.method} "
+             f"({r.seconds:.1f} s on {r.device})",
              f"accuracy {_pct(r.accuracy)} (95% CI {_pct(low)} to {_pct(high)}), {r.correct} of {r.n} right", "",
              f"{'class':<{w}}{'images':>7}{'right':>7}{'accuracy':>10}{'precision':>11}"]
     for c in r.per_class():
@@ -65,8 +70,11 @@ def cmd_validate(args) -> int:
     from ..core.validation import CrossValidation, FoldDone
 
     support = load_support(args.support)
+    if not add_unlabelled(support, args):
+        return bad_input(no_unlabelled(args))
     cv = CrossValidation(support, args.backbone, args.algorithm, parse_params(args), folds=args.folds,
-                         weights=args.weights or "pretrained", device=args.device, seed=args.seed)
+                         weights=args.weights or "pretrained", device=args.device, seed=args.seed,
+                         domain_adaptation=stages_option(args))
     with ProgressBar(cv.total_folds, quiet=args.quiet, unit="fold") as bar:
         def fold(event) -> None:
             bar.describe(f"fold {event.fold}/{event.total}", acc=f"{event.correct / max(1, event.seen):.0%}")
@@ -122,9 +130,12 @@ def cmd_compare(args) -> int:
     from ..core.validation import CandidateStarted, Comparison
 
     support = load_support(args.support)
+    if not add_unlabelled(support, args):
+        return bad_input(no_unlabelled(args))
     cands = candidates(args.backbone or ["efficientnet_lite0"], args.algorithm or ["prototypical", "linear_probe"],
                        args.param or [])
-    comparison = Comparison(support, cands, folds=args.folds, device=args.device, seed=args.seed)
+    comparison = Comparison(support, cands, folds=args.folds, device=args.device, seed=args.seed,
+                            domain_adaptation=stages_option(args))
     with ProgressBar(len(cands), quiet=args.quiet, unit="fold", desc="comparing") as bar:
         def started(event) -> None:
             bar.describe(f"{event.candidate.label} ({event.index + 1}/{event.total})")
@@ -205,8 +216,8 @@ def _seed_option(p: argparse.ArgumentParser) -> None:
 
 def cross_validation_options() -> argparse.ArgumentParser:
     """What ``validate`` and ``compare`` share: the support set, the folds, and how to run."""
-    return combine(support_argument(), param_option(), _folds_option, device_option(), _seed_option, json_option(),
-                   quiet_option())
+    return combine(support_argument(), param_option(), unlabelled_options(), _folds_option, device_option(),
+                   _seed_option, json_option(), quiet_option())
 
 
 def _validate_weights(p: argparse.ArgumentParser) -> None:

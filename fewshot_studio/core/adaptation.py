@@ -320,6 +320,13 @@ class PseudoLabel(_SupportFeatureStage):
 @dataclass
 class SoftKMeansParams:
     steps: int = hparam(3, "Soft k-means refinements", low=1, high=100)
+    # defaults chosen on Fashion-MNIST's training split (benchmarks/soft_kmeans_dev.py), never a loss there
+    pool_weight: float = hparam(
+        5.0, "The most the unlabelled images may weigh in a class's prototype, as a multiple of the class's "
+        "labelled images (0: no limit, Ren et al.'s weighting: a large pool then outweighs the labelled examples)",
+        low=0.0, high=1000.0)
+    sharpness: float = hparam(2.0, "Multiplies the logits before the softmax that gives each unlabelled image's "
+                              "class weights: higher gives harder assignments", low=0.1, high=100.0)
 
 
 @register_adaptation("soft_kmeans")
@@ -337,10 +344,14 @@ class SoftKMeans(AdaptationStage):
     @torch.no_grad()
     def apply(self, ctx):
         method, task, pool = ctx.method, ctx.task, ctx.pool_features.float()
+        p = self.params
         counts = torch.bincount(task.labels, minlength=task.n_classes).float()
         base = method.class_prototypes.float() * counts[:, None]  # sum of each class's support features
-        for _ in range(self.params.steps):
-            w = F.softmax(method.logits(pool), dim=-1)
+        for _ in range(p.steps):
+            w = F.softmax(p.sharpness * method.logits(pool).float(), dim=-1)  # (M, C) soft assignments
+            if p.pool_weight > 0:  # each class's pool mass at most pool_weight x its labelled images
+                mass = w.sum(0)
+                w = w * (p.pool_weight * counts / mass.clamp_min(1e-12)).clamp(max=1.0)
             method.class_prototypes = (base + w.T @ pool) / (counts + w.sum(0)).clamp_min(1e-12)[:, None]
 
 

@@ -9,6 +9,9 @@ remain and classifies the held-out ones.
 - A frozen backbone embeds each image once (the engine's feature cache is shared with Adapt), and every
   fold only refits the method's head on those features. A method that trains the backbone runs a whole
   adaptation per fold.
+- ``domain_adaptation`` (and the support set's unlabelled pool) cross-validate what Adapt would make with them:
+  each fold is then a whole adaptation with those stages and that pool (the pool is never held out, it has no
+  labels), as it is for a transductive method when the support set has a pool.
 - Accuracy's 95% interval is Wilson's score interval on the held-out images (it stays inside 0..100% and
   is honest at 100% accuracy with few images, where the normal approximation gives a zero width).
 """
@@ -18,13 +21,14 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 from . import calibration as calib
+from .adaptation import AdaptationStage, check_stages, make_stages, uses_pool
 from .algorithms import DEFAULT_METHOD, FitTask, MetaLearner, get_method
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .backbones.cache import load_backbone
@@ -103,6 +107,8 @@ class ValidationResult:
     device: str = "CPU"
     fast: bool = True  # each image embedded once (frozen backbone)
     logits: list[list[float]] = field(default_factory=list)  # held-out logits (N, C), before calibration
+    domain_adaptation: list[str] = field(default_factory=list)  # the stages every fold adapted with, in order
+    unlabelled: int = 0  # the support set's unlabelled pool, given to every fold's stages (0: none, or unused)
 
     def calibration(self) -> calib.Calibration:
         """The temperature fitted on these held-out logits, with the ECE before and after (in-sample: the same
@@ -180,6 +186,7 @@ class ValidationResult:
     def to_dict(self) -> dict:
         low, high = self.ci95
         return {"backbone": self.backbone, "method": self.method, "params": self.params, "scheme": self.scheme,
+                "domain_adaptation": self.domain_adaptation, "unlabelled": self.unlabelled,
                 "folds": self.folds, "images": self.n, "correct": self.correct, "accuracy": self.accuracy,
                 "ci95": [low, high], "seconds": self.seconds, "device": self.device,
                 "classes": self.per_class(), "confusion": self.confusion(),
@@ -215,10 +222,10 @@ class CrossValidation(Run[ValidationResult]):
 
     def __init__(self, support: SupportSet, backbone: str = DEFAULT_BACKBONE, method: str = DEFAULT_METHOD,
                  params: dict | None = None, *, folds: str | int = "auto", weights: str | os.PathLike = "pretrained",
-                 device: str = "auto", seed: int | None = 0):
+                 device: str = "auto", seed: int | None = 0,
+                 domain_adaptation: str | Sequence[str | AdaptationStage] = ()):
         super().__init__()
         check_support(support)
-        self.support = SupportSet((c.name, list(c.images)) for c in support.classes)  # a snapshot
         self.class_names = support.class_names
         self.samples = support.samples()
         self.backbone_name = backbone
@@ -230,7 +237,12 @@ class CrossValidation(Run[ValidationResult]):
         self.params = probe.params_dict()  # the values used: explicit ones, then the backbone kind's defaults
         self.method_name = probe.name
         self.method_title = probe.title
-        self.fast = not probe.trains_backbone()
+        self.stages = make_stages(domain_adaptation)
+        check_stages(self.stages, probe, len(support.unlabelled))
+        # the pool counts when the model would use it (stages, a transductive method): a whole adaptation per fold
+        pool = list(support.unlabelled) if support.unlabelled and uses_pool(self.stages, probe) else []
+        self.support = SupportSet(((c.name, list(c.images)) for c in support.classes), pool)  # a snapshot
+        self.fast = not probe.trains_backbone() and not pool
         self.weights = weights
         self.device = resolve_device(device)
         self.seed = seed
@@ -269,7 +281,8 @@ class CrossValidation(Run[ValidationResult]):
         self.result = ValidationResult(
             self.class_names, [str(p) for p, _ in self.samples], labels.tolist(), pred.tolist(), conf.tolist(),
             sim.tolist(), self.total_folds, self.scheme, self.backbone_name, self.method_name, self.params,
-            round(time.perf_counter() - start, 3), device_label(self.device), self.fast, logits.tolist())
+            round(time.perf_counter() - start, 3), device_label(self.device), self.fast, logits.tolist(),
+            [s.name for s in self.stages], len(self.support.unlabelled))
 
     # --- frozen backbone: embed once, refit the head per fold ----------------------------------------------------
     def _fast_folds(self, labels: torch.Tensor):
@@ -313,10 +326,10 @@ class CrossValidation(Run[ValidationResult]):
     def _slow_folds(self):
         for f, test in enumerate(self.plan, 1):
             held = set(test)
-            train = SupportSet((name, [p for i, (p, c) in enumerate(self.samples) if c == k and i not in held])
-                               for k, name in enumerate(self.class_names))
+            train = SupportSet(((name, [p for i, (p, c) in enumerate(self.samples) if c == k and i not in held])
+                                for k, name in enumerate(self.class_names)), self.support.unlabelled)
             run = AdaptRun(train, self.backbone_name, self._fresh_method(), weights=self.weights,
-                           device=str(self.device), seed=self.seed)
+                           device=str(self.device), seed=self.seed, domain_adaptation=self.stages, calibrate=False)
             self._follow(run)
             for event in run:
                 if isinstance(event, Progress):
@@ -382,7 +395,8 @@ class Comparison(Run[list]):
     ``best`` the most accurate (ties: the faster). A candidate that cannot run is reported, not fatal."""
 
     def __init__(self, support: SupportSet, candidates: list[Candidate], *, folds: str | int = "auto",
-                 device: str = "auto", seed: int | None = 0):
+                 device: str = "auto", seed: int | None = 0,
+                 domain_adaptation: str | Sequence[str | AdaptationStage] = ()):
         super().__init__()
         check_support(support)
         if not candidates:
@@ -390,6 +404,7 @@ class Comparison(Run[list]):
         self.support = support
         self.candidates = list(candidates)
         self.folds, self.device, self.seed = folds, device, seed
+        self.domain_adaptation = domain_adaptation  # for every candidate (one that cannot take it is reported)
         self.rows: list[ComparisonRow] = []
         self.result = self.rows
 
@@ -404,7 +419,7 @@ class Comparison(Run[list]):
             yield CandidateStarted(i, len(self.candidates), cand)
             try:
                 cv = CrossValidation(self.support, cand.backbone, cand.method, cand.params, folds=self.folds,
-                                     device=self.device, seed=self.seed)
+                                     device=self.device, seed=self.seed, domain_adaptation=self.domain_adaptation)
                 self._follow(cv)
                 yield from cv
                 self.rows.append(ComparisonRow(cand, cv.result))

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.board = ClassBoard(self.support, self.thumbnails, self.tasks)
         self.board.sig_notify.connect(self.notify)
         self.board.sig_add_images_requested.connect(self.add_images)
+        self.board.tray.sig_add_requested.connect(self.add_unlabelled)
         self.board.sig_current_changed.connect(self.update_actions)
         self.model_panel = ModelPanel(self)
         self.backbone_picker = self.model_panel.backbone_picker
@@ -307,6 +308,18 @@ class MainWindow(QMainWindow):
         if paths:
             self.settings.set_last_dir("images", paths[0])
             self.board.import_paths(paths, target or self.board.current_class or None)
+
+    def add_unlabelled(self, kind: str = "images") -> None:
+        """A file dialog for the unlabelled pool: image files (``kind="images"``) or a folder (all images in it)."""
+        start = self.settings.last_dir("unlabelled")
+        if kind == "folder":
+            picked = dialogs.open_folder(self, start, self.tr("Add a folder of unlabelled images"))
+            paths = [picked] if picked else []
+        else:
+            paths = dialogs.open_images(self, start, self.tr("Add unlabelled images"))
+        if paths:
+            self.settings.set_last_dir("unlabelled", paths[0])
+            self.board.tray.import_paths(paths)
 
     def import_folder(self) -> None:
         folder = dialogs.open_folder(self, self.settings.last_dir("folder"),

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPainter, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
+                               QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from ..core.folders import collect_images
 from ..core.images import ScanResult
@@ -103,9 +103,10 @@ class _PoolList(QListWidget):
 
 
 class UnlabelledTray(QFrame):
-    """The unlabelled pool of a support set: its count, its thumbnails, a Clear button; files dropped join it."""
+    """The unlabelled pool of a support set: its count, its thumbnails, Add and Clear buttons; files dropped join it."""
 
     sig_notify = Signal(object)  # a Notice for the window's message bar
+    sig_add_requested = Signal(str)  # "images" or "folder": the user wants a file dialog (the window opens it)
     sig_import_finished = Signal(object)  # a ScanResult, after its images were added (or nothing was)
 
     def __init__(self, support: SupportSet | None, thumbnails: ThumbnailCache, tasks: TaskRunner,
@@ -131,10 +132,21 @@ class UnlabelledTray(QFrame):
         self.clear_button.setToolTip(self.tr("Empty the unlabelled pool (the files stay on disk; Undo brings "
                                              "them back)"))
         self.clear_button.clicked.connect(self.clear)
+        self.add_button = QToolButton()
+        self.add_button.setIcon(icons.icon("add-images"))
+        self.add_button.setText(self.tr("Add"))
+        self.add_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.add_button.setToolTip(self.tr("Add unlabelled images: files, or a folder with everything in it"))
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.add_button)
+        self.act_add_images = menu.addAction(self.tr("Images..."), lambda: self.sig_add_requested.emit("images"))
+        self.act_add_folder = menu.addAction(self.tr("Folder..."), lambda: self.sig_add_requested.emit("folder"))
+        self.add_button.setMenu(menu)
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(title)
         header.addWidget(self.count_label, 1)
+        header.addWidget(self.add_button)
         header.addWidget(self.clear_button)
         self.thumbs = _PoolList(self)
         layout = QVBoxLayout(self)
@@ -245,12 +257,12 @@ class UnlabelledTray(QFrame):
         elif scan.images:
             self.sig_notify.emit(Notice("info", self.tr("Those images are already in the unlabelled images.")))
         else:
-            self.sig_notify.emit(Notice("warning", self.tr("No images found in what was dropped.")))
+            self.sig_notify.emit(Notice("warning", self.tr("No images found in what was added.")))
         self.sig_import_finished.emit(scan)
 
     def _import_failed(self, exc: Exception, text: str) -> None:
         self.imports_running -= 1
-        self.sig_notify.emit(error_notice(exc, text, self.tr("Could not read what was dropped: {error}")))
+        self.sig_notify.emit(error_notice(exc, text, self.tr("Could not read what was added: {error}")))
         self.sig_import_finished.emit(ScanResult())
 
     def unlabel(self, source: str, paths: list[Path]) -> None:
@@ -312,4 +324,5 @@ class UnlabelledTray(QFrame):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.PaletteChange:  # the icon is drawn in the text colour: redraw it
             self.clear_button.setIcon(icons.icon("delete"))
+            self.add_button.setIcon(icons.icon("add-images"))
         super().changeEvent(event)

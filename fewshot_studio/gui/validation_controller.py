@@ -77,7 +77,8 @@ class ValidationController(QObject):
         backbones = [b.name for b in w.engine.backbones if b.available]
         self.page.set_context(w.support_snapshot(), w.backbone_picker.current(), w.method_picker.current(),
                               w.params_form.edited_values(), methods=methods, backbones=backbones,
-                              torch_threads=w.torch_threads)
+                              torch_threads=w.torch_threads,
+                              domain_adaptation=w.model_panel.adaptation_picker.selected())
 
     @Slot(str, str)
     def _use_best(self, backbone: str, method: str) -> None:

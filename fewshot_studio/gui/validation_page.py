@@ -38,6 +38,7 @@ class ValidationPage(QWidget):
         self.thumbnails = thumbnails or ThumbnailCache(size=THUMB * 2, parent=self)
         self.support = None
         self.backbone, self.method, self.params = "", "", {}
+        self.domain_adaptation: list[str] = []
         self.torch_threads = 1
         self.result = None  # the last ValidationResult
         self.rows = []  # the last comparison
@@ -136,14 +137,19 @@ class ValidationPage(QWidget):
 
     # --- context -----------------------------------------------------------------------------------------
     def set_context(self, support, backbone: str, method: str, params: dict, *, methods=(), backbones=(),
-                    torch_threads: int = 1) -> None:
+                    torch_threads: int = 1, domain_adaptation=()) -> None:
         """What to validate: the window's support set and pickers; ``methods`` [(name, title)] and
-        ``backbones`` [name] fill the comparison's lists (the current ones checked)."""
+        ``backbones`` [name] fill the comparison's lists (the current ones checked); ``domain_adaptation``: the
+        stages Adapt would use (with the support set's unlabelled pool), for every fold."""
         self.support, self.backbone, self.method, self.params = support, backbone, method, dict(params)
+        self.domain_adaptation = list(domain_adaptation)
         self.torch_threads = torch_threads
-        self.context_label.setText(self.tr("Support set: {classes} classes, {images} images. Backbone: {backbone}; "
-                                           "method: {method}.").format(classes=len(support), images=support.n_images,
-                                                                       backbone=backbone, method=method))
+        text = self.tr("Support set: {classes} classes, {images} images. Backbone: {backbone}; method: {method}.").format(
+            classes=len(support), images=support.n_images, backbone=backbone, method=method)
+        if self.domain_adaptation:
+            text += " " + self.tr("Domain adaptation: {stages}, with {n} unlabelled images.").format(
+                stages=", ".join(self.domain_adaptation), n=len(support.unlabelled))
+        self.context_label.setText(text)
         self._fill(self.compare_methods, methods or [(method, method)], {method, "prototypical", "linear_probe"})
         self._fill(self.compare_backbones, [(b, b) for b in (backbones or [backbone])], {backbone})
 
@@ -201,7 +207,8 @@ class ValidationPage(QWidget):
         from ..core.validation import CrossValidation
 
         try:
-            cv = CrossValidation(self.support, self.backbone, self.method, self.params, folds=self.folds.currentData())
+            cv = CrossValidation(self.support, self.backbone, self.method, self.params, folds=self.folds.currentData(),
+                                 domain_adaptation=self.domain_adaptation)
         except FewShotError as exc:
             self._error(exc)
             return False
@@ -223,7 +230,8 @@ class ValidationPage(QWidget):
         params = {self.method: self.params}
         try:
             comparison = Comparison(self.support, [Candidate(b, m, params.get(m, {})) for b in backbones
-                                                   for m in methods], folds=self.folds.currentData())
+                                                   for m in methods], folds=self.folds.currentData(),
+                                    domain_adaptation=self.domain_adaptation)
         except FewShotError as exc:
             self._error(exc)
             return False
@@ -270,7 +278,10 @@ class ValidationPage(QWidget):
         self.summary.setText(head + self.tr("<b>{acc:.1%}</b> right ({right} of {n}; 95% interval {low:.1%} to "
                                             "{high:.1%}), {scheme}, {method} on {backbone}, {secs:.1f} s.").format(
             acc=r.accuracy, right=r.correct, n=r.n, low=low, high=high, scheme=r.scheme, method=r.method,
-            backbone=r.backbone, secs=r.seconds))
+            backbone=r.backbone, secs=r.seconds)
+            + ("" if not r.domain_adaptation else " " + self.tr("Each fold adapted with {stages} and {n} unlabelled "
+                                                               "images.").format(stages=", ".join(r.domain_adaptation),
+                                                                                 n=r.unlabelled)))
         self.details.show_result(r)
         self.progress.setRange(0, max(1, r.folds))
         self.progress.setValue(max(1, r.folds))

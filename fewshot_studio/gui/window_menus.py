@@ -39,6 +39,12 @@ class WindowMenus(QObject):
                             self.tr("Add an empty class"))
         w.act_add_images = A(self.tr("&Add images..."), lambda: w.add_images(), "Ctrl+I", "add-images",
                              self.tr("Add image files to the current class"))
+        w.act_add_unlabelled = A(self.tr("Add &unlabelled images..."), lambda: w.add_unlabelled("images"), None,
+                                 "add-images", self.tr("Add images of the domain you will classify, without a "
+                                                       "class (domain adaptation and transductive methods use them)"))
+        w.act_add_unlabelled_folder = A(self.tr("Add a &folder of unlabelled images..."),
+                                        lambda: w.add_unlabelled("folder"), None, "folder",
+                                        self.tr("Add every image in a folder to the unlabelled images"))
         w.act_paste = A(self.tr("&Paste image"), w.paste, K.Paste, "paste",
                         self.tr("Paste an image or image files from the clipboard into the current class"))
         w.act_camera = A(self.tr("Take p&hotos..."), w.show_camera, "Ctrl+Shift+C", "camera",
@@ -94,6 +100,8 @@ class WindowMenus(QObject):
         m.addAction(w.act_quit)
         m = bar.addMenu(self.tr("&Edit"))
         m.addActions([w.act_new_class, w.act_add_images, w.act_paste, w.act_camera])
+        m.addSeparator()
+        m.addActions([w.act_add_unlabelled, w.act_add_unlabelled_folder])
         m.addSeparator()
         m.addActions([w.act_rename, w.act_remove, w.act_delete_class])
         m = bar.addMenu(self.tr("&Backbone"))

@@ -974,6 +974,14 @@ Drag it onto a class card to label it.</source>
         <translation>向新类别添加图片</translation>
     </message>
     <message>
+        <source>Add a folder of unlabelled images</source>
+        <translation>添加一个未标注图像文件夹</translation>
+    </message>
+    <message>
+        <source>Add unlabelled images</source>
+        <translation>添加未标注图像</translation>
+    </message>
+    <message>
         <source>Import a folder with one sub-folder of images per class</source>
         <translation>导入一个文件夹，每个类别一个图片子文件夹</translation>
     </message>
@@ -2045,6 +2053,22 @@ Top classes:
         <translation>清空未标注图片（文件仍保留在磁盘上；“撤销”可恢复）</translation>
     </message>
     <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Add unlabelled images: files, or a folder with everything in it</source>
+        <translation>添加未标注图像：文件，或一个文件夹中的全部图像</translation>
+    </message>
+    <message>
+        <source>Images...</source>
+        <translation>图像...</translation>
+    </message>
+    <message>
+        <source>Folder...</source>
+        <translation>文件夹...</translation>
+    </message>
+    <message>
         <source>{n} unlabelled image</source>
         <translation>{n} 张未标注图片</translation>
     </message>
@@ -2089,12 +2113,12 @@ Top classes:
         <translation>这些图片已在未标注图片中。</translation>
     </message>
     <message>
-        <source>No images found in what was dropped.</source>
-        <translation>拖放的内容中没有找到图片。</translation>
+        <source>No images found in what was added.</source>
+        <translation>所添加的内容中没有找到图像。</translation>
     </message>
     <message>
-        <source>Could not read what was dropped: {error}</source>
-        <translation>无法读取拖放的内容：{error}</translation>
+        <source>Could not read what was added: {error}</source>
+        <translation>无法读取所添加的内容：{error}</translation>
     </message>
     <message>
         <source>Moved {n} image from {name} to the unlabelled images.</source>
@@ -2260,6 +2284,10 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
         <translation>支持集：{classes} 个类别，{images} 张图片。骨干网络：{backbone}；方法：{method}。</translation>
     </message>
     <message>
+        <source>Domain adaptation: {stages}, with {n} unlabelled images.</source>
+        <translation>域自适应：{stages}，使用 {n} 张未标注图像。</translation>
+    </message>
+    <message>
         <source>Starting...</source>
         <translation>正在开始...</translation>
     </message>
@@ -2282,6 +2310,10 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>&lt;b&gt;{acc:.1%}&lt;/b&gt; right ({right} of {n}; 95% interval {low:.1%} to {high:.1%}), {scheme}, {method} on {backbone}, {secs:.1f} s.</source>
         <translation>正确率 &lt;b&gt;{acc:.1%}&lt;/b&gt;（{n} 张中 {right} 张正确；95% 区间 {low:.1%} 到 {high:.1%}），{scheme}，基于 {backbone} 的{method}，用时 {secs:.1f} 秒。</translation>
+    </message>
+    <message>
+        <source>Each fold adapted with {stages} and {n} unlabelled images.</source>
+        <translation>每一折都用 {stages} 和 {n} 张未标注图像进行适应。</translation>
     </message>
     <message>
         <source>Done: {folds} folds in {secs:.1f} s</source>
@@ -2361,6 +2393,22 @@ true class: {true}; predicted: {pred} ({conf:.0%})</source>
     <message>
         <source>Add image files to the current class</source>
         <translation>向当前类别添加图片文件</translation>
+    </message>
+    <message>
+        <source>Add &amp;unlabelled images...</source>
+        <translation>添加未标注图像(&amp;U)...</translation>
+    </message>
+    <message>
+        <source>Add images of the domain you will classify, without a class (domain adaptation and transductive methods use them)</source>
+        <translation>添加待分类领域的图像，不带类别（域自适应和直推式方法会使用它们）</translation>
+    </message>
+    <message>
+        <source>Add a &amp;folder of unlabelled images...</source>
+        <translation>添加未标注图像文件夹(&amp;F)...</translation>
+    </message>
+    <message>
+        <source>Add every image in a folder to the unlabelled images</source>
+        <translation>把一个文件夹中的每张图像加入未标注图像</translation>
     </message>
     <message>
         <source>&amp;Paste image</source>

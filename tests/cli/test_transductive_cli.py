@@ -44,7 +44,8 @@ def test_adapt_with_domain_adaptation_records_the_stages(shift, tmp_path):
     assert "efficientnet_lite0 + coral+soft_kmeans + prototypical" in out.stdout
     meta = json.loads(cli("inspect", model, "--json").stdout)
     assert meta["run"]["domain_adaptation"] == [{"name": "coral", "params": {"mode": "covariance", "shrinkage": 1.0}},
-                                                {"name": "soft_kmeans", "params": {"steps": 2}}]
+                                                {"name": "soft_kmeans",
+                                                 "params": {"steps": 2, "pool_weight": 5.0, "sharpness": 2.0}}]
 
 
 def test_bad_unlabelled_input_is_one_line(shift, tmp_path):
@@ -79,3 +80,23 @@ def test_evaluate_with_episode_pools_transductively_and_the_guard(shift, tmp_pat
     assert "warning: in 3 of 3 episodes the images were too few to classify jointly" in out.stderr
     out = cli("evaluate", *common, "--queries", "1", "--domain-adaptation", "coral", check_rc=None)
     assert_one_line_error(out, "needs unlabelled images")
+
+
+def test_validate_and_compare_cross_validate_with_the_pool_and_the_stages(tmp_path):
+    support, pool, _ = make_domain_shift(tmp_path / "cv", kinds=("circle", "square"), shots=2, unlabelled=3,
+                                         queries=0, colours=1)
+    out = cli("validate", support, "--unlabelled", pool, "--domain-adaptation", "soft_kmeans", "--quiet")
+    assert "4 images, 6 unlabelled images in every fold, efficientnet_lite0 + soft_kmeans + prototypical" in out.stdout
+    r = json.loads(cli("validate", support, "--unlabelled", pool, "--domain-adaptation", "soft_kmeans", "--json",
+                       "--quiet").stdout)
+    assert r["domain_adaptation"] == ["soft_kmeans"] and r["unlabelled"] == 6 and r["images"] == 4
+    rows = json.loads(cli("compare", support, "--algorithm", "prototypical", "--algorithm", "linear_probe",
+                          "--unlabelled", pool, "--domain-adaptation", "soft_kmeans", "--json", "--quiet").stdout)
+    proto, probe = rows["rows"]
+    assert proto["images"] == 4 and "soft_kmeans refines class prototypes" in probe["error"]
+    out = cli("validate", support, "--domain-adaptation", "coral", check_rc=None)
+    assert_one_line_error(out, "needs unlabelled images of the target domain")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = cli("compare", support, "--unlabelled", empty, check_rc=None)
+    assert_one_line_error(out, "no usable image in --unlabelled")

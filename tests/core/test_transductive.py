@@ -188,3 +188,27 @@ def test_every_transductive_method_declares_itself_and_has_an_inductive_fallback
     for name in ("pt_map", "tim", "laplacian_shot"):
         assert get_method(name).transductive
     assert not get_method("prototypical").transductive
+
+
+def test_soft_kmeans_caps_what_a_large_pool_weighs_against_the_labelled_examples():
+    """Ren et al.'s weighting lets 100 unlabelled images drag a one-shot prototype onto themselves (the 5-shot,
+    100-per-class loss of the first benchmark); ``pool_weight`` keeps the labelled example's share."""
+    from types import SimpleNamespace
+
+    from fewshot_studio.core.adaptation import AdaptationContext, SoftKMeans
+
+    e = torch.eye(4)
+    leaning = torch.nn.functional.normalize(0.3 * e[0] + e[2], dim=0)  # nearer class 0 than class 1
+    pool = leaning.repeat(100, 1)
+
+    def refined(**params):
+        method = get_method("prototypical").for_backbone("pretrained", {})
+        method.context = {"prototypes": e[:2].clone()}
+        task = SimpleNamespace(labels=torch.tensor([0, 1]), n_classes=2)
+        SoftKMeans(**params).apply(AdaptationContext(task=task, method=method, pool_features=pool))
+        return method.class_prototypes
+
+    free, capped = refined(pool_weight=0.0, sharpness=1.0), refined(pool_weight=1.0, sharpness=1.0)
+    assert free[0, 0] < 0.4, "uncapped: the pool outweighs the labelled example a hundred to one"
+    assert capped[0, 0] >= (1 + leaning[0]) / 2 - 1e-5, "capped at 1x: the labelled example keeps half the weight"
+    assert refined()[0, 0] > free[0, 0], "the default caps the pool too"

@@ -170,3 +170,44 @@ def test_each_fold_starts_from_the_modules_a_meta_training_checkpoint_holds(tmp_
         BACKBONES.remove(name)  # its file goes with this test's folder: no stale backbone for later tests
     nets = fold_method.nets.state_dict()
     assert state and all(torch.equal(nets[k[len("nets."):]], v) for k, v in state.items() if k.startswith("nets."))
+
+
+@pytest.fixture(scope="module")
+def shifted(tmp_path_factory):
+    from imagegen import make_domain_shift
+
+    support_dir, pool_dir, _ = make_domain_shift(tmp_path_factory.mktemp("cv-shift"), kinds=("circle", "square"),
+                                                 shots=3, unlabelled=4, queries=0, colours=1)
+    support = SupportSet.from_folder(support_dir)[0]
+    assert support.add_unlabelled_files([pool_dir]) == []
+    return support
+
+
+def test_with_domain_adaptation_every_fold_adapts_with_the_stages_and_the_pool(shifted):
+    plain = CrossValidation(shifted, "efficientnet_lite0", "prototypical")
+    plain.run()
+    assert plain.fast and plain.result.domain_adaptation == [] and plain.result.unlabelled == 0, \
+        "no stage and an inductive method: the pool plays no part"
+    cv = CrossValidation(shifted, "efficientnet_lite0", "prototypical", domain_adaptation="soft_kmeans")
+    folds = [e for e in cv if isinstance(e, FoldDone)]
+    r = cv.result
+    assert not cv.fast and len(folds) == cv.total_folds == 5 and r.scheme == "stratified 5-fold", \
+        "a whole adaptation per fold: k-fold, not leave-one-out"
+    assert r.domain_adaptation == ["soft_kmeans"] and r.unlabelled == 8 and r.n == 6
+    assert r.to_dict()["domain_adaptation"] == ["soft_kmeans"] and r.to_dict()["unlabelled"] == 8
+    assert not torch.allclose(torch.tensor(r.logits), torch.tensor(plain.result.logits)), \
+        "the refined prototypes classify the held-out images differently"
+
+
+def test_a_stage_the_method_cannot_take_is_refused_and_in_a_comparison_reported_as_that_candidate_s_error(shifted):
+    with pytest.raises(FewShotError, match="soft_kmeans refines class prototypes"):
+        CrossValidation(shifted, "efficientnet_lite0", "linear_probe", domain_adaptation="soft_kmeans")
+    with pytest.raises(FewShotError, match="needs unlabelled images"):
+        CrossValidation(SupportSet((c.name, c.images) for c in shifted.classes), "efficientnet_lite0",
+                        "prototypical", domain_adaptation="coral")
+    comparison = Comparison(shifted, [Candidate("efficientnet_lite0", "prototypical"),
+                                      Candidate("efficientnet_lite0", "linear_probe")], domain_adaptation="soft_kmeans")
+    comparison.run()
+    ok, refused = comparison.rows
+    assert ok.result is not None and ok.result.domain_adaptation == ["soft_kmeans"]
+    assert refused.result is None and "soft_kmeans refines class prototypes" in refused.error

@@ -68,6 +68,33 @@ def test_images_dragged_from_a_class_onto_the_tray_lose_their_label_and_undo_giv
     assert sorted(window.support["circle"].images) == circle and window.support.unlabelled == []
 
 
+def test_the_add_button_and_the_edit_menu_open_file_dialogs_for_the_pool(qtbot, window, shift, monkeypatch):
+    _, pool, broken = shift
+    tray = window.board.tray
+    files = sorted(pool.iterdir())
+    asked = []
+    monkeypatch.setattr(dialogs, "open_images", lambda parent, folder, title="": asked.append(title) or [])
+    tray.act_add_images.trigger()  # the dialog cancelled: nothing changes, nothing is said
+    assert asked == ["Add unlabelled images"] and window.support.unlabelled == []
+    assert not window.isWindowModified()
+
+    monkeypatch.setattr(dialogs, "open_images", lambda parent, folder, title="": [str(files[0]), str(broken)])
+    with qtbot.waitSignal(tray.sig_import_finished, timeout=30_000):
+        assert tray.add_button.menu().actions() == [tray.act_add_images, tray.act_add_folder]
+        tray.act_add_images.trigger()
+    assert window.support.unlabelled == files[:1] and tray.count_label.text() == "1 unlabelled image"
+    assert "broken.png" in window.message_bar.text()
+
+    folders = []
+    monkeypatch.setattr(dialogs, "open_folder", lambda parent, folder, title: folders.append(folder) or str(pool))
+    with qtbot.waitSignal(tray.sig_import_finished, timeout=30_000):
+        window.act_add_unlabelled_folder.trigger()  # Edit > Add a folder of unlabelled images...
+    assert window.support.unlabelled == files and tray.paths() == files
+    assert folders == [str(pool)], "the dialog opens where the last unlabelled images came from"
+    assert "Added 5 unlabelled images" in window.message_bar.text()
+    assert not window.support.classes
+
+
 def test_clear_empties_the_pool_and_undo_brings_it_back(qtbot, window, shift):
     _, pool, _ = shift
     tray = window.board.tray
@@ -131,3 +158,26 @@ def test_adapting_with_soft_kmeans_uses_the_pool_and_pool_edits_then_put_the_mod
     assert not window.classifier.uses_unlabelled and "domain_adaptation" not in window.classifier.info
     window.board.tray.clear()
     assert panel.model_current, "a model that does not use the pool is not out of date when it changes"
+
+
+def test_validate_cross_validates_with_the_chosen_domain_adaptation_and_the_pool(qtbot, window, shift):
+    support, pool, _ = shift  # 3 classes x 2 images, a pool of 6
+    drop_and_wait(qtbot, window.board, window.board.canvas, url_mime([support]))
+    drop_on_tray(qtbot, window, [pool])
+    assert window.backbone_picker.set_current("efficientnet_lite0")
+    assert window.method_picker.set_current("prototypical")
+    assert window.model_panel.adaptation_picker.set_selected(["soft_kmeans"]) == ["soft_kmeans"]
+    window.validation.action.trigger()
+    page = window.validation.page
+    assert "Domain adaptation: soft_kmeans, with 6 unlabelled images" in page.context_label.text()
+    with qtbot.waitSignals([page.sig_validation_finished, page.sig_ended], order="strict", timeout=RUN_TIMEOUT):
+        assert page.start_validation()
+    r = page.result
+    assert r.domain_adaptation == ["soft_kmeans"] and r.unlabelled == 6 and r.n == 6
+    assert "Each fold adapted with soft_kmeans and 6 unlabelled images" in page.summary.text()
+
+    window.model_panel.adaptation_picker.set_selected([])  # the page follows the window's choice
+    with qtbot.waitSignals([page.sig_validation_finished, page.sig_ended], order="strict", timeout=RUN_TIMEOUT):
+        assert page.start_validation()
+    assert page.result.domain_adaptation == [] and page.result.unlabelled == 0
+    assert "Domain adaptation" not in page.context_label.text()
