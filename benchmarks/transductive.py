@@ -185,7 +185,8 @@ def run_ours(features, names, settings, seed: int, caps: dict, log) -> dict:
     return out
 
 
-def run_backbone_stages(backbone, pre, images, settings, seed: int, episodes: int, log) -> dict:
+def run_backbone_stages(backbone, pre, images, settings, seed: int, episodes: int, log,
+                        stages=tuple(BACKBONE_STAGES)) -> dict:
     """prototypical + adabn / tent on the images (the backbone runs per episode), first ``episodes`` episodes of
     the one-shot cells with a pool (compared with the baseline's first episodes: the same ones)."""
     import torch
@@ -196,7 +197,7 @@ def run_backbone_stages(backbone, pre, images, settings, seed: int, episodes: in
 
     cls = get_method("prototypical")
     out = {}
-    for stage in BACKBONE_STAGES:
+    for stage in stages:
         label = f"ours · prototypical + {stage} (backbone per episode)"
         out[label] = {}
         for shots, pool, _ in settings:
@@ -382,6 +383,8 @@ def main(argv=None) -> int:
     ap.add_argument("--features", help="a .pt file: load the features from it when it exists, else save them there")
     ap.add_argument("--backbone-episodes", type=int, default=0, help="add adabn and tent (the backbone runs per "
                     "episode) on this many one-shot episodes of each pool size > 0")
+    ap.add_argument("--backbone-stages", default=",".join(BACKBONE_STAGES),
+                    help="those rows' stages, comma-separated, each with its options (adabn:source=target)")
     ap.add_argument("--anchors-python", default=str(ANCHORS_PYTHON), help="interpreter with easyfsl 1.5.0")
     ap.add_argument("--skip-easyfsl", action="store_true")
     ap.add_argument("--out", help="write the markdown here too")
@@ -442,7 +445,8 @@ def main(argv=None) -> int:
                                    str(tmp / "easyfsl.json")], env=env, stdout=subprocess.PIPE, text=True)
     results = run_ours(features, names, settings, args.seed, caps, log)
     if args.backbone_episodes:
-        results.update(run_backbone_stages(backbone, pre, images, settings, args.seed, args.backbone_episodes, log))
+        results.update(run_backbone_stages(backbone, pre, images, settings, args.seed, args.backbone_episodes, log,
+                                           args.backbone_stages.split(",")))
     versions = ""
     if worker is not None:
         for line in worker.stdout:

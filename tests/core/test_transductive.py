@@ -91,6 +91,23 @@ def test_adabn_adapts_a_private_copy_and_the_model_file_keeps_it(shift, baseline
     assert again.meta["backbone"]["included"] and accuracy(again, shift[2]) == acc
 
 
+def test_adabn_embeds_the_support_with_its_own_statistics_or_with_the_target_s(shift):
+    """``source``: the support keeps its own batch-norm statistics (two domains) or is embedded like the queries,
+    with the target's (one domain). A support image classified by the model then is, or is not, its own twin."""
+    support = support_with_pool(shift)
+    images = [str(p) for c in support.classes for p in c.images]
+
+    def self_similarity(source):
+        clf = AdaptRun(support, "efficientnet_lite0", "prototypical", domain_adaptation=f"adabn:source={source}").run()
+        (stage,) = clf.info["domain_adaptation"]
+        assert stage["name"] == "adabn" and stage["params"]["source"] == source
+        preds, _ = clf.predict(images)
+        return min(next((s for path, _, s in p.nearest if path == p.path), 0.0) for p in preds)
+
+    assert self_similarity("target") > 0.999, "one domain: the support went through the queries' backbone"
+    assert self_similarity("support") < 0.99, "two domains: the support kept its own statistics"
+
+
 def test_tent_trains_only_the_normalisation_layers_of_a_copy(shift):
     shared, _ = load_backbone(get_backbone("efficientnet_lite0"), "pretrained")
     before = {k: v.clone() for k, v in shared.state_dict().items()}
@@ -212,3 +229,27 @@ def test_soft_kmeans_caps_what_a_large_pool_weighs_against_the_labelled_examples
     assert free[0, 0] < 0.4, "uncapped: the pool outweighs the labelled example a hundred to one"
     assert capped[0, 0] >= (1 + leaning[0]) / 2 - 1e-5, "capped at 1x: the labelled example keeps half the weight"
     assert refined()[0, 0] > free[0, 0], "the default caps the pool too"
+
+
+def test_adabn_s_prior_keeps_that_share_of_the_pretrained_statistics():
+    import copy
+    from types import SimpleNamespace
+
+    from fewshot_studio.core.adaptation import reestimate_batch_norm
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)).eval()
+    pretrained = net[1].running_mean.clone(), net[1].running_var.clone()
+    task = SimpleNamespace(embed_batch=8, preprocess=SimpleNamespace(view=lambda x: x))
+    target = torch.randn(16, 3, 8, 8) * 3 + 2
+
+    def stats(prior):
+        adapted = copy.deepcopy(net)
+        reestimate_batch_norm(adapted, task, target, "adabn", prior)
+        assert not adapted.training
+        return adapted[1].running_mean, adapted[1].running_var
+
+    own, half, kept = stats(0.0), stats(0.5), stats(1.0)
+    assert not torch.allclose(own[0], pretrained[0]), "the target's statistics differ from the pretrained ones"
+    assert torch.allclose(half[0], (own[0] + pretrained[0]) / 2) and torch.allclose(half[1], (own[1] + pretrained[1]) / 2)
+    assert torch.equal(kept[0], pretrained[0]) and torch.equal(kept[1], pretrained[1])
