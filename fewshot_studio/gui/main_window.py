@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -311,15 +311,7 @@ class MainWindow(QMainWindow):
 
     def add_unlabelled(self, kind: str = "images") -> None:
         """A file dialog for the unlabelled pool: image files (``kind="images"``) or a folder (all images in it)."""
-        start = self.settings.last_dir("unlabelled")
-        if kind == "folder":
-            picked = dialogs.open_folder(self, start, self.tr("Add a folder of unlabelled images"))
-            paths = [picked] if picked else []
-        else:
-            paths = dialogs.open_images(self, start, self.tr("Add unlabelled images"))
-        if paths:
-            self.settings.set_last_dir("unlabelled", paths[0])
-            self.board.tray.import_paths(paths)
+        add_unlabelled_from_dialog(self, kind)
 
     def import_folder(self) -> None:
         folder = dialogs.open_folder(self, self.settings.last_dir("folder"),
@@ -451,3 +443,16 @@ class MainWindow(QMainWindow):
         self.support.changed.disconnect(self._on_support_changed)
         self.board.set_support(None)
         self.closed = True
+
+
+def add_unlabelled_from_dialog(window: MainWindow, kind: str) -> None:
+    start = window.settings.last_dir("unlabelled")
+    if kind == "folder":
+        picked = dialogs.open_folder(window, start, QCoreApplication.translate("MainWindow",
+                                                                               "Add a folder of unlabelled images"))
+        paths = [picked] if picked else []
+    else:
+        paths = dialogs.open_images(window, start, QCoreApplication.translate("MainWindow", "Add unlabelled images"))
+    if paths:
+        window.settings.set_last_dir("unlabelled", paths[0])
+        window.board.tray.import_paths(paths)

@@ -128,6 +128,8 @@ class UnlabelledTray(QFrame):
                                  "panel) and transductive methods use them when adapting"))
         self.count_label = QLabel()
         self.count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        # the count gives way first when the board is narrow (the window must fit 1024 px with its docks open)
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.clear_button = QPushButton(icons.icon("delete"), self.tr("Clear"))
         self.clear_button.setToolTip(self.tr("Empty the unlabelled pool (the files stay on disk; Undo brings "
                                              "them back)"))
