@@ -84,8 +84,9 @@ def cell(shots: int, pool: int) -> str:
 
 # --- data and features ----------------------------------------------------------------------------------------------
 def fashion_pool(pre, per_class: int, seed: int, classes: int = 10, split: str = "t10k"):
-    """Fashion-MNIST's test split (``split="train"``: its training split, to develop on), ``per_class`` random images of each class, as base tensors made like a
-    PNG's (dark clothes on white, as benchmarks/common.py writes them)."""
+    """Fashion-MNIST's test split (``split="train"``: its training split, to develop on), ``per_class`` random
+    images of each class, as base tensors made like a PNG's (dark clothes on white, as benchmarks/common.py writes
+    them)."""
     import gzip
 
     import numpy as np

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 from .common import (Command, ProgressBar, add_unlabelled, bad_input, device_option, follow, json_option,
-                     load_support, method_options, model_argument, no_unlabelled, param_option, parse_params,
+                     load_support, method_options, model_argument, param_option, parse_params,
                      positive_int, print_json, quiet_option, seed_int, stages_option, support_argument,
                      unlabelled_options, warn, warn_skipped)
 
@@ -40,8 +40,8 @@ def cmd_adapt(args) -> int:
 
     check_output(args.output, suffix=".safetensors")  # before loading anything: a bad --output is said at once
     support = load_support(args.support)
-    if not add_unlabelled(support, args):
-        return bad_input(no_unlabelled(args))
+    if problem := add_unlabelled(support, args):
+        return bad_input(problem)
     check_output(args.output, inputs=[("a support image", p) for p, _ in support.samples()]
                  + [("an unlabelled image", p) for p in support.unlabelled])
     from ..core.engine import AdaptRun  # torch: after the checks that need none

@@ -108,17 +108,13 @@ def load_support(path: str | Path, *, projects: bool = False):
 MSG_NO_UNLABELLED = "no usable image in --unlabelled {paths}; give image files or folders of images"
 
 
-def add_unlabelled(support, args) -> bool:
-    """Add ``--unlabelled``'s images to the support set's pool (warning about each file left out); False when it
-    gave paths and none held a usable image."""
+def add_unlabelled(support, args) -> str | None:
+    """Add ``--unlabelled``'s images to the support set's pool (warning about each file left out); the line to say
+    when it gave paths and none held a usable image."""
     if not getattr(args, "unlabelled", None):
-        return True
+        return None
     warn_skipped(support.add_unlabelled_files(args.unlabelled))
-    return bool(support.unlabelled)
-
-
-def no_unlabelled(args) -> str:
-    return MSG_NO_UNLABELLED.format(paths=" ".join(map(str, args.unlabelled)))
+    return None if support.unlabelled else MSG_NO_UNLABELLED.format(paths=" ".join(map(str, args.unlabelled)))
 
 
 def stages_option(args) -> str:

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from .common import (Command, ProgressBar, add_unlabelled, bad_input, combine, device_option, follow, json_option,
-                     load_support, method_options, model_argument, no_unlabelled, param_option, parse_params,
+                     load_support, method_options, model_argument, param_option, parse_params,
                      print_json, quiet_option, seed_int, stages_option, support_argument, unlabelled_options, warn,
                      warn_skipped)
 
@@ -70,8 +70,8 @@ def cmd_validate(args) -> int:
     from ..core.validation import CrossValidation, FoldDone
 
     support = load_support(args.support)
-    if not add_unlabelled(support, args):
-        return bad_input(no_unlabelled(args))
+    if problem := add_unlabelled(support, args):
+        return bad_input(problem)
     cv = CrossValidation(support, args.backbone, args.algorithm, parse_params(args), folds=args.folds,
                          weights=args.weights or "pretrained", device=args.device, seed=args.seed,
                          domain_adaptation=stages_option(args))
@@ -130,8 +130,8 @@ def cmd_compare(args) -> int:
     from ..core.validation import CandidateStarted, Comparison
 
     support = load_support(args.support)
-    if not add_unlabelled(support, args):
-        return bad_input(no_unlabelled(args))
+    if problem := add_unlabelled(support, args):
+        return bad_input(problem)
     cands = candidates(args.backbone or ["efficientnet_lite0"], args.algorithm or ["prototypical", "linear_probe"],
                        args.param or [])
     comparison = Comparison(support, cands, folds=args.folds, device=args.device, seed=args.seed,

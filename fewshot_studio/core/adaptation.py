@@ -180,7 +180,8 @@ class AdaBNParams:
 @torch.no_grad()
 def source_features(task: FitTask, stage: str, source: str, prior: float = 0.0) -> torch.Tensor:
     """The support's pooled features (N, D) before the backbone is adapted to the target: with batch-norm
-    statistics estimated on the support images (``source="support"``) or the backbone's own."""
+    statistics estimated on the support images (``source="support"``, blended with the backbone's own by
+    ``prior``) or the backbone's own (``"pretrained"``)."""
     if source == "pretrained" or task.images.shape[0] < 2:
         return task.embed_all()
     own = copy.copy(task)
