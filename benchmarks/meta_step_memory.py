@@ -37,7 +37,7 @@ def measure(job: dict) -> dict:
     from fewshot_studio.core.runs import Progress, Stage
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = MetaTrainConfig(dataset=job["npz"], method=job["method"], backbone="conv4", weights="random",
+        config = MetaTrainConfig(datasets=[job["npz"]], method=job["method"], backbone="conv4", weights="random",
                                  image_size=28, ways=job["ways"], shots=job["shots"], queries=15,
                                  meta_batch=job["meta_batch"], steps=job["steps"], val_every=0,
                                  device=job["device"], output=str(Path(tmp) / "m.safetensors"))
@@ -63,7 +63,7 @@ def profile(method: str, npz: str, device: str, whole: bool) -> str:
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
-        config = MetaTrainConfig(dataset=npz, method=method, weights="random", image_size=28, meta_batch=32,
+        config = MetaTrainConfig(datasets=[npz], method=method, weights="random", image_size=28, meta_batch=32,
                                  steps=2, val_every=0, device=device, output=str(Path(tmp) / "m.safetensors"))
         run = MetaTrainRun(config)
         if whole:

@@ -32,7 +32,9 @@ def _no_modal_dialogs():
 
 def make_window(qtbot) -> MainWindow:
     window = MainWindow(Settings())
-    qtbot.addWidget(window)
+    # pytest-qt closes and deleteLater()s its widgets *before* the fixtures' teardown: a window whose close waits
+    # for a run's thread would be deleted while waiting (and never close). Close it the user's way first.
+    qtbot.addWidget(window, before_close_func=lambda w: close_window(qtbot, w))
     window.show()
     qtbot.waitExposed(window)
     with qtbot.waitSignal(window.sig_ready, timeout=ENGINE_TIMEOUT):
