@@ -44,6 +44,26 @@ PAIRS = {
                    "params": {"inner_lr": 0.4, "inner_steps": 2, "adapt_steps": 5, "first_order": False},
                    "shape": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32}},
     },
+    # Methods without a preset yet: ours runs the anchor's episode shape with its own defaults ("values")
+    "anil": {
+        "ours": {"method": "anil", "values": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32},
+                 "label": "ours · ANIL (5w1s15q, meta-batch 32; no preset)"},
+        "anchor": {"lib": "l2l", "method": "anil", "label": "learn2learn · ANIL",
+                   "params": {"inner_lr": 0.4, "inner_steps": 2, "adapt_steps": 5, "first_order": False},
+                   "shape": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32}},
+    },
+    "matching": {
+        "ours": {"method": "matching", "values": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1},
+                 "label": "ours · Matching (5w5s15q; no preset)"},
+        "anchor": {"lib": "easyfsl", "method": "matching", "label": "easyfsl · Matching",
+                   "shape": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}},
+    },
+    "relation": {
+        "ours": {"method": "relation", "values": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1},
+                 "label": "ours · Relation (5w5s15q; no preset)"},
+        "anchor": {"lib": "easyfsl", "method": "relation", "label": "easyfsl · Relation",
+                   "shape": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}},
+    },
 }
 FALLBACK = {  # the recipes, where core/presets.py does not have them
     "protonet": {"ways": 20, "shots": 5, "queries": 5, "meta_batch": 1, "params": {"distance": "l2"}},
@@ -62,7 +82,7 @@ def preset_values(name: str) -> dict:
 
 
 def ours_job(pair: str, spec: dict, base: dict) -> dict:
-    values = preset_values(spec["preset"])
+    values = preset_values(spec["preset"]) if "preset" in spec else dict(spec["values"])
     params = values.pop("params", {})
     train = dict(base)
     for k in SHAPE_KEYS:
@@ -74,7 +94,7 @@ def ours_job(pair: str, spec: dict, base: dict) -> dict:
     values.pop("steps", None)
     train["config"] = values  # everything else (lr_schedule, augment...) goes to MetaTrainConfig
     return {"job": "omniglot", "lib": "ours", "method": spec["method"], "params": params, "label": spec["label"],
-            "train": train, "item": 1, "preset": spec["preset"]}
+            "train": train, "item": 1, "preset": spec.get("preset")}
 
 
 def anchor_job(spec: dict, base: dict, pair_label: str) -> dict:
@@ -139,7 +159,7 @@ def main(argv=None) -> int:
             answers.append(ans)
     for job in jobs:
         if job["lib"] == "ours":
-            run_all.NOTES[("ours", job["method"])] = f"preset {job['preset']}"
+            run_all.NOTES[("ours", job["method"])] = f"preset {job['preset']}" if job["preset"] else "no preset"
     acc, h2h, losses = run_all.item1_tables(b, jobs, answers)
     from common import git_rev, machine
 

@@ -9,7 +9,9 @@ code as run_all.py), one at a time; answers go to a JSON-lines file so an interr
     .venv/bin/python benchmarks/recipes.py --sweep protonet --out /tmp/recipes.jsonl --report
 
 A sweep's variants share one cost measure (images through the backbone per training run, ``--images``), so a
-20-way episode counts four 5-way ones: the comparison is at equal compute, not equal episodes.
+20-way episode counts four 5-way ones: the comparison is at equal compute, not equal episodes. Where the methods'
+cost per image differs (first- against second-order MAML, the meta-batch's share of optimizer steps), ``--seconds``
+gives every variant the same wall-clock training time instead: then run the sweep alone on a quiet machine.
 """
 
 from __future__ import annotations
@@ -69,6 +71,18 @@ SWEEPS = {
                                                                           "learned_inner_lr": True},
                 config={"lr_schedule": "cosine"}),
     ],
+    # MAML at a wall-clock budget (--seconds): the meta-batch (more optimizer steps in the same time), first order,
+    # Proto-MAML's head, and the MAML++ options on the best of those
+    "maml-budget": [
+        variant("maml, meta-batch 32 (preset maml)", "maml", shots=1, meta_batch=32),
+        variant("maml, meta-batch 8", "maml", shots=1, meta_batch=8),
+        variant("maml, meta-batch 4", "maml", shots=1, meta_batch=4),
+        variant("maml, meta-batch 8, prototype head", "maml", shots=1, meta_batch=8,
+                params={"head_init": "prototypes"}),
+        variant("maml, meta-batch 8, msl + lslr", "maml", shots=1, meta_batch=8,
+                params={"multi_step_loss": True, "learned_inner_lr": True}),
+        variant("fomaml, meta-batch 8", "fomaml", shots=1, meta_batch=8),
+    ],
 }
 
 
@@ -83,10 +97,13 @@ def job_for(v: dict, args, workdir: Path) -> dict:
              "image_size": 28, "ways": v["ways"], "shots": v["shots"], "queries": v["queries"],
              "meta_batch": v["meta_batch"], "steps": steps_for(v, args.images), "lr": v["lr"], "seed": args.seed,
              "config": v["config"]}
+    if args.seconds:  # the runner stops after the step that crosses the budget
+        train.update(steps=10**7, seconds=args.seconds)
     return {"job": "omniglot", "lib": "ours", "method": v["method"], "params": v["params"], "label": v["name"],
             "train": train, "device": "cpu", "workdir": str(workdir),
             "eval": {"npz": str(args.npz), "alphabets": args.dev_alphabets, "seed": args.seed + 1,
-                     "settings": [[5, 1, args.episodes], [20, 1, args.episodes // 2]],
+                     "settings": [[5, 1, args.episodes], [20, 1, args.episodes // 2]]
+                     + ([[5, 5, args.episodes // 2]] if args.sweep.startswith("maml") else []),
                      "queries": {"5": 15, "20": 5}},
             "conventions": {"support": None} if v["method"] in ("maml", "fomaml", "anil", "reptile") else None}
 
@@ -110,14 +127,16 @@ def run_once(job: dict) -> dict:
 
 
 def report(rows: list[dict]) -> str:
-    lines = ["| variant | steps | train s | 5w1s | 20w1s |", "|---|---|---|---|---|"]
+    cols = ["5w1s", "20w1s"] + (["5w5s"] if any("5w5s" in next(iter(r["answer"]["result"]["eval"].values()))
+                                                 for r in rows if r["answer"].get("ok")) else [])
+    lines = ["| variant | steps | train s | " + " | ".join(cols) + " |", "|---" * (3 + len(cols)) + "|"]
     for r in rows:
         if not r["answer"].get("ok"):
             lines.append(f"| {r['name']} | - | - | failed: {r['answer'].get('error')} | |")
             continue
         res = r["answer"]["result"]
         ev = next(iter(res["eval"].values()))
-        cells = [f"{100 * ev[k]['mean']:.1f} ± {100 * ev[k]['ci95']:.1f}" for k in ("5w1s", "20w1s")]
+        cells = [f"{100 * ev[k]['mean']:.1f} ± {100 * ev[k]['ci95']:.1f}" if k in ev else "-" for k in cols]
         lines.append(f"| {r['name']} | {res['steps']} | {res['train_seconds']:.0f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -127,27 +146,30 @@ def main(argv=None) -> int:
     ap.add_argument("--sweep", choices=sorted(SWEEPS), required=True)
     ap.add_argument("--only", nargs="*", help="variant names to run (default: all of the sweep)")
     ap.add_argument("--images", type=int, default=150_000, help="images through the backbone per training run")
+    ap.add_argument("--seconds", type=float, help="wall-clock training time per run instead of --images (run alone)")
     ap.add_argument("--episodes", type=int, default=400, help="5-way dev episodes (20-way: half)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--npz", type=Path, default=NPZ)
     ap.add_argument("--out", type=Path, required=True, help="answers, one JSON line per variant (resumes)")
     ap.add_argument("--report", action="store_true", help="print the table of what --out holds and stop")
     args = ap.parse_args(argv)
+    budget = f"{args.seconds:g}s" if args.seconds else args.images  # the key an answer is kept under
     done = {}
     if args.out.exists():
         for line in args.out.read_text().splitlines():
             row = json.loads(line)
-            done[(row["sweep"], row["name"], row["images"])] = row
+            done[(row["sweep"], row["name"], row.get("budget", row["images"]))] = row
     variants = [v for v in SWEEPS[args.sweep] if not args.only or v["name"] in args.only]
     if not args.report:
         args.dev_alphabets = dev_alphabets(args.npz)
         with tempfile.TemporaryDirectory() as tmp:
             for v in variants:
-                key = (args.sweep, v["name"], args.images)
+                key = (args.sweep, v["name"], budget)
                 if key in done:
                     continue
                 answer = run_once(job_for(v, args, Path(tmp)))
-                row = {"sweep": args.sweep, "name": v["name"], "images": args.images, "answer": answer}
+                row = {"sweep": args.sweep, "name": v["name"], "images": args.images, "budget": budget,
+                       "answer": answer}
                 if answer.get("ok"):
                     for conv in answer["result"]["eval"].values():
                         for cell in conv.values():
@@ -156,9 +178,9 @@ def main(argv=None) -> int:
                     f.write(json.dumps(row) + "\n")
                 done[key] = row
                 print(report([row]).splitlines()[-1], flush=True)
-    rows = [done[(args.sweep, v["name"], args.images)] for v in variants
-            if (args.sweep, v["name"], args.images) in done]
-    print(f"sweep {args.sweep}, {args.images} training images per run, dev alphabets 17-20")
+    rows = [done[(args.sweep, v["name"], budget)] for v in variants if (args.sweep, v["name"], budget) in done]
+    per_run = f"{args.seconds:g} s of training" if args.seconds else f"{args.images} training images"
+    print(f"sweep {args.sweep}, {per_run} per run, dev alphabets 17-20")
     print(report(rows))
     return 0
 
