@@ -67,7 +67,7 @@ PAIRS = {
 }
 FALLBACK = {  # the recipes, where core/presets.py does not have them
     "protonet": {"ways": 20, "shots": 5, "queries": 5, "meta_batch": 1, "params": {"distance": "l2"}},
-    "maml": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32, "params": {}},
+    "maml": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 4, "params": {}},
 }
 SHAPE_KEYS = ("ways", "shots", "queries", "meta_batch")
 

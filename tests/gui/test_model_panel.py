@@ -97,8 +97,9 @@ def test_edited_values_survive_switching_methods_and_reset_restores_defaults(win
     assert window.params_form.values()["steps"] == get_method("linear_probe").Params().steps
 
 
-def test_float_fields_read_and_write_scientific_notation():
+def test_float_fields_read_and_write_scientific_notation(qtbot):  # a widget needs the application (xdist order)
     box = SciSpinBox(1e-8, 1.0, log_scale=True)
+    qtbot.addWidget(box)
     box.setValue(5e-5)
     assert box.text() == "5e-05"
     box.stepBy(1)
