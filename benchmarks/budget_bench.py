@@ -31,39 +31,36 @@ sys.path.insert(0, str(HERE.parent))
 
 import run_all  # noqa: E402
 
+# The anchors' episode shapes: learn2learn's Omniglot MAML/ANIL example, easyfsl's 5-way 5-shot
+L2L_SHAPE = {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32}
+L2L_PARAMS = {"inner_lr": 0.4, "inner_steps": 2, "adapt_steps": 5, "first_order": False}
+EASYFSL_SHAPE = {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}
+
+
+def _unpreset_pair(method: str, ours_label: str, lib: str, anchor_label: str) -> dict:
+    """A method without a preset yet: ours runs the anchor's episode shape with its own defaults ("values")."""
+    shape = L2L_SHAPE if lib == "l2l" else EASYFSL_SHAPE
+    anchor = {"lib": lib, "method": method, "label": anchor_label, "shape": dict(shape)}
+    if lib == "l2l":
+        anchor["params"] = dict(L2L_PARAMS)
+    return {"ours": {"method": method, "values": dict(shape), "label": ours_label}, "anchor": anchor}
+
+
 # ours: the recipe (MetaTrainConfig fields and method params); anchor: library, method, params, episode shape
 PAIRS = {
     "protonet": {
         "ours": {"method": "prototypical", "preset": "protonet", "label": "ours · ProtoNet (preset protonet)"},
         "anchor": {"lib": "easyfsl", "method": "prototypical", "label": "easyfsl · Prototypical",
-                   "shape": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}},
+                   "shape": dict(EASYFSL_SHAPE)},
     },
     "maml": {
         "ours": {"method": "maml", "preset": "maml", "label": "ours · MAML (preset maml)"},
-        "anchor": {"lib": "l2l", "method": "maml", "label": "learn2learn · MAML",
-                   "params": {"inner_lr": 0.4, "inner_steps": 2, "adapt_steps": 5, "first_order": False},
-                   "shape": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32}},
+        "anchor": {"lib": "l2l", "method": "maml", "label": "learn2learn · MAML", "params": dict(L2L_PARAMS),
+                   "shape": dict(L2L_SHAPE)},
     },
-    # Methods without a preset yet: ours runs the anchor's episode shape with its own defaults ("values")
-    "anil": {
-        "ours": {"method": "anil", "values": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32},
-                 "label": "ours · ANIL (5w1s15q, meta-batch 32; no preset)"},
-        "anchor": {"lib": "l2l", "method": "anil", "label": "learn2learn · ANIL",
-                   "params": {"inner_lr": 0.4, "inner_steps": 2, "adapt_steps": 5, "first_order": False},
-                   "shape": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 32}},
-    },
-    "matching": {
-        "ours": {"method": "matching", "values": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1},
-                 "label": "ours · Matching (5w5s15q; no preset)"},
-        "anchor": {"lib": "easyfsl", "method": "matching", "label": "easyfsl · Matching",
-                   "shape": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}},
-    },
-    "relation": {
-        "ours": {"method": "relation", "values": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1},
-                 "label": "ours · Relation (5w5s15q; no preset)"},
-        "anchor": {"lib": "easyfsl", "method": "relation", "label": "easyfsl · Relation",
-                   "shape": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}},
-    },
+    "anil": _unpreset_pair("anil", "ours · ANIL (5w1s15q, meta-batch 32; no preset)", "l2l", "learn2learn · ANIL"),
+    "matching": _unpreset_pair("matching", "ours · Matching (5w5s15q; no preset)", "easyfsl", "easyfsl · Matching"),
+    "relation": _unpreset_pair("relation", "ours · Relation (5w5s15q; no preset)", "easyfsl", "easyfsl · Relation"),
 }
 FALLBACK = {  # the recipes, where core/presets.py does not have them
     "protonet": {"ways": 20, "shots": 5, "queries": 5, "meta_batch": 1, "params": {"distance": "l2"}},
@@ -159,7 +156,8 @@ def main(argv=None) -> int:
             answers.append(ans)
     for job in jobs:
         if job["lib"] == "ours":
-            run_all.NOTES[("ours", job["method"])] = f"preset {job['preset']}" if job["preset"] else "no preset"
+            note = f"preset {job['preset']}" if job["preset"] else "no preset"
+            run_all.NOTES[("ours", job["method"])] = note
     acc, h2h, losses = run_all.item1_tables(b, jobs, answers)
     from common import git_rev, machine
 

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's fewshot_studio, not an installed one
 NPZ = "/work/shared/data/omniglot/images_background.npz"
 METHODS = ["prototypical", "maml", "fomaml", "anil", "reptile", "matching", "relation", "cnp"]
-CONFIGS = [(m, 5, 1, 32) for m in METHODS] + [(m, 5, 1, 1) for m in METHODS] + [("prototypical", 5, 5, 1), ("prototypical", 5, 5, 32)]
+CONFIGS = ([(m, 5, 1, 32) for m in METHODS] + [(m, 5, 1, 1) for m in METHODS]
+           + [("prototypical", 5, 5, 1), ("prototypical", 5, 5, 32)])
 
 
 def measure(job: dict) -> dict:

@@ -74,7 +74,7 @@ SWEEPS = {
     # MAML at a wall-clock budget (--seconds): the meta-batch (more optimizer steps in the same time), first order,
     # Proto-MAML's head, and the MAML++ options on the best of those
     "maml-budget": [
-        variant("maml, meta-batch 32 (preset maml)", "maml", shots=1, meta_batch=32),
+        variant("maml, meta-batch 32 (Finn et al.'s)", "maml", shots=1, meta_batch=32),
         variant("maml, meta-batch 8", "maml", shots=1, meta_batch=8),
         variant("maml, meta-batch 4", "maml", shots=1, meta_batch=4),
         variant("maml, meta-batch 8, prototype head", "maml", shots=1, meta_batch=8,

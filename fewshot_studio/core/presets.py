@@ -88,7 +88,7 @@ register_preset(MetaPreset(
 register_preset(MetaPreset(
     "maml", "MAML (second order)",
     "MAML on 5-way 1-shot tasks, 15 queries, two inner steps at 0.4 (the method's defaults), 4 tasks per meta-step "
-    "instead of the paper's 32: four times the optimizer steps in the same time",
+    "instead of the paper's 32: about seven times the optimizer steps in the same time",
     {"method": "maml", "ways": 5, "shots": 1, "queries": 15, "meta_batch": 4, "steps": 1000, "lr": 1e-3,
      **CHARACTERS},
     "Chosen at a wall-clock budget on held-out alphabets (benchmarks/recipes.py --sweep maml-budget --seconds 240): "

@@ -53,9 +53,11 @@ def test_a_preset_fills_the_form_and_what_the_user_changes_afterwards_wins(page)
     assert config.preset == "protonet" and config.val_ways == 5 and config.params["distance"] == "l2"
     page.ways.setValue(30)
     assert page.config().ways == 30 and page.config().shots == 1  # the user's change wins, the rest stays
-    page.choose_preset("maml")
     maml = get_preset("maml").values
-    assert page.method.currentData() == "maml" and page.meta_batch.value() == maml["meta_batch"] != 1
+    page.meta_batch.setValue(maml["meta_batch"] + 1)  # so that the preset has something to set
+    page.choose_preset("maml")
+    assert page.method.currentData() == "maml" and page.meta_batch.value() == maml["meta_batch"]
+    assert (page.ways.value(), page.queries.value()) == (maml["ways"], maml["queries"])
     assert "inner_lr" in page.params.values()
 
 
