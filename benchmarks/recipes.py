@@ -83,6 +83,23 @@ SWEEPS = {
                 params={"multi_step_loss": True, "learned_inner_lr": True}),
         variant("fomaml, meta-batch 8", "fomaml", shots=1, meta_batch=8),
     ],
+    # The methods with an anchor but no preset yet, at a wall-clock budget (--seconds): the anchors' episode shape
+    # against ProtoNet's winning shapes (higher way, one shot, 5 queries) and, for ANIL, MAML's meta-batch
+    "matching-budget": [
+        variant("matching, 5w5s15q (easyfsl's shape)", "matching"),
+        variant("matching, 20w1s5q", "matching", ways=20, shots=1, queries=5),
+        variant("matching, 60w1s5q", "matching", ways=60, shots=1, queries=5),
+    ],
+    "relation-budget": [
+        variant("relation, 5w5s15q (easyfsl's shape)", "relation"),
+        variant("relation, 20w1s5q", "relation", ways=20, shots=1, queries=5),
+        variant("relation, 20w5s5q", "relation", ways=20, queries=5),
+    ],
+    "anil-budget": [
+        variant("anil, meta-batch 32 (learn2learn's example)", "anil", shots=1, meta_batch=32),
+        variant("anil, meta-batch 4", "anil", shots=1, meta_batch=4),
+        variant("anil, meta-batch 4, 20w1s5q", "anil", ways=20, shots=1, queries=5, meta_batch=4),
+    ],
 }
 
 
@@ -103,7 +120,7 @@ def job_for(v: dict, args, workdir: Path) -> dict:
             "train": train, "device": "cpu", "workdir": str(workdir),
             "eval": {"npz": str(args.npz), "alphabets": args.dev_alphabets, "seed": args.seed + 1,
                      "settings": [[5, 1, args.episodes], [20, 1, args.episodes // 2]]
-                     + ([[5, 5, args.episodes // 2]] if args.sweep.startswith("maml") else []),
+                     + ([[5, 5, args.episodes // 2]] if args.sweep.startswith("maml") or args.seconds else []),
                      "queries": {"5": 15, "20": 5}},
             "conventions": {"support": None} if v["method"] in ("maml", "fomaml", "anil", "reptile") else None}
 
