@@ -94,6 +94,7 @@ SWEEPS = {
         variant("relation, 5w5s15q (easyfsl's shape)", "relation"),
         variant("relation, 20w1s5q", "relation", ways=20, shots=1, queries=5),
         variant("relation, 20w5s5q", "relation", ways=20, queries=5),
+        variant("relation, 5w5s15q, cross-entropy", "relation", params={"loss": "ce"}),
     ],
     "anil-budget": [
         variant("anil, meta-batch 32 (learn2learn's example)", "anil", shots=1, meta_batch=32),

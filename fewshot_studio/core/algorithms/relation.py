@@ -4,7 +4,8 @@ Each class is the mean of its examples' feature maps (``class_pool="mean"``; the
 which makes the module's input grow with the number of shots: meta-trained on 1-shot tasks, the summed
 variant fell to 22% on 5-way 5-shot Omniglot in the anchors benchmark); the relation module (two conv blocks, then two
 linear layers and a sigmoid) sees the class map and the query map stacked on channels and outputs a
-relation score in 0..1, trained with a mean-squared error toward the one-hot labels. The conv blocks pool
+relation score in 0..1, trained with a mean-squared error toward the one-hot labels (``loss="mse"``, the
+paper's) or with cross-entropy over the scores' logits (``"ce"``). The conv blocks pool
 only while the map is larger than 1x1, so the module fits any backbone's map size.
 """
 
@@ -27,6 +28,8 @@ class RelationParams(EpisodicParams):
     hidden: int = hparam(64, "Channels of the relation module", low=4, high=1024)
     class_pool: str = hparam("mean", "How a class's feature maps are combined: mean (works for any number of "
                              "shots) or sum (the paper's)", choices=("mean", "sum"))
+    loss: str = hparam("mse", "Training loss: mse (the paper's: relation scores toward one-hot labels) or ce "
+                       "(cross-entropy over the scores' logits)", choices=("mse", "ce"))
     finetune_steps: int = hparam(100, "Training steps of the relation module on pseudo-episodes of your "
                                  "support set (needed unless it was meta-trained)", low=0, high=10000)
 
@@ -43,9 +46,13 @@ class RelationModule(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.fc = nn.Sequential(nn.Linear(hidden, 8), nn.ReLU(), nn.Linear(8, 1))
 
+    def raw(self, pairs: torch.Tensor) -> torch.Tensor:
+        """(P, 2C, h, w) -> relation logits (P,), before the sigmoid."""
+        return self.fc(self.convs(pairs).mean(dim=(2, 3))).squeeze(-1)
+
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """(P, 2C, h, w) -> relation scores (P,) in 0..1."""
-        return torch.sigmoid(self.fc(self.convs(pairs).mean(dim=(2, 3))).squeeze(-1))
+        return torch.sigmoid(self.raw(pairs))
 
 
 @register_method("relation")
@@ -70,15 +77,24 @@ class RelationNetworks(EpisodicMethod):
 
     def scores(self, features, context) -> torch.Tensor:
         """Query maps (Q, C, h, w) -> relation scores (Q, ways)."""
+        return self.nets["relation"](self.pairs(features, context)).view(len(features), -1)
+
+    @staticmethod
+    def pairs(features, context) -> torch.Tensor:
+        """Query maps (Q, C, h, w) and the class maps -> every (class, query) pair stacked on channels
+        (Q * ways, 2C, h, w), query-major."""
         maps = context["class_maps"]
         q, ways = features.shape[0], maps.shape[0]
-        pairs = torch.cat([maps[None].expand(q, -1, -1, -1, -1), features[:, None].expand(-1, ways, -1, -1, -1)],
-                          dim=2)
-        return self.nets["relation"](pairs.flatten(0, 1)).view(q, ways)
+        return torch.cat([maps[None].expand(q, -1, -1, -1, -1), features[:, None].expand(-1, ways, -1, -1, -1)],
+                         dim=2).flatten(0, 1)
 
     def query_logits(self, features, context):
         return torch.logit(self.scores(features, context), eps=1e-6)
 
     def features_loss(self, fs, ys, fq, yq, ways):
-        scores = self.scores(fq, self.support_context(fs, ys, ways))
+        context = self.support_context(fs, ys, ways)
+        if self.params.loss == "ce":
+            logits = self.nets["relation"].raw(self.pairs(fq, context)).view(len(fq), ways)
+            return F.cross_entropy(logits, yq), accuracy(logits, yq)
+        scores = self.scores(fq, context)
         return F.mse_loss(scores, F.one_hot(yq, ways).to(scores.dtype)), accuracy(scores, yq)
