@@ -37,15 +37,6 @@ L2L_PARAMS = {"inner_lr": 0.4, "inner_steps": 2, "adapt_steps": 5, "first_order"
 EASYFSL_SHAPE = {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}
 
 
-def _unpreset_pair(method: str, ours_label: str, lib: str, anchor_label: str) -> dict:
-    """A method without a preset yet: ours runs the anchor's episode shape with its own defaults ("values")."""
-    shape = L2L_SHAPE if lib == "l2l" else EASYFSL_SHAPE
-    anchor = {"lib": lib, "method": method, "label": anchor_label, "shape": dict(shape)}
-    if lib == "l2l":
-        anchor["params"] = dict(L2L_PARAMS)
-    return {"ours": {"method": method, "values": dict(shape), "label": ours_label}, "anchor": anchor}
-
-
 # ours: the recipe (MetaTrainConfig fields and method params); anchor: library, method, params, episode shape
 PAIRS = {
     "protonet": {
@@ -58,13 +49,28 @@ PAIRS = {
         "anchor": {"lib": "l2l", "method": "maml", "label": "learn2learn · MAML", "params": dict(L2L_PARAMS),
                    "shape": dict(L2L_SHAPE)},
     },
-    "anil": _unpreset_pair("anil", "ours · ANIL (5w1s15q, meta-batch 32; no preset)", "l2l", "learn2learn · ANIL"),
-    "matching": _unpreset_pair("matching", "ours · Matching (5w5s15q; no preset)", "easyfsl", "easyfsl · Matching"),
-    "relation": _unpreset_pair("relation", "ours · Relation (5w5s15q; no preset)", "easyfsl", "easyfsl · Relation"),
+    "anil": {
+        "ours": {"method": "anil", "preset": "anil", "label": "ours · ANIL (preset anil)"},
+        "anchor": {"lib": "l2l", "method": "anil", "label": "learn2learn · ANIL", "params": dict(L2L_PARAMS),
+                   "shape": dict(L2L_SHAPE)},
+    },
+    "matching": {
+        "ours": {"method": "matching", "preset": "matching", "label": "ours · Matching (preset matching)"},
+        "anchor": {"lib": "easyfsl", "method": "matching", "label": "easyfsl · Matching",
+                   "shape": dict(EASYFSL_SHAPE)},
+    },
+    "relation": {
+        "ours": {"method": "relation", "preset": "relation", "label": "ours · Relation (preset relation)"},
+        "anchor": {"lib": "easyfsl", "method": "relation", "label": "easyfsl · Relation",
+                   "shape": dict(EASYFSL_SHAPE)},
+    },
 }
 FALLBACK = {  # the recipes, where core/presets.py does not have them
     "protonet": {"ways": 20, "shots": 5, "queries": 5, "meta_batch": 1, "params": {"distance": "l2"}},
     "maml": {"ways": 5, "shots": 1, "queries": 15, "meta_batch": 4, "params": {}},
+    "anil": {"ways": 20, "shots": 1, "queries": 5, "meta_batch": 4, "params": {}},
+    "matching": {"ways": 20, "shots": 1, "queries": 5, "meta_batch": 1, "params": {}},
+    "relation": {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1, "params": {}},
 }
 SHAPE_KEYS = ("ways", "shots", "queries", "meta_batch")
 

@@ -93,3 +93,37 @@ register_preset(MetaPreset(
      **CHARACTERS},
     "Chosen at a wall-clock budget on held-out alphabets (benchmarks/recipes.py --sweep maml-budget --seconds 240): "
     "5-way 1-shot 71.4% at meta-batch 32 (Finn et al.'s), 85.9% at 8, 87.7% at 4 (BENCHMARKS.md)."))
+
+# The other metric methods and ANIL, each chosen at one wall-clock budget (180 s of training, two sweeps side by
+# side on the 2 cores, one thread each) among the anchors' episode shapes and ProtoNet's winning one.
+BUDGET_SWEEP = "benchmarks/recipes.py --sweep {} --seconds 180, 2026-12-07; held-out dev alphabets 17-20"
+
+register_preset(MetaPreset(
+    "matching", "Matching Networks, one-shot",
+    "Matching Networks (full-context embeddings, cosine attention) trained on 20-way 1-shot episodes "
+    "(5 queries per class)",
+    {"method": "matching", "ways": 20, "shots": 1, "queries": 5, "meta_batch": 1, "val_ways": 5, "steps": 1000,
+     "lr": 1e-3, **CHARACTERS},
+    "5-way 1-shot / 20-way 1-shot / 5-way 5-shot %: 5w5s15q (easyfsl's episodes) 87.5 / 70.5 / 95.1; "
+    "20w1s5q 90.7 / 76.1 / 96.2; 60w1s5q 91.0 / 76.0 / 96.5 (a third of the steps; ties 20-way) ("
+    + BUDGET_SWEEP.format("matching-budget") + ")"))
+
+register_preset(MetaPreset(
+    "relation", "Relation Networks",
+    "Relation Networks (the paper's mean-squared error toward one-hot labels) trained on 5-way 5-shot episodes "
+    "(15 queries per class)",
+    {"method": "relation", "ways": 5, "shots": 5, "queries": 15, "meta_batch": 1, "steps": 1000, "lr": 1e-3,
+     **CHARACTERS},
+    "5-way 1-shot / 20-way 1-shot / 5-way 5-shot %: 5w5s15q 82.2 / 59.5 / 90.7; 20w1s5q 81.5 / 57.3 / 89.1; "
+    "20w5s5q 81.0 / 56.5 / 89.1; 5w5s15q with loss=ce 83.2 / 58.9 / 90.8 (ties the paper's MSE, kept) ("
+    + BUDGET_SWEEP.format("relation-budget") + ")"))
+
+register_preset(MetaPreset(
+    "anil", "ANIL (MAML on the head only)",
+    "ANIL on 20-way 1-shot tasks (5 queries per class), 4 tasks per meta-step: wider tasks and a small meta-batch "
+    "beat learn2learn's example (5-way, 32 tasks) at the same time",
+    {"method": "anil", "ways": 20, "shots": 1, "queries": 5, "meta_batch": 4, "val_ways": 5, "steps": 1000,
+     "lr": 1e-3, **CHARACTERS},
+    "5-way 1-shot / 20-way 1-shot / 5-way 5-shot %: 5w1s15q meta-batch 32 (learn2learn's) 84.7 / 64.2 / 93.2; "
+    "meta-batch 4 87.2 / 69.4 / 94.6; 20w1s5q meta-batch 4 91.6 / 77.8 / 97.1 ("
+    + BUDGET_SWEEP.format("anil-budget") + ")"))

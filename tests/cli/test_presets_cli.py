@@ -57,3 +57,18 @@ def test_an_unknown_preset_is_refused_with_the_choices(tmp_path):
 def test_meta_train_without_a_dataset_says_how(tmp_path):
     out = cli("meta-train", "--preset", "protonet", check_rc=None)
     assert_one_line_error(out, "give the base dataset", "--preset list")
+
+
+def test_the_anil_preset_trains_wide_and_validates_five_way(tmp_path):
+    """ANIL's head is as wide as the task: trained on 6-way tasks, the preset still validates (and keeps the best
+    checkpoint) on 5-way 1-shot ones, with its meta-batch of 4."""
+    from imagegen import make_look_dataset
+
+    data = make_look_dataset(tmp_path / "light", "light", classes=12, per_class=7)
+    out = tmp_path / "anil.safetensors"
+    run = cli("meta-train", "--dataset", data, "--preset", "anil", "--weights", "random", "--image-size", "28",
+              "--ways", "6", "--steps", "2", "--val-fraction", "0.5", "--output", out)
+    assert "validation 5-way 1-shot" in run.stdout + run.stderr
+    meta = saved_meta(out)
+    assert meta["method"]["name"] == "anil" and meta["config"]["preset"] == "anil"
+    assert (meta["config"]["ways"], meta["config"]["val_ways"], meta["config"]["meta_batch"]) == (6, 5, 4)

@@ -136,9 +136,9 @@ def shapes_pools():
 # relation 60%, maml 42%, first-order maml 43%, cnp 42%, reptile 38-80% (slower learners, and more seed-dependent).
 METHODS = {
     "prototypical": ({}, 0.60), "matching": ({}, 0.60), "reptile": ({"inner_steps": 3, "adapt_steps": 10}, 0.33),
-    "anil": ({}, 0.45), "relation": ({}, 0.40),
+    "anil": ({}, 0.45), "relation": ({}, 0.40), "relation:ce": ({"loss": "ce"}, 0.40),
     "maml": ({}, 0.33), "fomaml": ({}, 0.33), "cnp": ({}, 0.33),
-}
+}  # "method:variant" names a method with other hyperparameters
 
 
 @pytest.mark.parametrize("name", list(METHODS))
@@ -149,7 +149,7 @@ def test_meta_training_beats_chance_on_held_out_generated_tasks(name, shapes_poo
     train, held_out = shapes_pools
     torch.manual_seed(0)
     params, required = METHODS[name]
-    method = get_method(name)(**params)
+    method = get_method(name.split(":")[0])(**params)
     backbone = get_backbone("conv4").build("random")
     if hasattr(method, "prepare_backbone"):
         backbone = method.prepare_backbone(backbone)

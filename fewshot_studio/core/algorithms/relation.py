@@ -77,7 +77,9 @@ class RelationNetworks(EpisodicMethod):
 
     def scores(self, features, context) -> torch.Tensor:
         """Query maps (Q, C, h, w) -> relation scores (Q, ways)."""
-        return self.nets["relation"](self.pairs(features, context)).view(len(features), -1)
+        # shape[0], not len(): the ONNX export traces len() as a constant and the graph would fix the queries
+        return self.nets["relation"](self.pairs(features, context)).view(features.shape[0],
+                                                                          context["class_maps"].shape[0])
 
     @staticmethod
     def pairs(features, context) -> torch.Tensor:
@@ -94,7 +96,7 @@ class RelationNetworks(EpisodicMethod):
     def features_loss(self, fs, ys, fq, yq, ways):
         context = self.support_context(fs, ys, ways)
         if self.params.loss == "ce":
-            logits = self.nets["relation"].raw(self.pairs(fq, context)).view(len(fq), ways)
+            logits = self.nets["relation"].raw(self.pairs(fq, context)).view(fq.shape[0], ways)
             return F.cross_entropy(logits, yq), accuracy(logits, yq)
         scores = self.scores(fq, context)
         return F.mse_loss(scores, F.one_hot(yq, ways).to(scores.dtype)), accuracy(scores, yq)
