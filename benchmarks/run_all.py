@@ -67,6 +67,8 @@ class Budget:
     speed_warm: int = 2
     speed_measured: int = 10
     speed_rounds: int = 3
+    speed_tasks: int = 64  # at least this many tasks timed (more steps where the meta-batch is small)...
+    speed_warm_tasks: int = 16  # ...after at least this many
     latency_ft_steps: int = 10
     lake_runs: int = 20  # Lake-format runs written when no --lake-runs is given
     # our MAML and ANIL are also scored as `fewshot-studio evaluate` does and with query-batch statistics
@@ -76,8 +78,8 @@ class Budget:
 
 QUICK = Budget("quick", steps=10, meta_batch=2, episodes={"5w1s": 10, "5w5s": 5, "20w1s": 3, "20w5s": 3},
                small_steps=5, natural_per_class=20, natural_episodes=10, natural_ft_episodes=1,
-               natural_ft_steps=2, speed_warm=1, speed_measured=3, speed_rounds=2, latency_ft_steps=2,
-               lake_runs=5, extra_caps={"5w1s": 3, "5w5s": 3, "20w1s": 3, "20w5s": 3})
+               natural_ft_steps=2, speed_warm=1, speed_measured=3, speed_rounds=2, speed_tasks=0, speed_warm_tasks=0,
+               latency_ft_steps=2, lake_runs=5, extra_caps={"5w1s": 3, "5w5s": 3, "20w1s": 3, "20w5s": 3})
 # Sized for about 45 minutes on 2 cores shared with other work (--jobs 2). A CPU cannot afford 600 episodes of
 # every setting for the MAML family (20-way 5-shot adaptation alone is 1-4 s an episode here), nor long
 # meta-training: gpu_bench.py does 600 episodes and 300 steps of 8 tasks.
@@ -621,7 +623,11 @@ def speed_pairs(b: Budget, data: dict, seed: int, meta_batches=None) -> list[tup
     pairs = []
     for mb in meta_batches or [b.meta_batch]:
         t = dict(train_spec(data["train"], b, 0, seed), meta_batch=mb)
-        base = {"job": "speed", "train": t, "warm": b.speed_warm, "measured": b.speed_measured}
+        # a floor of tasks, not only of steps: at meta-batch 1, 6 steps after 2 warm-up ones are under a second of a
+        # process's first steps, too short to be its pace
+        warm = max(b.speed_warm, math.ceil(b.speed_warm_tasks / mb))
+        measured = max(b.speed_measured, math.ceil(b.speed_tasks / mb))
+        base = {"job": "speed", "train": t, "warm": warm, "measured": measured}
         proto = dict(base, train=dict(t, shots=5))
         tag = f", meta-batch {mb}"
         pairs += [
@@ -807,8 +813,9 @@ def main(argv=None, budget: Budget | None = None) -> int:
                 f"queries, meta-batch {args.speed_meta_batch or b.meta_batch}, "
                 f"MAML inner loop 2 steps at lr 0.4; each figure the median of {b.speed_rounds} fresh processes "
                 f"(ours and the anchor alternating), {b.speed_measured} steps timed after {b.speed_warm} warm-up "
-                "steps. Ours is the engine's MetaTrainRun (episode sampling and preprocessing included; so are "
-                "the anchors', from the same sampler). Peak memory: the training loop's peak above the "
+                f"steps, and at least {b.speed_tasks} tasks after {b.speed_warm_tasks} (more steps at small "
+                "meta-batches). Ours is the engine's MetaTrainRun (episode sampling and preprocessing included; so "
+                "are the anchors', from the same sampler). Peak memory: the training loop's peak above the "
                 "process's memory when the loop started.", speed,
                 "Adaptation latency (start to ready) and prediction throughput, 5-way 5-shot Fashion-MNIST, "
                 "EfficientNet-Lite0 (benchmarks/adapt_latency.py's measurement; cold = backbone built and support "
