@@ -298,7 +298,7 @@ class MetaTrainRun(Run[Path]):
         for step in range(start, c.steps):
             objective.train()
             xs, ys, xq, yq = self._batch(sampler, step, generator)
-            calibration = [x for x in xs[:2]]
+            calibration = [x.clone() for x in xs[:2]]  # a copy: a view would keep the whole batch alive
             lr = scheduled_lr(c.lr_schedule, c.lr, step, c.steps)  # from the step alone: a resumed run follows
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -308,6 +308,7 @@ class MetaTrainRun(Run[Path]):
             if not math.isfinite(report):
                 raise DivergedError(f"the meta-training loss became {report} at step {step + 1}; "
                                     f"lower --lr (it was {c.lr:g}) or the method's inner learning rate")
+            del xs, ys, xq, yq  # before the next batch is built, not after
             optimizer.step()
             yield Progress(step + 1, c.steps, report, acc, lr, time.perf_counter() - start_time, label)
             done = step + 1
