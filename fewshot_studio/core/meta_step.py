@@ -23,9 +23,13 @@ def chunk_bounds(total: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(total, i + size)) for i in range(0, total, size)]
 
 
-def meta_backward(model, chunk: int, xs, ys, xq, yq, ways: int) -> tuple[float, float]:
+def meta_backward(model, chunk: int, xs, ys, xq, yq, ways: int, view=None) -> tuple[float, float]:
     """Accumulate into ``.grad`` the gradient of the mean meta-loss over the batch (xs: (B, ...) and so on),
     ``chunk`` tasks per backward pass; returns the batch's (loss to report, accuracy) as floats.
+
+    ``view``, when given, turns a chunk's stored images (xs[i:j], xq[i:j]: uint8) into model inputs just before
+    the chunk runs, so that only one chunk's float inputs exist at a time (a meta-batch of 32 Omniglot tasks is
+    30 MB of them, and the allocator kept the high-water mark of every copy).
 
     ``model`` is :class:`.meta_train.MetaObjective` or its DistributedDataParallel wrapper. A non-finite
     loss is returned as it is (the caller refuses to step on it); the values are read once, at the end, so
@@ -38,7 +42,8 @@ def meta_backward(model, chunk: int, xs, ys, xq, yq, ways: int) -> tuple[float, 
         last = n == len(bounds) - 1
         sync = nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         with sync:
-            loss, report, acc = model(xs[i:j], ys[i:j], xq[i:j], yq[i:j], ways)
+            cs, cq = (xs[i:j], xq[i:j]) if view is None else (view(xs[i:j]), view(xq[i:j]))
+            loss, report, acc = model(cs, ys[i:j], cq, yq[i:j], ways)
             weight = (j - i) / total
             (loss * weight if len(bounds) > 1 else loss).backward()
         reports.append(report.detach() * weight)

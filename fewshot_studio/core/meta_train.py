@@ -195,22 +195,29 @@ class MetaTrainRun(Run[Path]):
         return self.rank == 0
 
     def _batch(self, sampler: EpisodeSampler, step: int, generator: torch.Generator):
-        """This process's share of meta-batch ``step``: (xs, ys, xq, yq) stacked over its episodes."""
+        """This process's share of meta-batch ``step``: (xs, ys, xq, yq) stacked over its episodes, and the view
+        that makes a chunk of xs or xq model inputs (None where xs and xq are model inputs already)."""
         c = self.config
         first = step * c.meta_batch
         mine = [first + i for i in range(self.rank, c.meta_batch, self.world)]
         episodes = [sampler.episode(i) for i in mine]
-        view = (lambda x: self.preprocess.augment(x, generator)) if c.augment else self.preprocess.view
-
-        def inputs(images):  # uint8 (B, n, 3, R, R) -> model inputs (B, n, 3, S, S) on the device, one view call
-            base = torch.stack(images)
-            base = base if c.augment else base.to(self.device)  # augmenting draws from a CPU generator
-            return view(base.flatten(0, 1)).unflatten(0, base.shape[:2]).to(self.device)
-
-        xs, xq = inputs([e.support for e in episodes]), inputs([e.query for e in episodes])
         ys = torch.stack([e.support_labels for e in episodes]).to(self.device)
         yq = torch.stack([e.query_labels for e in episodes]).to(self.device)
-        return xs, ys, xq, yq
+        if c.augment:  # augmenting draws from a CPU generator, the whole batch in order: model inputs now
+            def inputs(images):  # uint8 (B, n, 3, R, R) -> model inputs (B, n, 3, S, S), one augment call
+                base = torch.stack(images)
+                return self.preprocess.augment(base.flatten(0, 1), generator).unflatten(0, base.shape[:2]) \
+                    .to(self.device)
+
+            return inputs([e.support for e in episodes]), ys, inputs([e.query for e in episodes]), yq, None
+        # uint8 on the device; each chunk becomes float inputs when meta_backward runs it
+        xs = torch.stack([e.support for e in episodes]).to(self.device)
+        xq = torch.stack([e.query for e in episodes]).to(self.device)
+        return xs, ys, xq, yq, self._view
+
+    def _view(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, n, 3, R, R) -> model inputs (B, n, 3, S, S)."""
+        return self.preprocess.view(images.flatten(0, 1)).unflatten(0, images.shape[:2])
 
     def _predict(self, backbone):
         method, pre, device = self.method, self.preprocess, self.device
@@ -297,14 +304,14 @@ class MetaTrainRun(Run[Path]):
         calibration = None
         for step in range(start, c.steps):
             objective.train()
-            xs, ys, xq, yq = self._batch(sampler, step, generator)
-            calibration = [x.clone() for x in xs[:2]]  # a copy: a view would keep the whole batch alive
+            xs, ys, xq, yq, view = self._batch(sampler, step, generator)
+            calibration = [x.clone() for x in (xs[:2] if view is None else view(xs[:2]))]  # not a view of xs
             lr = scheduled_lr(c.lr_schedule, c.lr, step, c.steps)  # from the step alone: a resumed run follows
             for group in optimizer.param_groups:
                 group["lr"] = lr
             self.method.on_meta_step(step, c.steps)
             optimizer.zero_grad(set_to_none=True)
-            report, acc = meta_backward(model, self.method.meta_chunk(self.device), xs, ys, xq, yq, c.ways)
+            report, acc = meta_backward(model, self.method.meta_chunk(self.device), xs, ys, xq, yq, c.ways, view)
             if not math.isfinite(report):
                 raise DivergedError(f"the meta-training loss became {report} at step {step + 1}; "
                                     f"lower --lr (it was {c.lr:g}) or the method's inner learning rate")
