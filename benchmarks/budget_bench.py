@@ -38,33 +38,23 @@ L2L_PARAMS = {"inner_lr": 0.4, "inner_steps": 2, "adapt_steps": 5, "first_order"
 EASYFSL_SHAPE = {"ways": 5, "shots": 5, "queries": 15, "meta_batch": 1}
 
 
-# ours: the recipe (MetaTrainConfig fields and method params); anchor: library, method, params, episode shape
+def _pair(preset: str, method: str, title: str, lib: str, anchor_title: str) -> dict:
+    """ours: the preset (MetaTrainConfig fields and method params); anchor: library, method, params and its own
+    episode shape (learn2learn's Omniglot example, easyfsl's 5-way 5-shot)."""
+    anchor = {"lib": lib, "method": method, "label": anchor_title,
+              "shape": dict(L2L_SHAPE if lib == "l2l" else EASYFSL_SHAPE)}
+    if lib == "l2l":
+        anchor["params"] = dict(L2L_PARAMS)
+    return {"ours": {"method": method, "preset": preset, "label": f"ours · {title} (preset {preset})"},
+            "anchor": anchor}
+
+
 PAIRS = {
-    "protonet": {
-        "ours": {"method": "prototypical", "preset": "protonet", "label": "ours · ProtoNet (preset protonet)"},
-        "anchor": {"lib": "easyfsl", "method": "prototypical", "label": "easyfsl · Prototypical",
-                   "shape": dict(EASYFSL_SHAPE)},
-    },
-    "maml": {
-        "ours": {"method": "maml", "preset": "maml", "label": "ours · MAML (preset maml)"},
-        "anchor": {"lib": "l2l", "method": "maml", "label": "learn2learn · MAML", "params": dict(L2L_PARAMS),
-                   "shape": dict(L2L_SHAPE)},
-    },
-    "anil": {
-        "ours": {"method": "anil", "preset": "anil", "label": "ours · ANIL (preset anil)"},
-        "anchor": {"lib": "l2l", "method": "anil", "label": "learn2learn · ANIL", "params": dict(L2L_PARAMS),
-                   "shape": dict(L2L_SHAPE)},
-    },
-    "matching": {
-        "ours": {"method": "matching", "preset": "matching", "label": "ours · Matching (preset matching)"},
-        "anchor": {"lib": "easyfsl", "method": "matching", "label": "easyfsl · Matching",
-                   "shape": dict(EASYFSL_SHAPE)},
-    },
-    "relation": {
-        "ours": {"method": "relation", "preset": "relation", "label": "ours · Relation (preset relation)"},
-        "anchor": {"lib": "easyfsl", "method": "relation", "label": "easyfsl · Relation",
-                   "shape": dict(EASYFSL_SHAPE)},
-    },
+    "protonet": _pair("protonet", "prototypical", "ProtoNet", "easyfsl", "easyfsl · Prototypical"),
+    "maml": _pair("maml", "maml", "MAML", "l2l", "learn2learn · MAML"),
+    "anil": _pair("anil", "anil", "ANIL", "l2l", "learn2learn · ANIL"),
+    "matching": _pair("matching", "matching", "Matching", "easyfsl", "easyfsl · Matching"),
+    "relation": _pair("relation", "relation", "Relation", "easyfsl", "easyfsl · Relation"),
 }
 FALLBACK = {  # the recipes, where core/presets.py does not have them
     "protonet": {"ways": 20, "shots": 5, "queries": 5, "meta_batch": 1, "params": {"distance": "l2"}},
