@@ -166,13 +166,14 @@ def main(argv=None) -> int:
                        f"{(a['result']['steps'] if a['ok'] else '?')} steps, params {json.dumps(j['params'])}"
                        + (f", config {json.dumps(j['train'].get('config', {}))}" if j["lib"] == "ours" else "")
                        for j, a in zip(jobs, answers))
+    where = "Where we lose: " + ("; ".join(losses) if losses else "nowhere beyond the 95% intervals.")
     text = "\n".join([
         f"Budget: {what}; {data['protocol']}; {data['lake_note']}. Conv-4, 28 px, rotations as new classes, Adam lr "
         f"1e-3 (ours: its preset's schedule). Rows: {shapes}.",
         f"Command `{' '.join([Path(sys.executable).name, *sys.argv])}`; machine {machine()}; commit {git_rev()}; "
         f"{args.threads} torch thread(s); {time.strftime('%Y-%m-%d %H:%M', time.localtime(started))}, took "
         f"{(time.time() - started) / 60:.0f} min; load average at the end {os.getloadavg()[0]:.2f}.", "",
-        acc, "", h2h, "", "Where we lose: " + ("; ".join(losses) if losses else "nowhere beyond the 95% intervals."),
+        acc, *([] if args.ours_only else ["", h2h, "", where]),  # ours only: no anchor rows, nothing to pair
     ]) + "\n"
     print(text)
     if args.out:

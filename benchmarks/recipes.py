@@ -96,6 +96,18 @@ SWEEPS = {
         variant("relation, 20w5s5q", "relation", ways=20, queries=5),
         variant("relation, 5w5s15q, cross-entropy", "relation", params={"loss": "ce"}),
     ],
+    # First-order MAML and Reptile, at equal images (their steps cost alike within a sweep): MAML's winning
+    # meta-batch against the seed's, and ProtoNet's higher-way one-shot shape
+    "fomaml": [
+        variant("fomaml, meta-batch 32 (the seed's)", "fomaml", shots=1, meta_batch=32),
+        variant("fomaml, meta-batch 4", "fomaml", shots=1, meta_batch=4),
+        variant("fomaml, meta-batch 4, 20w1s5q", "fomaml", ways=20, shots=1, queries=5, meta_batch=4),
+    ],
+    "reptile": [
+        variant("reptile, meta-batch 5 (Nichol et al.'s)", "reptile", shots=1, meta_batch=5),
+        variant("reptile, meta-batch 1", "reptile", shots=1, meta_batch=1),
+        variant("reptile, meta-batch 1, 20w1s5q", "reptile", ways=20, shots=1, queries=5, meta_batch=1),
+    ],
     "anil-budget": [
         variant("anil, meta-batch 32 (learn2learn's example)", "anil", shots=1, meta_batch=32),
         variant("anil, meta-batch 4", "anil", shots=1, meta_batch=4),
@@ -121,7 +133,7 @@ def job_for(v: dict, args, workdir: Path) -> dict:
             "train": train, "device": "cpu", "workdir": str(workdir),
             "eval": {"npz": str(args.npz), "alphabets": args.dev_alphabets, "seed": args.seed + 1,
                      "settings": [[5, 1, args.episodes], [20, 1, args.episodes // 2]]
-                     + ([[5, 5, args.episodes // 2]] if args.sweep.startswith("maml") or args.seconds else []),
+                     + ([[5, 5, args.episodes // 2]] if args.sweep.startswith(("maml", "fomaml", "reptile")) or args.seconds else []),
                      "queries": {"5": 15, "20": 5}},
             "conventions": {"support": None} if v["method"] in ("maml", "fomaml", "anil", "reptile") else None}
 
