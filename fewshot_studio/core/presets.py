@@ -94,6 +94,16 @@ register_preset(MetaPreset(
     "Chosen at a wall-clock budget on held-out alphabets (benchmarks/recipes.py --sweep maml-budget --seconds 240): "
     "5-way 1-shot 71.4% at meta-batch 32 (Finn et al.'s), 85.9% at 8, 87.7% at 4 (BENCHMARKS.md)."))
 
+register_preset(MetaPreset(
+    "fomaml", "First-order MAML",
+    "First-order MAML on 5-way 1-shot tasks, 15 queries, two inner steps at 0.4, 4 tasks per meta-step: the "
+    "cheapest MAML step, eight times the optimizer steps of the paper's 32 for the same images",
+    {"method": "fomaml", "ways": 5, "shots": 1, "queries": 15, "meta_batch": 4, "steps": 1000, "lr": 1e-3,
+     **CHARACTERS},
+    "5-way 1-shot / 20-way 1-shot / 5-way 5-shot %, 150,000 training images each, dev alphabets 17-20: meta-batch "
+    "32 (the seed's) 66.9 / 42.3 / 67.4; meta-batch 4 86.8 / 72.5 / 91.9; meta-batch 4 on 20-way 1-shot tasks "
+    "(ANIL's winning shape) 58.0 / 43.3 / 60.9 (benchmarks/recipes.py --sweep fomaml, 2026-12-08)"))
+
 # The other metric methods and ANIL, each chosen at one wall-clock budget (180 s of training, two sweeps side by
 # side on the 2 cores, one thread each) among the anchors' episode shapes and ProtoNet's winning one.
 BUDGET_SWEEP = "benchmarks/recipes.py --sweep {} --seconds 180, 2026-12-07; held-out dev alphabets 17-20"

@@ -181,6 +181,8 @@ def test_a_users_part_file_is_kept_and_saves_get_a_normal_mode(work, tmp_path):
 SIGNAL_DURING_SAVE = """
 import os, signal, sys, time
 import fewshot_studio.core.weights_files as wf
+# Ctrl-C as in a terminal: a shell starts background jobs (`make test &`) with SIGINT ignored, which a child inherits
+signal.signal(signal.SIGINT, signal.default_int_handler)
 real = wf.save_file
 def slow_save(tensors, path, metadata=None):
     real(tensors, path, metadata=metadata)  # half way: the temporary file is there

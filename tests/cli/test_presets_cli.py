@@ -72,3 +72,16 @@ def test_the_anil_preset_trains_wide_and_validates_five_way(tmp_path):
     meta = saved_meta(out)
     assert meta["method"]["name"] == "anil" and meta["config"]["preset"] == "anil"
     assert (meta["config"]["ways"], meta["config"]["val_ways"], meta["config"]["meta_batch"]) == (6, 5, 4)
+
+
+def test_the_fomaml_preset_trains_first_order_with_four_tasks_a_step(tmp_path):
+    from imagegen import make_look_dataset
+
+    data = make_look_dataset(tmp_path / "light", "light", classes=6, per_class=16)  # 1 shot + 15 queries
+    out = tmp_path / "fomaml.safetensors"
+    cli("meta-train", "--dataset", data, "--preset", "fomaml", "--weights", "random", "--steps", "2",
+        "--val-fraction", "0", "--output", out)
+    meta = saved_meta(out)
+    assert meta["method"]["name"] == "fomaml" and meta["config"]["preset"] == "fomaml"
+    assert meta["method"]["params"]["first_order"] is True
+    assert (meta["config"]["ways"], meta["config"]["shots"], meta["config"]["meta_batch"]) == (5, 1, 4)
