@@ -133,7 +133,8 @@ def job_for(v: dict, args, workdir: Path) -> dict:
             "train": train, "device": "cpu", "workdir": str(workdir),
             "eval": {"npz": str(args.npz), "alphabets": args.dev_alphabets, "seed": args.seed + 1,
                      "settings": [[5, 1, args.episodes], [20, 1, args.episodes // 2]]
-                     + ([[5, 5, args.episodes // 2]] if args.sweep.startswith(("maml", "fomaml", "reptile")) or args.seconds else []),
+                     + ([[5, 5, args.episodes // 2]]
+                        if args.sweep.startswith(("maml", "fomaml", "reptile")) or args.seconds else []),
                      "queries": {"5": 15, "20": 5}},
             "conventions": {"support": None} if v["method"] in ("maml", "fomaml", "anil", "reptile") else None}
 

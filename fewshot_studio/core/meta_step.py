@@ -37,10 +37,10 @@ def meta_backward(model, chunk: int, xs, ys, xq, yq, ways: int, view=None) -> tu
     """
     total = xs.shape[0]
     bounds = chunk_bounds(total, chunk)
-    # Each chunk's report and accuracy are copied into one buffer made before the first chunk runs: a pair of
-    # small tensors kept per chunk lands in the holes the chunk's activations leave on the heap, and glibc
+    # Each chunk's weighted report and accuracy are copied into one buffer made before the first chunk runs: a
+    # pair of small tensors kept per chunk lands in the holes the chunk's activations leave on the heap, and glibc
     # cannot reuse those holes for the next chunk (ProtoNet 5-shot, meta-batch 32: peak resident set 427 MB
-    # above the start against 168 to 199 with the buffer: BENCHMARKS.md, item 4).
+    # above the start against 178 with the buffer, one probe each: BENCHMARKS.md, item 4).
     dtype = xs.dtype if xs.is_floating_point() else torch.get_default_dtype()  # uint8 xs: view makes floats
     stats = torch.zeros(2, len(bounds), dtype=dtype, device=xs.device)
     for n, (i, j) in enumerate(bounds):
@@ -51,8 +51,7 @@ def meta_backward(model, chunk: int, xs, ys, xq, yq, ways: int, view=None) -> tu
             loss, report, acc = model(cs, ys[i:j], cq, yq[i:j], ways)
             weight = (j - i) / total
             (loss * weight if len(bounds) > 1 else loss).backward()
-        stats[0, n], stats[1, n] = report.detach(), acc.detach()
+        stats[0, n], stats[1, n] = report.detach() * weight, acc.detach() * weight
         del cs, cq, loss, report, acc  # not alive while the next chunk's inputs and activations are made
-    weights = torch.tensor([(j - i) / total for i, j in bounds], dtype=dtype, device=xs.device)
-    report, acc = (stats * weights).sum(1).tolist()
+    report, acc = stats.sum(1).tolist()
     return report, acc
